@@ -1,0 +1,164 @@
+//! `cargo xtask ci`: the one test command. Each step runs in order and the first failure stops
+//! the run with that step's message.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::failure::{Failure, Result};
+use crate::{generate, paths, tools, upstream};
+
+pub fn run(root: &Path) -> Result<()> {
+    let started = Instant::now();
+    step("generated code is up to date", || generate::run(true))?;
+    step("spec carries every fact of Monime's document", || {
+        upstream::run(
+            &paths::current_spec(root)?,
+            &root.join(paths::UPSTREAM_REFERENCE),
+            Some(&root.join(paths::UPSTREAM_ALLOW_LIST)),
+        )
+    })?;
+    step("formatting", || {
+        cargo(root, &["fmt", "--all", "--check"], &[])
+    })?;
+    step("spec lint (Redocly CLI)", || lint_spec(root))?;
+    step("clippy", || {
+        cargo(
+            root,
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        )
+    })?;
+    step("tests", || run_tests(root))?;
+    println!("\nxtask ci: all steps passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn step(name: &str, body: impl FnOnce() -> Result<()>) -> Result<()> {
+    println!("\n==> {name}");
+    let started = Instant::now();
+    body().map_err(|failure| Failure::new(format!("step `{name}` failed: {failure}")))?;
+    println!("<== {name}: ok in {:.1?}", started.elapsed());
+    Ok(())
+}
+
+fn cargo(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(&cargo)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root)
+        .status()
+        .map_err(|e| Failure::new(format!("cannot run `cargo {}`: {e}", args.join(" "))))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "`cargo {}` exited with {status}",
+            args.join(" ")
+        )))
+    }
+}
+
+/// Lints the current spec with the pinned Redocly CLI; errors fail, warnings are shown.
+pub fn lint_spec(root: &Path) -> Result<()> {
+    let bin = tools::node_bin(root)?;
+    let spec = paths::current_spec(root)?;
+    let status = Command::new(bin.join("redocly"))
+        .args(["lint", "--format", "stylish"])
+        .arg(&spec)
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+        .current_dir(root)
+        .status()
+        .map_err(|e| Failure::new(format!("cannot run redocly: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "Redocly CLI found errors in {} (see above)",
+            paths::display_relative(root, &spec)
+        )))
+    }
+}
+
+/// `cargo test --workspace` with insta in strict mode, then a check that every committed
+/// snapshot was used and none is pending review.
+fn run_tests(root: &Path) -> Result<()> {
+    let references = root.join("target/insta-references.txt");
+    let _ = std::fs::remove_file(&references);
+    let references_env = references.to_string_lossy().into_owned();
+    cargo(
+        root,
+        &["test", "--workspace", "--all-targets"],
+        &[
+            ("INSTA_UPDATE", "no"),
+            ("INSTA_FORCE_PASS", "0"),
+            ("INSTA_SNAPSHOT_REFERENCES_FILE", references_env.as_str()),
+        ],
+    )?;
+    // Doctests are not part of --all-targets.
+    cargo(root, &["test", "--workspace", "--doc"], &[])?;
+    check_snapshots(root, &references)
+}
+
+fn check_snapshots(root: &Path, references: &Path) -> Result<()> {
+    let used: BTreeSet<PathBuf> = std::fs::read_to_string(references)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| std::fs::canonicalize(line).unwrap_or_else(|_| PathBuf::from(line)))
+        .collect();
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    collect_files(root, &mut files);
+    for file in files {
+        let name = file.to_string_lossy();
+        let shown = paths::display_relative(root, &file);
+        if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {
+            problems.push(format!("{shown} is a snapshot waiting for review"));
+        } else if name.ends_with(".snap") {
+            let canonical = std::fs::canonicalize(&file).unwrap_or(file.clone());
+            if !used.contains(&canonical) {
+                problems.push(format!("{shown} is not used by any test"));
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("snapshots: every committed snapshot is used, none is pending");
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "snapshot hygiene: {}. Review with `cargo insta review` or delete stale files.",
+            problems.join("; ")
+        )))
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if matches!(
+            name.to_str(),
+            Some("target" | ".tools" | ".git" | "node_modules")
+        ) {
+            continue;
+        }
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Argument handling for `cargo xtask`.
+
+use std::path::PathBuf;
+
+use crate::failure::{Failure, Result};
+use crate::{ci, generate, paths, upstream};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  generate [--check]     regenerate crates/monime-webhooks-api/src/generated.rs from the spec;
+                         with --check, fail with a diff when the committed file is stale
+  upstream-diff [DOC] [--allow FILE]
+                         compare our spec with Monime's OpenAPI document DOC (default: the
+                         reference in ../shared); with --allow, fail on differences the
+                         allow-list does not explain
+  lint-spec              lint the spec with the pinned Redocly CLI
+  ci                     everything CI checks, in order";
+
+pub fn run(args: &[String]) -> Result<()> {
+    let root = paths::workspace_root();
+    let mut args = args.iter().map(String::as_str);
+    match args.next() {
+        Some("generate") => match args.next() {
+            None => generate::run(false),
+            Some("--check") => no_more(args).and_then(|()| generate::run(true)),
+            Some(other) => Err(usage(&format!("unknown option `{other}` for generate"))),
+        },
+        Some("upstream-diff") => {
+            let mut document = None;
+            let mut allow = None;
+            while let Some(arg) = args.next() {
+                match arg {
+                    "--allow" => {
+                        let file = args.next().ok_or_else(|| usage("--allow needs a file"))?;
+                        allow = Some(PathBuf::from(file));
+                    }
+                    flag if flag.starts_with("--") => {
+                        return Err(usage(&format!("unknown option `{flag}` for upstream-diff")));
+                    }
+                    path if document.is_none() => document = Some(PathBuf::from(path)),
+                    extra => return Err(usage(&format!("unexpected argument `{extra}`"))),
+                }
+            }
+            let document = document.unwrap_or_else(|| root.join(paths::UPSTREAM_REFERENCE));
+            upstream::run(&paths::current_spec(&root)?, &document, allow.as_deref())
+        }
+        Some("lint-spec") => no_more(args).and_then(|()| ci::lint_spec(&root)),
+        Some("ci") => no_more(args).and_then(|()| ci::run(&root)),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(usage(&format!("unknown command `{other}`"))),
+        None => Err(usage("no command given")),
+    }
+}
+
+fn no_more<'a>(mut args: impl Iterator<Item = &'a str>) -> Result<()> {
+    match args.next() {
+        None => Ok(()),
+        Some(extra) => Err(usage(&format!("unexpected argument `{extra}`"))),
+    }
+}
+
+fn usage(problem: &str) -> Failure {
+    Failure::new(format!("{problem}\n\n{USAGE}"))
+}

@@ -1,0 +1,280 @@
+//! `cargo xtask generate [--check]`: the spec, through progenitor, to a formatted and stamped
+//! `generated.rs`.
+
+use std::io::Write;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use openapiv3::{OpenAPI, PathItem, ReferenceOr};
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+use sha2::{Digest, Sha256};
+
+use crate::failure::{Failure, Result};
+use crate::paths;
+use crate::spec::{self, LoadedSpec};
+
+/// The generator settings, chosen from measurements on this API (see the README).
+fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_derive("schemars::JsonSchema")
+        // Deterministic key order on the wire and in snapshots.
+        .with_map_type("::std::collections::BTreeMap")
+        // Response-side values Monime can grow without a new release: decode them into open
+        // enums instead of failing the whole response.
+        .with_replacement(
+            "WebhookApiRelease",
+            "crate::ApiRelease",
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        )
+        .with_replacement(
+            "WebhookVerificationMethod",
+            "crate::WebhookVerificationMethod",
+            std::iter::empty(),
+        );
+    settings
+}
+
+/// Runs progenitor on `document`. A panic inside the generator comes back as an error that
+/// names the operation(s) that cause it.
+pub fn generate_tokens(document: &OpenAPI) -> Result<proc_macro2::TokenStream> {
+    match catch_generator_panic(document) {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(error)) => Err(Failure::new(format!(
+            "progenitor rejected the spec: {error}"
+        ))),
+        Err(message) => {
+            let culprits = panicking_operations(document);
+            let which = if culprits.is_empty() {
+                "no single operation reproduces it alone".to_owned()
+            } else {
+                format!(
+                    "operation {} has a shape it cannot handle",
+                    culprits.join(", ")
+                )
+            };
+            Err(Failure::new(format!(
+                "progenitor panicked while generating the client ({message}); {which}. Known \
+                 causes: more than one error schema or an error status without a body, a \
+                 request body with two content types, 200 and 201 with different schemas."
+            )))
+        }
+    }
+}
+
+type GeneratorOutcome = std::result::Result<proc_macro2::TokenStream, progenitor::Error>;
+
+fn catch_generator_panic(document: &OpenAPI) -> std::result::Result<GeneratorOutcome, String> {
+    let previous_hook = panic::take_hook();
+    // The default hook would print a backtrace banner; the caller reports the panic itself.
+    panic::set_hook(Box::new(|_| {}));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        Generator::new(&settings()).generate_tokens(document)
+    }));
+    panic::set_hook(previous_hook);
+    outcome.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned())
+    })
+}
+
+/// Generates each operation alone to find which ones make the generator panic.
+fn panicking_operations(document: &OpenAPI) -> Vec<String> {
+    let mut culprits = Vec::new();
+    for (route, item) in &document.paths.paths {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for (method, operation) in item.iter() {
+            let mut single = document.clone();
+            let mut only = PathItem {
+                parameters: item.parameters.clone(),
+                ..PathItem::default()
+            };
+            let slot = match method {
+                "get" => &mut only.get,
+                "put" => &mut only.put,
+                "post" => &mut only.post,
+                "delete" => &mut only.delete,
+                "options" => &mut only.options,
+                "head" => &mut only.head,
+                "patch" => &mut only.patch,
+                _ => &mut only.trace,
+            };
+            *slot = Some(operation.clone());
+            single.paths.paths.clear();
+            single
+                .paths
+                .paths
+                .insert(route.clone(), ReferenceOr::Item(only));
+            if catch_generator_panic(&single).is_err() {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                culprits.push(format!("{id} ({} {route})", method.to_uppercase()));
+            }
+        }
+    }
+    culprits
+}
+
+/// The full text of `generated.rs` for `spec`: header, then the client formatted by
+/// prettyplease and rustfmt (so `cargo fmt --check` accepts it as committed).
+pub fn render(spec: &LoadedSpec, progenitor_version: &str) -> Result<String> {
+    let tokens = generate_tokens(&spec.document)?;
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| Failure::new(format!("progenitor produced code syn cannot parse: {e}")))?;
+    let body = prettyplease::unparse(&file);
+    let sha = hex(&Sha256::digest(spec.text.as_bytes()));
+    let header = format!(
+        "// @generated by `cargo xtask generate`. Do not edit this file by hand: change the \
+         spec\n// and run `cargo xtask generate` again.\n//\n// spec:        {}\n// spec \
+         sha256: {sha}\n// generator:   progenitor {progenitor_version}\n\n",
+        spec.display_path
+    );
+    rustfmt(&format!("{header}{body}"))
+}
+
+fn rustfmt(source: &str) -> Result<String> {
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Failure::new(format!(
+                "cannot run rustfmt (install the rustfmt component): {e}"
+            ))
+        })?;
+    child
+        .stdin
+        .take()
+        .expect("stdin was piped")
+        .write_all(source.as_bytes())
+        .map_err(|e| Failure::new(format!("cannot feed rustfmt: {e}")))?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| Failure::new(format!("rustfmt did not finish: {e}")))?;
+    if !output.status.success() {
+        return Err(Failure::new(format!(
+            "rustfmt rejected the generated code: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    String::from_utf8(output.stdout).map_err(|_| Failure::new("rustfmt printed non-UTF-8 output"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The exact progenitor version the xtask is built with, read from the workspace's lock file.
+pub fn progenitor_version(root: &Path) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock"))
+        .map_err(|e| Failure::new(format!("cannot read Cargo.lock: {e}")))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"progenitor\""
+            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(version.trim_end_matches('"').to_owned());
+        }
+    }
+    Err(Failure::new("Cargo.lock names no progenitor package"))
+}
+
+/// Every crate under `crates/` carries the spec's release as build metadata
+/// (`0.1.0+caph.2025-08-23`); a mismatch means a release bump was half done.
+pub fn check_version_metadata(root: &Path, release: &str) -> Result<()> {
+    let crates_dir = root.join("crates");
+    let mut problems = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&crates_dir)
+        .map_err(|e| Failure::new(format!("cannot read {}: {e}", crates_dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for dir in entries {
+        let manifest = dir.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let version = package_version(&text).unwrap_or_default();
+        let metadata = version.split_once('+').map(|(_, m)| m);
+        if metadata != Some(release) {
+            problems.push(format!(
+                "{} has version `{version}`",
+                paths::display_relative(root, &manifest)
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "the spec's release is `{release}`, but {}. Set each crate's version to \
+             `<semver>+{release}`.",
+            problems.join(" and ")
+        )))
+    }
+}
+
+fn package_version(manifest: &str) -> Option<String> {
+    let mut in_package = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+        } else if in_package && let Some(rest) = line.strip_prefix("version") {
+            let value = rest.trim_start().strip_prefix('=')?.trim();
+            return Some(value.trim_matches('"').to_owned());
+        }
+    }
+    None
+}
+
+/// `cargo xtask generate [--check]`.
+pub fn run(check: bool) -> Result<()> {
+    let root = paths::workspace_root();
+    let spec_path = paths::current_spec(&root)?;
+    let spec = spec::load(&spec_path, &paths::display_relative(&root, &spec_path))?;
+    let release = spec.document.info.version.clone();
+    let rendered = render(&spec, &progenitor_version(&root)?)?;
+    let target = root.join(paths::GENERATED_FILE);
+    if check {
+        check_version_metadata(&root, &release)?;
+        let committed = std::fs::read_to_string(&target).unwrap_or_default();
+        if committed != rendered {
+            return Err(Failure::new(format!(
+                "{} is stale: it differs from what `cargo xtask generate` produces from {}. \
+                 Run `cargo xtask generate` and commit the result.\n{}",
+                paths::GENERATED_FILE,
+                spec.display_path,
+                unified_diff(&committed, &rendered)
+            )));
+        }
+        println!(
+            "{} is up to date with {}",
+            paths::GENERATED_FILE,
+            spec.display_path
+        );
+    } else {
+        std::fs::write(&target, &rendered)
+            .map_err(|e| Failure::new(format!("cannot write {}: {e}", target.display())))?;
+        println!("wrote {} from {}", paths::GENERATED_FILE, spec.display_path);
+        check_version_metadata(&root, &release)?;
+    }
+    Ok(())
+}
+
+pub fn unified_diff(old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header("committed", "regenerated")
+        .to_string()
+}

@@ -1,0 +1,13 @@
+//! The workspace's task runner. Every command returns a [`Failure`] instead of panicking, so a
+//! bad spec or a missing tool ends in one readable paragraph.
+
+pub mod ci;
+pub mod cli;
+pub mod failure;
+pub mod generate;
+pub mod paths;
+pub mod spec;
+pub mod tools;
+pub mod upstream;
+
+pub use failure::Failure;
