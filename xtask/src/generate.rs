@@ -30,6 +30,12 @@ fn settings() -> GenerationSettings {
             "crate::ApiRelease",
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         )
+        // The HS256 secret gets a type whose Debug output never shows it.
+        .with_replacement(
+            "WebhookSecret",
+            "crate::WebhookSecret",
+            [TypeImpl::FromStr].into_iter(),
+        )
         .with_replacement(
             "WebhookVerificationMethod",
             "crate::WebhookVerificationMethod",

@@ -296,7 +296,11 @@ pub fn compare(ours: &Facts, theirs: &Facts) -> Vec<Difference> {
             }
             one_sided_roots.push(key);
         }
-        out.push(Difference { fact: key.clone(), ours: a.cloned(), theirs: b.cloned() });
+        out.push(Difference {
+            fact: key.clone(),
+            ours: a.cloned(),
+            theirs: b.cloned(),
+        });
     }
     out
 }

@@ -2,7 +2,7 @@
 // and run `cargo xtask generate` again.
 //
 // spec:        openapi/monime-webhooks.caph.2025-08-23.yaml
-// spec sha256: f1bce8ed06b10d1c35ef89ff0c3787f847170a3246b85c723c83268ae751b356
+// spec sha256: deb6df5027ec50e10313ce4e617efdc4d58432adfd9124258b0b2cf78648ba84
 // generator:   progenitor 0.15.1
 
 #[allow(unused_imports)]
@@ -228,10 +228,7 @@ pub mod types {
 
         HMAC-SHA256 with a secret the caller chooses.*/
         #[serde(rename = "HS256")]
-        Hs256 {
-            ///The shared secret, 32 to 256 characters.
-            secret: HmacSha256Secret,
-        },
+        Hs256 { secret: crate::WebhookSecret },
         /**ECDSA SHA256
 
         ECDSA on P-256 with SHA-256; Monime generates the key pair.*/
@@ -294,61 +291,6 @@ pub mod types {
     impl ErrorEnvelope {
         pub fn builder() -> builder::ErrorEnvelope {
             Default::default()
-        }
-    }
-    ///The shared secret, 32 to 256 characters.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
-    #[serde(transparent)]
-    pub struct HmacSha256Secret(::std::string::String);
-    impl ::std::ops::Deref for HmacSha256Secret {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<HmacSha256Secret> for ::std::string::String {
-        fn from(value: HmacSha256Secret) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for HmacSha256Secret {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
-            }
-            if value.chars().count() < 32usize {
-                return Err("shorter than 32 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for HmacSha256Secret {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for HmacSha256Secret {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for HmacSha256Secret {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///A key of at most 64 characters naming one logical request.

@@ -29,6 +29,7 @@
 
 mod hooks;
 mod open;
+mod secret;
 
 // The generated module is excluded from lints we hold hand-written code to.
 #[allow(
@@ -41,6 +42,7 @@ mod generated;
 
 pub use generated::*;
 pub use open::{ApiRelease, WebhookVerificationMethod};
+pub use secret::{Hs256, InvalidSecret, WebhookSecret};
 
 /// The Monime API version this crate was generated for, sent as `Monime-Version`.
 pub const API_VERSION: &str = "caph.2025-08-23";
