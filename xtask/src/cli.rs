@@ -10,6 +10,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   generate [--check]     regenerate crates/monime-webhooks-api/src/generated.rs from the spec;
                          with --check, fail with a diff when the committed file is stale
+  generate --spec FILE   generate from FILE and print the code (nothing is written)
   upstream-diff [DOC] [--allow FILE]
                          compare our spec with Monime's OpenAPI document DOC (default: the
                          reference in ../shared); with --allow, fail on differences the
@@ -24,6 +25,10 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("generate") => match args.next() {
             None => generate::run(false),
             Some("--check") => no_more(args).and_then(|()| generate::run(true)),
+            Some("--spec") => {
+                let file = args.next().ok_or_else(|| usage("--spec needs a file"))?;
+                no_more(args).and_then(|()| generate::print(&PathBuf::from(file)))
+            }
             Some(other) => Err(usage(&format!("unknown option `{other}` for generate"))),
         },
         Some("upstream-diff") => {

@@ -131,7 +131,8 @@ fn panicking_operations(document: &OpenAPI) -> Vec<String> {
 /// The full text of `generated.rs` for `spec`: header, then the client formatted by
 /// prettyplease and rustfmt (so `cargo fmt --check` accepts it as committed).
 pub fn render(spec: &LoadedSpec, progenitor_version: &str) -> Result<String> {
-    let tokens = generate_tokens(&spec.document)?;
+    let tokens = generate_tokens(&spec.document)
+        .map_err(|failure| Failure::new(format!("{}: {failure}", spec.display_path)))?;
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| Failure::new(format!("progenitor produced code syn cannot parse: {e}")))?;
     let body = prettyplease::unparse(&file);
@@ -274,6 +275,14 @@ pub fn run(check: bool) -> Result<()> {
         println!("wrote {} from {}", paths::GENERATED_FILE, spec.display_path);
         check_version_metadata(&root, &release)?;
     }
+    Ok(())
+}
+
+/// `cargo xtask generate --spec FILE`: the code for any spec, on stdout.
+pub fn print(spec_path: &Path) -> Result<()> {
+    let root = paths::workspace_root();
+    let spec = spec::load(spec_path, &spec_path.display().to_string())?;
+    print!("{}", render(&spec, &progenitor_version(&root)?)?);
     Ok(())
 }
 

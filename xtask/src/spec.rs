@@ -41,12 +41,15 @@ fn syntax_failure(display_path: &str, error: &serde_yaml::Error) -> Failure {
         Some(at) => format!("{display_path}:{}:{}", at.line(), at.column()),
         None => display_path.to_owned(),
     };
-    // serde_yaml appends "at line X column Y" itself; the place already says it.
-    let message = error.to_string();
-    let message = match message.rfind(" at line ") {
-        Some(cut) => message[..cut].to_owned(),
-        None => message,
-    };
+    // serde_yaml puts "at line X column Y" into its message; the place already says it.
+    let mut message = error.to_string();
+    if let Some(start) = message.find(" at line ") {
+        let rest = &message[start + 1..];
+        let end = rest
+            .find(',')
+            .map_or(message.len(), |comma| start + 1 + comma);
+        message.replace_range(start..end, "");
+    }
     Failure::new(format!(
         "{place}: the spec is not a valid OpenAPI document: {message}. Fix the YAML at that \
          line and column, then run `cargo xtask generate` again."
