@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use openapiv3::{OpenAPI, PathItem, ReferenceOr};
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
 use sha2::{Digest, Sha256};
 
@@ -46,7 +47,7 @@ fn settings() -> GenerationSettings {
 
 /// Runs progenitor on `document`. A panic inside the generator comes back as an error that
 /// names the operation(s) that cause it.
-pub fn generate_tokens(document: &OpenAPI) -> Result<proc_macro2::TokenStream> {
+pub fn generate_tokens(document: &OpenAPI) -> Result<TokenStream> {
     match catch_generator_panic(document) {
         Ok(Ok(tokens)) => Ok(tokens),
         Ok(Err(error)) => Err(Failure::new(format!(
@@ -71,7 +72,7 @@ pub fn generate_tokens(document: &OpenAPI) -> Result<proc_macro2::TokenStream> {
     }
 }
 
-type GeneratorOutcome = std::result::Result<proc_macro2::TokenStream, progenitor::Error>;
+type GeneratorOutcome = std::result::Result<TokenStream, progenitor::Error>;
 
 fn catch_generator_panic(document: &OpenAPI) -> std::result::Result<GeneratorOutcome, String> {
     let previous_hook = panic::take_hook();
@@ -133,7 +134,7 @@ fn panicking_operations(document: &OpenAPI) -> Vec<String> {
 pub fn render(spec: &LoadedSpec, progenitor_version: &str) -> Result<String> {
     let tokens = generate_tokens(&spec.document)
         .map_err(|failure| Failure::new(format!("{}: {failure}", spec.display_path)))?;
-    let file: syn::File = syn::parse2(tokens)
+    let file: syn::File = syn::parse2(one_line_docs(tokens))
         .map_err(|e| Failure::new(format!("progenitor produced code syn cannot parse: {e}")))?;
     let body = prettyplease::unparse(&file);
     let sha = hex(&Sha256::digest(spec.text.as_bytes()));
@@ -144,6 +145,60 @@ pub fn render(spec: &LoadedSpec, progenitor_version: &str) -> Result<String> {
         spec.display_path
     );
     rustfmt(&format!("{header}{body}"))
+}
+
+/// Splits every multi-line `#[doc = "..."]` into one attribute per line. prettyplease prints a
+/// multi-line doc as a `/** */` block, and rustfmt re-indents such blocks, which turns the
+/// indented lines into Markdown code blocks (and failing doctests). `///` lines stay verbatim.
+fn one_line_docs(tokens: TokenStream) -> TokenStream {
+    let mut out = Vec::new();
+    let mut iter = tokens.into_iter().peekable();
+    while let Some(tree) = iter.next() {
+        match tree {
+            TokenTree::Punct(ref hash) if hash.as_char() == '#' => {
+                let is_doc_group = matches!(iter.peek(), Some(TokenTree::Group(g))
+                    if g.delimiter() == Delimiter::Bracket && doc_text(g).is_some());
+                if !is_doc_group {
+                    out.push(tree);
+                    continue;
+                }
+                let Some(TokenTree::Group(group)) = iter.next() else {
+                    unreachable!()
+                };
+                let text = doc_text(&group).unwrap_or_default();
+                for line in text.split('\n') {
+                    out.extend(quote::quote!(#[doc = #line]));
+                }
+            }
+            TokenTree::Group(group) => {
+                let mut inner = Group::new(group.delimiter(), one_line_docs(group.stream()));
+                inner.set_span(group.span());
+                out.push(TokenTree::Group(inner));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The text of a `doc = "..."` attribute body.
+fn doc_text(group: &Group) -> Option<String> {
+    let mut parts = group.stream().into_iter();
+    let (
+        Some(TokenTree::Ident(name)),
+        Some(TokenTree::Punct(eq)),
+        Some(TokenTree::Literal(lit)),
+        None,
+    ) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    if name != "doc" || eq.as_char() != '=' {
+        return None;
+    }
+    syn::parse_str::<syn::LitStr>(&lit.to_string())
+        .ok()
+        .map(|s| s.value())
 }
 
 fn rustfmt(source: &str) -> Result<String> {

@@ -224,14 +224,14 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(tag = "type", deny_unknown_fields)]
     pub enum CreateWebhookRequestVerificationMethod {
-        /**HMAC SHA256
-
-        HMAC-SHA256 with a secret the caller chooses.*/
+        ///HMAC SHA256
+        ///
+        ///HMAC-SHA256 with a secret the caller chooses.
         #[serde(rename = "HS256")]
         Hs256 { secret: crate::WebhookSecret },
-        /**ECDSA SHA256
-
-        ECDSA on P-256 with SHA-256; Monime generates the key pair.*/
+        ///ECDSA SHA256
+        ///
+        ///ECDSA on P-256 with SHA-256; Monime generates the key pair.
         #[serde(rename = "ES256")]
         Es256 {
             ///The PEM public key (P-256) Monime generated; set by Monime only.
@@ -727,8 +727,8 @@ pub mod types {
                 })
         }
     }
-    /**An HTTP endpoint of yours that Monime calls with a signed POST whenever one of the
-    chosen events happens in the space, for example `payment.completed`.*/
+    ///An HTTP endpoint of yours that Monime calls with a signed POST whenever one of the
+    ///chosen events happens in the space, for example `payment.completed`.
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
@@ -1965,17 +1965,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Monime Webhooks API
-
-The webhook endpoints of Monime's REST API, as described by the monime-webhooks project.
-A webhook tells Monime where to POST signed event notifications for one space.
-
-This document is written by the monime-webhooks maintainers from Monime's published
-reference for release caph.2025-08-23. Beyond that reference it declares the bearer
-security scheme, the error envelope Monime returns on failures, and the response headers
-Monime documents (request id, rate-limit hints).
-
-Version: caph.2025-08-23*/
+///Client for Monime Webhooks API
+///
+///The webhook endpoints of Monime's REST API, as described by the monime-webhooks project.
+///A webhook tells Monime where to POST signed event notifications for one space.
+///
+///This document is written by the monime-webhooks maintainers from Monime's published
+///reference for release caph.2025-08-23. Beyond that reference it declares the bearer
+///security scheme, the error envelope Monime returns on failures, and the response headers
+///Monime documents (request id, rate-limit hints).
+///
+///Version: caph.2025-08-23
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -2027,118 +2027,118 @@ impl ClientInfo<()> for Client {
 }
 impl ClientHooks<()> for &Client {}
 impl Client {
-    /**List webhooks
-
-    Returns one page of the space's webhooks. Follow `pagination.next` with the `after`
-    parameter until it comes back null to see every webhook.
-
-    Sends a `GET` request to `/v1/webhooks`
-
-    Arguments:
-    - `after`: The opaque cursor taken from a previous page's `pagination.next`.
-    - `limit`: How many webhooks one page may hold (1 to 50, 10 when omitted).
-    - `monime_space_id`: The space (tenant) the request acts on.
-    - `monime_version`: The API version that should serve the request.
-    ```ignore
-    let response = client.list_webhooks()
-        .after(after)
-        .limit(limit)
-        .monime_space_id(monime_space_id)
-        .monime_version(monime_version)
-        .send()
-        .await;
-    ```*/
+    ///List webhooks
+    ///
+    ///Returns one page of the space's webhooks. Follow `pagination.next` with the `after`
+    ///parameter until it comes back null to see every webhook.
+    ///
+    ///Sends a `GET` request to `/v1/webhooks`
+    ///
+    ///Arguments:
+    ///- `after`: The opaque cursor taken from a previous page's `pagination.next`.
+    ///- `limit`: How many webhooks one page may hold (1 to 50, 10 when omitted).
+    ///- `monime_space_id`: The space (tenant) the request acts on.
+    ///- `monime_version`: The API version that should serve the request.
+    ///```ignore
+    ///let response = client.list_webhooks()
+    ///    .after(after)
+    ///    .limit(limit)
+    ///    .monime_space_id(monime_space_id)
+    ///    .monime_version(monime_version)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_webhooks(&self) -> builder::ListWebhooks<'_> {
         builder::ListWebhooks::new(self)
     }
-    /**Create a webhook
-
-    Registers a new endpoint for the space. Retrying with the same `Idempotency-Key` and
-    body returns the first result instead of creating a second webhook.
-
-    Sends a `POST` request to `/v1/webhooks`
-
-    Arguments:
-    - `idempotency_key`: A caller-chosen key naming one logical request. Send the same key on every retry so
-    the request takes effect at most once.
-    - `monime_space_id`: The space (tenant) the request acts on.
-    - `monime_version`: The API version that should serve the request.
-    - `body`: The configuration of the new webhook.
-    ```ignore
-    let response = client.create_webhook()
-        .idempotency_key(idempotency_key)
-        .monime_space_id(monime_space_id)
-        .monime_version(monime_version)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create a webhook
+    ///
+    ///Registers a new endpoint for the space. Retrying with the same `Idempotency-Key` and
+    ///body returns the first result instead of creating a second webhook.
+    ///
+    ///Sends a `POST` request to `/v1/webhooks`
+    ///
+    ///Arguments:
+    ///- `idempotency_key`: A caller-chosen key naming one logical request. Send the same key on every retry so
+    ///the request takes effect at most once.
+    ///- `monime_space_id`: The space (tenant) the request acts on.
+    ///- `monime_version`: The API version that should serve the request.
+    ///- `body`: The configuration of the new webhook.
+    ///```ignore
+    ///let response = client.create_webhook()
+    ///    .idempotency_key(idempotency_key)
+    ///    .monime_space_id(monime_space_id)
+    ///    .monime_version(monime_version)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_webhook(&self) -> builder::CreateWebhook<'_> {
         builder::CreateWebhook::new(self)
     }
-    /**Get a webhook
-
-    Returns one webhook of the space by its id.
-
-    Sends a `GET` request to `/v1/webhooks/{id}`
-
-    Arguments:
-    - `id`: The webhook's id (it starts with `whk-`).
-    - `monime_space_id`: The space (tenant) the request acts on.
-    - `monime_version`: The API version that should serve the request.
-    ```ignore
-    let response = client.get_webhook()
-        .id(id)
-        .monime_space_id(monime_space_id)
-        .monime_version(monime_version)
-        .send()
-        .await;
-    ```*/
+    ///Get a webhook
+    ///
+    ///Returns one webhook of the space by its id.
+    ///
+    ///Sends a `GET` request to `/v1/webhooks/{id}`
+    ///
+    ///Arguments:
+    ///- `id`: The webhook's id (it starts with `whk-`).
+    ///- `monime_space_id`: The space (tenant) the request acts on.
+    ///- `monime_version`: The API version that should serve the request.
+    ///```ignore
+    ///let response = client.get_webhook()
+    ///    .id(id)
+    ///    .monime_space_id(monime_space_id)
+    ///    .monime_version(monime_version)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_webhook(&self) -> builder::GetWebhook<'_> {
         builder::GetWebhook::new(self)
     }
-    /**Delete a webhook
-
-    Removes the webhook for good; Monime stops delivering to it.
-
-    Sends a `DELETE` request to `/v1/webhooks/{id}`
-
-    Arguments:
-    - `id`: The webhook's id (it starts with `whk-`).
-    - `monime_space_id`: The space (tenant) the request acts on.
-    - `monime_version`: The API version that should serve the request.
-    ```ignore
-    let response = client.delete_webhook()
-        .id(id)
-        .monime_space_id(monime_space_id)
-        .monime_version(monime_version)
-        .send()
-        .await;
-    ```*/
+    ///Delete a webhook
+    ///
+    ///Removes the webhook for good; Monime stops delivering to it.
+    ///
+    ///Sends a `DELETE` request to `/v1/webhooks/{id}`
+    ///
+    ///Arguments:
+    ///- `id`: The webhook's id (it starts with `whk-`).
+    ///- `monime_space_id`: The space (tenant) the request acts on.
+    ///- `monime_version`: The API version that should serve the request.
+    ///```ignore
+    ///let response = client.delete_webhook()
+    ///    .id(id)
+    ///    .monime_space_id(monime_space_id)
+    ///    .monime_version(monime_version)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_webhook(&self) -> builder::DeleteWebhook<'_> {
         builder::DeleteWebhook::new(self)
     }
-    /**Update a webhook
-
-    Changes only the fields present in the body. The verification method is fixed at
-    creation and cannot be changed here.
-
-    Sends a `PATCH` request to `/v1/webhooks/{id}`
-
-    Arguments:
-    - `id`: The webhook's id (it starts with `whk-`).
-    - `monime_space_id`: The space (tenant) the request acts on.
-    - `monime_version`: The API version that should serve the request.
-    - `body`: The fields to change.
-    ```ignore
-    let response = client.update_webhook()
-        .id(id)
-        .monime_space_id(monime_space_id)
-        .monime_version(monime_version)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Update a webhook
+    ///
+    ///Changes only the fields present in the body. The verification method is fixed at
+    ///creation and cannot be changed here.
+    ///
+    ///Sends a `PATCH` request to `/v1/webhooks/{id}`
+    ///
+    ///Arguments:
+    ///- `id`: The webhook's id (it starts with `whk-`).
+    ///- `monime_space_id`: The space (tenant) the request acts on.
+    ///- `monime_version`: The API version that should serve the request.
+    ///- `body`: The fields to change.
+    ///```ignore
+    ///let response = client.update_webhook()
+    ///    .id(id)
+    ///    .monime_space_id(monime_space_id)
+    ///    .monime_version(monime_version)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_webhook(&self) -> builder::UpdateWebhook<'_> {
         builder::UpdateWebhook::new(self)
     }
@@ -2152,9 +2152,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::list_webhooks`]
-
-    [`Client::list_webhooks`]: super::Client::list_webhooks*/
+    ///Builder for [`Client::list_webhooks`]
+    ///
+    ///[`Client::list_webhooks`]: super::Client::list_webhooks
     #[derive(Debug, Clone)]
     pub struct ListWebhooks<'a> {
         client: &'a super::Client,
@@ -2285,9 +2285,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_webhook`]
-
-    [`Client::create_webhook`]: super::Client::create_webhook*/
+    ///Builder for [`Client::create_webhook`]
+    ///
+    ///[`Client::create_webhook`]: super::Client::create_webhook
     #[derive(Debug, Clone)]
     pub struct CreateWebhook<'a> {
         client: &'a super::Client,
@@ -2432,9 +2432,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_webhook`]
-
-    [`Client::get_webhook`]: super::Client::get_webhook*/
+    ///Builder for [`Client::get_webhook`]
+    ///
+    ///[`Client::get_webhook`]: super::Client::get_webhook
     #[derive(Debug, Clone)]
     pub struct GetWebhook<'a> {
         client: &'a super::Client,
@@ -2553,9 +2553,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_webhook`]
-
-    [`Client::delete_webhook`]: super::Client::delete_webhook*/
+    ///Builder for [`Client::delete_webhook`]
+    ///
+    ///[`Client::delete_webhook`]: super::Client::delete_webhook
     #[derive(Debug, Clone)]
     pub struct DeleteWebhook<'a> {
         client: &'a super::Client,
@@ -2674,9 +2674,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_webhook`]
-
-    [`Client::update_webhook`]: super::Client::update_webhook*/
+    ///Builder for [`Client::update_webhook`]
+    ///
+    ///[`Client::update_webhook`]: super::Client::update_webhook
     #[derive(Debug, Clone)]
     pub struct UpdateWebhook<'a> {
         client: &'a super::Client,
