@@ -1,0 +1,134 @@
+//! An axum extractor that only lets verified deliveries reach the handler.
+//!
+//! ```no_run
+//! use axum::{Router, routing::post};
+//! use monime_signature::{Verifier, axum::{VerifiedEvent, WebhookVerifier}};
+//!
+//! async fn receive(delivery: VerifiedEvent) -> &'static str {
+//!     println!("{} {}", delivery.event.id, delivery.event.name);
+//!     "ok"
+//! }
+//!
+//! # fn app() -> Result<Router, monime_signature::Error> {
+//! let verifier = WebhookVerifier::new(Verifier::hs256(std::env::var("MONIME_WEBHOOK_SECRET").unwrap())?);
+//! let app = Router::new().route("/monime/webhook", post(receive)).with_state(verifier);
+//! # Ok(app) }
+//! ```
+//!
+//! With your own state type, implement `FromRef<YourState> for WebhookVerifier`.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRef, FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::{Error, Event, Verifier};
+
+/// Bodies above this are refused with 413 unless configured otherwise.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The extractor's configuration: the verifier and the body size limit. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct WebhookVerifier {
+    inner: Arc<Settings>,
+}
+
+#[derive(Debug)]
+struct Settings {
+    verifier: Verifier,
+    body_limit: usize,
+}
+
+impl WebhookVerifier {
+    pub fn new(verifier: Verifier) -> WebhookVerifier {
+        WebhookVerifier::with_body_limit(verifier, DEFAULT_BODY_LIMIT)
+    }
+
+    pub fn with_body_limit(verifier: Verifier, body_limit: usize) -> WebhookVerifier {
+        WebhookVerifier {
+            inner: Arc::new(Settings {
+                verifier,
+                body_limit,
+            }),
+        }
+    }
+}
+
+/// A delivery whose signature was verified: the parsed event and the exact bytes received.
+#[derive(Debug, Clone)]
+pub struct VerifiedEvent {
+    pub event: Event,
+    pub raw: Bytes,
+    /// The signed `t`, in Unix seconds.
+    pub timestamp: i64,
+}
+
+/// Why a delivery was refused; the response is short and names the failed check.
+#[derive(Debug)]
+pub enum Rejection {
+    /// 413: the body is larger than the limit.
+    TooLarge { limit: usize },
+    /// 400: the body could not be read.
+    Unreadable,
+    /// 401 when the signature or timestamp fails, 400 when a verified body is not an event.
+    Invalid(Error),
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self {
+            Rejection::TooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("body larger than {limit} bytes"),
+            )
+                .into_response(),
+            Rejection::Unreadable => (StatusCode::BAD_REQUEST, "unreadable body").into_response(),
+            Rejection::Invalid(error @ Error::InvalidBody { .. }) => (
+                StatusCode::BAD_REQUEST,
+                format!("invalid event: {}", error.kind()),
+            )
+                .into_response(),
+            Rejection::Invalid(error) => (
+                StatusCode::UNAUTHORIZED,
+                format!("invalid Monime signature: {}", error.kind()),
+            )
+                .into_response(),
+        }
+    }
+}
+
+impl<S> FromRequest<S> for VerifiedEvent
+where
+    S: Send + Sync,
+    WebhookVerifier: FromRef<S>,
+{
+    type Rejection = Rejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let settings = WebhookVerifier::from_ref(state).inner;
+        let (parts, body) = request.into_parts();
+        let raw = read_limited(body, settings.body_limit).await?;
+        let verified = settings
+            .verifier
+            .verify_headers(&parts.headers, &raw)
+            .map_err(Rejection::Invalid)?;
+        let event = Event::parse(&raw).map_err(Rejection::Invalid)?;
+        Ok(VerifiedEvent {
+            event,
+            raw,
+            timestamp: verified.timestamp,
+        })
+    }
+}
+
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, Rejection> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        if error.into_inner().is::<http_body_util::LengthLimitError>() {
+            Rejection::TooLarge { limit }
+        } else {
+            Rejection::Unreadable
+        }
+    })
+}

@@ -1,0 +1,150 @@
+//! The axum extractor on a real server on 127.0.0.1: verified deliveries reach the handler
+//! with their raw bytes; everything else is answered before it.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use monime_signature::axum::{VerifiedEvent, WebhookVerifier};
+use monime_signature::{Signer, Verifier};
+
+const SECRET: &str = "test_secret_for_vector_0123456789abcdef";
+const BODY: &str = r#"{"apiVersion":"caph.2025-08-23","event":{"id":"wkd-1","name":"payment.completed","timestamp":"1771803194"},"object":{"id":"pay-1","type":"payment"},"data":{"id":"pay-1"}}"#;
+
+#[derive(Clone)]
+struct App {
+    verifier: WebhookVerifier,
+    seen: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+}
+
+impl axum::extract::FromRef<App> for WebhookVerifier {
+    fn from_ref(app: &App) -> WebhookVerifier {
+        app.verifier.clone()
+    }
+}
+
+async fn receive(State(app): State<App>, delivery: VerifiedEvent) -> &'static str {
+    app.seen
+        .lock()
+        .unwrap()
+        .push((delivery.event.id.clone(), delivery.raw.to_vec()));
+    "ok"
+}
+
+async fn start(
+    verifier: Verifier,
+    body_limit: usize,
+) -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = App {
+        verifier: WebhookVerifier::with_body_limit(verifier, body_limit),
+        seen: seen.clone(),
+    };
+    let router = Router::new().route("/hook", post(receive)).with_state(app);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, seen)
+}
+
+async fn post_delivery(url: &str, header: Option<&str>, body: &[u8]) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(header) = header {
+        request = request.header("Monime-Signature", header);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_signed_delivery_reaches_the_handler_with_its_raw_bytes() {
+    let (url, seen) = start(Verifier::hs256(SECRET).unwrap(), 64 * 1024).await;
+    let header = Signer::hs256(SECRET).unwrap().sign_now(BODY.as_bytes());
+    assert_eq!(
+        post_delivery(&url, Some(&header), BODY.as_bytes()).await,
+        (200, "ok".to_owned())
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].0, "wkd-1");
+    assert_eq!(seen[0].1, BODY.as_bytes());
+}
+
+#[tokio::test]
+async fn an_es256_delivery_is_verified_with_the_public_key() {
+    let signer = Signer::generate_es256();
+    let (url, seen) = start(
+        Verifier::es256(&signer.public_key_pem().unwrap()).unwrap(),
+        64 * 1024,
+    )
+    .await;
+    let header = signer.sign_now(BODY.as_bytes());
+    assert_eq!(
+        post_delivery(&url, Some(&header), BODY.as_bytes()).await.0,
+        200
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn failures_are_answered_before_the_handler() {
+    let (url, seen) = start(Verifier::hs256(SECRET).unwrap(), 1024).await;
+    let good = Signer::hs256(SECRET).unwrap().sign_now(BODY.as_bytes());
+    let wrong_key = Signer::hs256("another_secret_0123456789abcdef0123")
+        .unwrap()
+        .sign_now(BODY.as_bytes());
+    let stale = Signer::hs256(SECRET)
+        .unwrap()
+        .sign(1_000_000_000, BODY.as_bytes());
+    let not_event = Signer::hs256(SECRET).unwrap().sign_now(b"[1,2,3]");
+    let big = vec![b' '; 2048];
+    let big_header = Signer::hs256(SECRET).unwrap().sign_now(&big);
+
+    assert_eq!(
+        post_delivery(&url, None, BODY.as_bytes()).await,
+        (401, "invalid Monime signature: missing_header".to_owned())
+    );
+    assert_eq!(
+        post_delivery(&url, Some(&wrong_key), BODY.as_bytes()).await,
+        (
+            401,
+            "invalid Monime signature: signature_mismatch".to_owned()
+        )
+    );
+    assert_eq!(
+        post_delivery(&url, Some(&stale), BODY.as_bytes()).await,
+        (
+            401,
+            "invalid Monime signature: timestamp_out_of_tolerance".to_owned()
+        )
+    );
+    assert_eq!(
+        post_delivery(&url, Some("garbage"), BODY.as_bytes())
+            .await
+            .0,
+        401
+    );
+    let tampered = BODY.replace("pay-1", "pay-2");
+    assert_eq!(
+        post_delivery(&url, Some(&good), tampered.as_bytes())
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        post_delivery(&url, Some(&not_event), b"[1,2,3]").await,
+        (400, "invalid event: invalid_body".to_owned())
+    );
+    assert_eq!(
+        post_delivery(&url, Some(&big_header), &big).await,
+        (413, "body larger than 1024 bytes".to_owned())
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "no invalid delivery may reach the handler"
+    );
+}
