@@ -12,10 +12,13 @@ use monime_signature::{Signer, Verifier};
 const SECRET: &str = "test_secret_for_vector_0123456789abcdef";
 const BODY: &str = r#"{"apiVersion":"caph.2025-08-23","event":{"id":"wkd-1","name":"payment.completed","timestamp":"1771803194"},"object":{"id":"pay-1","type":"payment"},"data":{"id":"pay-1"}}"#;
 
+/// (event id, raw body) of every delivery the handler saw.
+type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 #[derive(Clone)]
 struct App {
     verifier: WebhookVerifier,
-    seen: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    seen: Seen,
 }
 
 impl axum::extract::FromRef<App> for WebhookVerifier {
@@ -32,10 +35,7 @@ async fn receive(State(app): State<App>, delivery: VerifiedEvent) -> &'static st
     "ok"
 }
 
-async fn start(
-    verifier: Verifier,
-    body_limit: usize,
-) -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+async fn start(verifier: Verifier, body_limit: usize) -> (String, Seen) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let app = App {
         verifier: WebhookVerifier::with_body_limit(verifier, body_limit),
