@@ -1,1 +1,194 @@
-fn main() {}
+//! `cargo bench -p monime-signature`: verification cost against baselines measured in the same
+//! run. Prints the ratios at the end; BENCHMARKS.md records a run.
+//!
+//! Baselines:
+//! * `bare_hmac`: HMAC-SHA256 keyed from the secret over `t`, `_`, body (what a hand-rolled
+//!   verifier must compute at least), no parsing, no comparison.
+//! * `standardwebhooks`: the Standard Webhooks crate verifying its own headers over a payload
+//!   of the same size (HMAC-SHA256 as well).
+//! * `bare_ecdsa`: p256 verification of a pre-parsed signature over pre-joined bytes.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use base64::Engine;
+use criterion::{BenchmarkId, Criterion, Throughput};
+use hmac::{Hmac, Mac};
+use monime_signature::{Signer, Verifier};
+use p256::ecdsa::signature::Verifier as _;
+use p256::ecdsa::{Signature, VerifyingKey};
+use p256::pkcs8::DecodePublicKey;
+use sha2::Sha256;
+
+const SECRET: &str = "test_secret_for_vector_0123456789abcdef";
+const T: i64 = 1_771_803_194;
+const SIZES: [(usize, &str); 2] = [(1024, "1KiB"), (64 * 1024, "64KiB")];
+
+fn body(size: usize) -> Vec<u8> {
+    let mut body = br#"{"apiVersion":"caph.2025-08-23","data":""#.to_vec();
+    body.resize(size - 2, b'x');
+    body.extend_from_slice(b"\"}");
+    body
+}
+
+fn hs256(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hs256");
+    let verifier = Verifier::hs256(SECRET).unwrap();
+    let signer = Signer::hs256(SECRET).unwrap();
+    for (size, label) in SIZES {
+        let body = body(size);
+        let header = signer.sign(T, &body);
+        let t = T.to_string();
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(BenchmarkId::new("bare_hmac", label), &body, |b, body| {
+            b.iter(|| {
+                let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+                mac.update(t.as_bytes());
+                mac.update(b"_");
+                mac.update(black_box(body));
+                black_box(mac.finalize().into_bytes())
+            })
+        });
+        group.bench_with_input(
+            BenchmarkId::new("monime_verify", label),
+            &body,
+            |b, body| {
+                b.iter(|| {
+                    verifier
+                        .verify_at(black_box(&header), black_box(body), T)
+                        .unwrap()
+                })
+            },
+        );
+
+        let key = base64::engine::general_purpose::STANDARD.encode(SECRET);
+        let theirs = standardwebhooks::Webhook::new(&key).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let now = i64::try_from(now).unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "webhook-id",
+            "msg_2mK7uGmvx1aNmCZZcbo1ZpEXrzH".parse().unwrap(),
+        );
+        headers.insert("webhook-timestamp", now.to_string().parse().unwrap());
+        headers.insert(
+            "webhook-signature",
+            theirs
+                .sign("msg_2mK7uGmvx1aNmCZZcbo1ZpEXrzH", now, &body)
+                .unwrap()
+                .parse()
+                .unwrap(),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("standardwebhooks_verify", label),
+            &body,
+            |b, body| b.iter(|| theirs.verify(black_box(body), black_box(&headers)).unwrap()),
+        );
+        let mut ours = http::HeaderMap::new();
+        let fresh = signer.sign(now, &body);
+        ours.insert("monime-signature", fresh.parse().unwrap());
+        group.bench_with_input(
+            BenchmarkId::new("monime_verify_headers", label),
+            &body,
+            |b, body| {
+                b.iter(|| {
+                    verifier
+                        .verify_headers(black_box(&ours), black_box(body))
+                        .unwrap()
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn es256(c: &mut Criterion) {
+    let mut group = c.benchmark_group("es256");
+    let signer = Signer::generate_es256();
+    let pem = signer.public_key_pem().unwrap();
+    let verifier = Verifier::es256(&pem).unwrap();
+    let key = VerifyingKey::from_public_key_pem(&pem).unwrap();
+    let body = body(1024);
+    let header = signer.sign(T, &body);
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(header.split_once(",v1=").unwrap().1)
+        .unwrap();
+    let signature = Signature::from_der(&der).unwrap();
+    let mut signed = format!("{T}_").into_bytes();
+    signed.extend_from_slice(&body);
+    group.bench_function(BenchmarkId::new("bare_ecdsa", "1KiB"), |b| {
+        b.iter(|| {
+            key.verify(black_box(&signed), black_box(&signature))
+                .unwrap()
+        })
+    });
+    group.bench_function(BenchmarkId::new("monime_verify", "1KiB"), |b| {
+        b.iter(|| {
+            verifier
+                .verify_at(black_box(&header), black_box(&body), T)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn output_directory() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("criterion")
+}
+
+/// The median of one benchmark of this run, in nanoseconds.
+fn median(dir: &std::path::Path, group: &str, id: &str) -> Option<f64> {
+    let path = dir.join(group).join(id).join("new/estimates.json");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn print_ratios(dir: &std::path::Path) {
+    println!("\nratios (median time, lower is better; same run):");
+    let rows = [
+        ("hs256", "monime_verify/1KiB", "bare_hmac/1KiB", 1.10),
+        ("hs256", "monime_verify/64KiB", "bare_hmac/64KiB", 1.10),
+        (
+            "hs256",
+            "monime_verify_headers/1KiB",
+            "standardwebhooks_verify/1KiB",
+            1.0,
+        ),
+        (
+            "hs256",
+            "monime_verify_headers/64KiB",
+            "standardwebhooks_verify/64KiB",
+            1.0,
+        ),
+        ("es256", "monime_verify/1KiB", "bare_ecdsa/1KiB", 1.10),
+    ];
+    for (group, ours, baseline, goal) in rows {
+        match (median(dir, group, ours), median(dir, group, baseline)) {
+            (Some(a), Some(b)) => {
+                let ratio = a / b;
+                let verdict = if ratio <= goal { "meets" } else { "MISSES" };
+                println!(
+                    "  {group}/{ours}: {a:.0} ns vs {baseline}: {b:.0} ns = {ratio:.3}x ({verdict} goal <= {goal:.2}x)"
+                );
+            }
+            _ => println!("  {group}/{ours}: not measured in this run"),
+        }
+    }
+}
+
+fn main() {
+    let dir = output_directory();
+    let mut criterion = Criterion::default()
+        .output_directory(&dir)
+        .configure_from_args();
+    hs256(&mut criterion);
+    es256(&mut criterion);
+    criterion.final_summary();
+    print_ratios(&dir);
+}
