@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::failure::{Failure, Result};
-use crate::{ci, generate, paths, upstream};
+use crate::{ci, fuzz, generate, paths, upstream};
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -16,6 +16,7 @@ commands:
                          reference in ../shared); with --allow, fail on differences the
                          allow-list does not explain
   lint-spec              lint the spec with the pinned Redocly CLI
+  fuzz [SECONDS]         run each fuzz target of monime-signature (default 300 s each)
   ci                     everything CI checks, in order";
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -49,6 +50,15 @@ pub fn run(args: &[String]) -> Result<()> {
             }
             let document = document.unwrap_or_else(|| root.join(paths::UPSTREAM_REFERENCE));
             upstream::run(&paths::current_spec(&root)?, &document, allow.as_deref())
+        }
+        Some("fuzz") => {
+            let seconds = match args.next() {
+                None => 300,
+                Some(text) => text
+                    .parse()
+                    .map_err(|_| usage(&format!("`{text}` is not a number of seconds")))?,
+            };
+            no_more(args).and_then(|()| fuzz::run(&root, seconds))
         }
         Some("lint-spec") => no_more(args).and_then(|()| ci::lint_spec(&root)),
         Some("ci") => no_more(args).and_then(|()| ci::run(&root)),

@@ -4,6 +4,7 @@
 pub mod ci;
 pub mod cli;
 pub mod failure;
+pub mod fuzz;
 pub mod generate;
 pub mod paths;
 pub mod spec;

@@ -58,3 +58,30 @@ pub fn node_bin(root: &Path) -> Result<PathBuf> {
         .map_err(|e| Failure::new(format!("cannot write {}: {e}", stamp_file.display())))?;
     Ok(bin)
 }
+
+/// Installs a cargo subcommand from crates.io at an exact version into `.tools/cargo` (once)
+/// and returns its executable.
+pub fn cargo_tool(root: &Path, krate: &str, binary: &str, version: &str) -> Result<PathBuf> {
+    let install_root = root.join(".tools/cargo");
+    let executable = install_root.join("bin").join(binary);
+    let stamp = install_root.join(format!(".{krate}-{version}"));
+    if executable.is_file() && stamp.is_file() {
+        return Ok(executable);
+    }
+    println!("installing {krate} {version} into .tools/cargo");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args(["install", "--locked", "--version", version, "--root"])
+        .arg(&install_root)
+        .arg(krate)
+        .status()
+        .map_err(|e| Failure::new(format!("cannot run cargo install {krate}: {e}")))?;
+    if !status.success() {
+        return Err(Failure::new(format!(
+            "`cargo install {krate}@{version}` failed ({status}); check the network to crates.io"
+        )));
+    }
+    std::fs::write(&stamp, version)
+        .map_err(|e| Failure::new(format!("cannot write {}: {e}", stamp.display())))?;
+    Ok(executable)
+}

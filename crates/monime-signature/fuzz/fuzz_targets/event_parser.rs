@@ -1,0 +1,18 @@
+//! Any bytes as a delivery body: parsing never panics, and what parses survives a round trip
+//! through `to_json` (`data` is compared after re-parsing only: JSON floats need not
+//! round-trip bit for bit).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use monime_signature::Event;
+
+fuzz_target!(|body: &[u8]| {
+    if let Ok(event) = Event::parse(body) {
+        let again = Event::parse(&event.to_json()).expect("to_json output parses");
+        assert_eq!(again.api_version, event.api_version);
+        assert_eq!(again.id, event.id);
+        assert_eq!(again.name, event.name);
+        assert_eq!(again.timestamp, event.timestamp);
+        assert_eq!(again.object, event.object);
+    }
+});

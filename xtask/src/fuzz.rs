@@ -1,0 +1,42 @@
+//! `cargo xtask fuzz [SECONDS]`: runs every cargo-fuzz target of monime-signature for SECONDS
+//! each (default 300) with the machine's nightly toolchain and a pinned cargo-fuzz.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::failure::{Failure, Result};
+use crate::tools;
+
+const CARGO_FUZZ_VERSION: &str = "0.13.1";
+const FUZZ_CRATE: &str = "crates/monime-signature";
+const TARGETS: [&str; 2] = ["header_parser", "event_parser"];
+
+pub fn run(root: &Path, seconds: u64) -> Result<()> {
+    let cargo_fuzz = tools::cargo_tool(root, "cargo-fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION)?;
+    for target in TARGETS {
+        println!("\n==> fuzzing {target} for {seconds} s");
+        // libFuzzer instrumentation needs nightly rustc; the machine's nightly toolchain
+        // overrides the workspace's pinned stable one for this command only.
+        let status = Command::new(&cargo_fuzz)
+            .args([
+                "fuzz",
+                "run",
+                target,
+                "--",
+                &format!("-max_total_time={seconds}"),
+            ])
+            .env("RUSTUP_TOOLCHAIN", "nightly")
+            .env_remove("CARGO")
+            .env_remove("RUSTC")
+            .current_dir(root.join(FUZZ_CRATE))
+            .status()
+            .map_err(|e| Failure::new(format!("cannot run cargo-fuzz: {e}")))?;
+        if !status.success() {
+            return Err(Failure::new(format!(
+                "fuzz target {target} failed ({status}); the crashing input is under \
+                 {FUZZ_CRATE}/fuzz/artifacts/{target}/"
+            )));
+        }
+    }
+    Ok(())
+}
