@@ -1,0 +1,310 @@
+//! The routes: Monime's five webhook operations under `/v1`, and the emulator's own controls
+//! under `/_mock` (trigger an event, list delivery attempts, read the counters).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use monime_signature::ObjectRef;
+use serde_json::{Value, json};
+
+use crate::delivery;
+use crate::error::ApiError;
+use crate::server::{Shared, inject_faults, stamp};
+use crate::store::IdempotencyCheck;
+use crate::validate;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let api = Router::new()
+        .route("/v1/webhooks", get(list).post(create))
+        .route("/v1/webhooks/{id}", get(fetch).patch(update).delete(remove))
+        .route_layer(from_fn_with_state(shared.clone(), inject_faults));
+    let controls = Router::new()
+        .route("/_mock/events", post(trigger_event))
+        .route("/_mock/deliveries", get(deliveries))
+        .route("/_mock/stats", get(stats));
+    api.merge(controls)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(shared.config.body_limit))
+        .layer(from_fn_with_state(shared.clone(), stamp))
+        .with_state(shared)
+}
+
+type Answer = Result<Response, ApiError>;
+
+fn success(result: Value) -> Value {
+    json!({ "success": true, "messages": [], "result": result })
+}
+
+/// Authentication, then the space and version headers every operation carries.
+fn caller(shared: &Shared, headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthenticated(
+            "missing Authorization header; send `Authorization: Bearer <token>`",
+        )
+    })?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|text| text.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| {
+            ApiError::unauthenticated("malformed Authorization header; expected `Bearer <token>`")
+        })?;
+    let accepted = if shared.config.tokens.is_empty() {
+        token.starts_with("mon_")
+    } else {
+        shared.config.tokens.iter().any(|t| t == token)
+    };
+    if !accepted {
+        return Err(ApiError::unauthenticated("the access token is not valid"));
+    }
+    let space = validate::space_id(headers)?;
+    validate::monime_version(headers)?;
+    Ok(space)
+}
+
+/// The JSON body, or `None` when the body is empty and not `required`.
+fn json_body(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    required: bool,
+) -> Result<Option<Value>, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is larger than {} bytes", shared.config.body_limit),
+            )
+        } else {
+            ApiError::invalid(format!("the body could not be read: {rejection}"))
+        }
+    })?;
+    if bytes.is_empty() && !required {
+        return Ok(None);
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::invalid(format!(
+            "Content-Type: must be application/json, got `{content_type}`"
+        )));
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| ApiError::invalid(format!("the body is not valid JSON: {e}")))
+}
+
+const CURSOR_PREFIX: &str = "pos:";
+
+fn encode_cursor(position: u64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{position}"))
+}
+
+fn decode_cursor(text: &str) -> Option<u64> {
+    let raw = URL_SAFE_NO_PAD.decode(text).ok()?;
+    std::str::from_utf8(&raw)
+        .ok()?
+        .strip_prefix(CURSOR_PREFIX)?
+        .parse()
+        .ok()
+}
+
+async fn list(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Answer {
+    let space = caller(&shared, &headers)?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+            .map_err(|e| ApiError::invalid(format!("the query string is malformed: {e}")))?;
+    let mut limit = 10usize;
+    let mut after = 0u64;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "limit" => {
+                limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=50).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::invalid(format!(
+                            "limit: must be an integer from 1 to 50, got `{value}`"
+                        ))
+                    })?;
+            }
+            "after" => {
+                if value.chars().count() > 2000 {
+                    return Err(ApiError::invalid(
+                        "after: must be at most 2000 characters long",
+                    ));
+                }
+                if !value.is_empty() {
+                    after = decode_cursor(&value).ok_or_else(|| {
+                        ApiError::invalid("after: not a cursor this API returned; pass `pagination.next` unchanged")
+                    })?;
+                }
+            }
+            _ => {}
+        }
+    }
+    let (items, next) = shared.lock_store().page(&space, after, limit);
+    let body = json!({
+        "success": true,
+        "messages": [],
+        "pagination": { "count": items.len(), "next": next.map(encode_cursor) },
+        "result": items,
+    });
+    Ok(axum::Json(body).into_response())
+}
+
+async fn create(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let space = caller(&shared, &headers)?;
+    let key = validate::idempotency_key(&headers)?;
+    let body = json_body(&shared, &headers, body, true)?.unwrap_or(Value::Null);
+    let input = validate::create(&body)?;
+    let now = shared.clock.now();
+    let mut store = shared.lock_store();
+    match store.check_idempotency(&space, &key, &body, now) {
+        IdempotencyCheck::Replay(response) => {
+            shared
+                .counters
+                .idempotent_replays
+                .fetch_add(1, Ordering::SeqCst);
+            Ok(([("monime-cache", "irc")], axum::Json(response)).into_response())
+        }
+        IdempotencyCheck::Conflict => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_use",
+            format!("Idempotency-Key `{key}` was already used with a different request body"),
+        )),
+        IdempotencyCheck::Fresh => {
+            let response = store.create(&space, input, now, Some((key, body)), success);
+            shared.counters.creates.fetch_add(1, Ordering::SeqCst);
+            Ok(axum::Json(response).into_response())
+        }
+    }
+}
+
+async fn fetch(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
+    let space = caller(&shared, &headers)?;
+    validate::webhook_id(&id)?;
+    let store = shared.lock_store();
+    let webhook = store.get(&space, &id).ok_or_else(|| missing(&id))?;
+    Ok(axum::Json(success(webhook.to_json())).into_response())
+}
+
+async fn update(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let space = caller(&shared, &headers)?;
+    validate::webhook_id(&id)?;
+    let body = json_body(&shared, &headers, body, false)?;
+    let change = validate::update(body.as_ref())?;
+    let now = shared.clock.now();
+    let mut store = shared.lock_store();
+    let webhook = store
+        .update(&space, &id, change, now)
+        .ok_or_else(|| missing(&id))?;
+    Ok(axum::Json(success(webhook.to_json())).into_response())
+}
+
+async fn remove(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
+    let space = caller(&shared, &headers)?;
+    validate::webhook_id(&id)?;
+    if shared.lock_store().delete(&space, &id) {
+        Ok(axum::Json(json!({ "success": true, "messages": [] })).into_response())
+    } else {
+        Err(missing(&id))
+    }
+}
+
+fn missing(id: &str) -> ApiError {
+    ApiError::not_found(format!("no webhook `{id}` in this space"))
+}
+
+/// `POST /_mock/events` `{name, object {id, type}, data}`: deliver an event to every enabled
+/// webhook of the space (`Monime-Space-Id`) subscribed to `name`.
+async fn trigger_event(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let space = validate::space_id(&headers)?;
+    let body = json_body(&shared, &headers, body, true)?.unwrap_or(Value::Null);
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| ApiError::invalid("name: is required, e.g. `payment.completed`"))?;
+    let object: ObjectRef = body
+        .get("object")
+        .cloned()
+        .and_then(|object| serde_json::from_value(object).ok())
+        .ok_or_else(|| ApiError::invalid("object: must be {\"id\": ..., \"type\": ...}"))?;
+    let data = body.get("data").cloned().unwrap_or_else(|| json!({}));
+    let subscribers = shared.lock_store().subscribers(&space, name);
+    let scheduled = delivery::schedule(&shared, subscribers, name, object, data);
+    Ok(axum::Json(success(
+        json!({ "eventName": name, "deliveries": scheduled }),
+    ))
+    .into_response())
+}
+
+async fn deliveries(State(shared): State<Arc<Shared>>) -> Response {
+    let attempts = shared.lock_deliveries().clone();
+    axum::Json(success(
+        serde_json::to_value(attempts).unwrap_or(Value::Null),
+    ))
+    .into_response()
+}
+
+async fn stats(State(shared): State<Arc<Shared>>) -> Response {
+    let mut counters = serde_json::to_value(shared.counters.snapshot()).unwrap_or(Value::Null);
+    counters["webhooks"] = json!(shared.lock_store().webhook_count());
+    axum::Json(success(counters)).into_response()
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no route for {method} {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}

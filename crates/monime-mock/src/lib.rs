@@ -1,0 +1,145 @@
+//! A stateful, in-memory emulator of Monime's Webhooks API that also delivers signed events.
+//!
+//! Start it inside a test, point a client at [`MonimeMock::base_url`], and drive deliveries
+//! through `POST /_mock/events`:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let mock = monime_mock::MonimeMock::start().await?;
+//! let response = reqwest::Client::new()
+//!     .get(format!("{}/v1/webhooks", mock.base_url()))
+//!     .bearer_auth("mon_test_example")
+//!     .header("Monime-Space-Id", "spc-example")
+//!     .send()
+//!     .await
+//!     .unwrap();
+//! assert_eq!(response.status(), 200);
+//! mock.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! See the crate README for the binary, the `/_mock` controls and fault injection.
+
+mod api;
+mod clock;
+mod delivery;
+mod error;
+mod faults;
+mod random;
+mod server;
+mod store;
+mod validate;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use delivery::{DeliveryAttempt, DeliveryPolicy, ScheduledDelivery};
+pub use error::ApiError;
+pub use faults::Faults;
+pub use server::CounterSnapshot;
+pub use store::IDEMPOTENCY_WINDOW;
+
+/// Everything the emulator can be configured with.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    /// Accepted bearer tokens; empty accepts any token starting `mon_` (test and live).
+    pub tokens: Vec<String>,
+    pub faults: Faults,
+    pub delivery: DeliveryPolicy,
+    pub clock: Arc<dyn Clock>,
+    /// Request bodies above this many bytes get 413.
+    pub body_limit: usize,
+}
+
+impl Default for MockConfig {
+    fn default() -> MockConfig {
+        MockConfig {
+            tokens: Vec::new(),
+            faults: Faults::none(),
+            delivery: DeliveryPolicy::default(),
+            clock: Arc::new(SystemClock),
+            body_limit: 256 * 1024,
+        }
+    }
+}
+
+/// A running emulator. Dropping it does not stop the server; call [`MonimeMock::shutdown`].
+#[derive(Debug)]
+pub struct MonimeMock {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl MonimeMock {
+    /// Starts an emulator with the default configuration on a free port of 127.0.0.1.
+    pub async fn start() -> std::io::Result<MonimeMock> {
+        MonimeMock::start_with(MockConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts an emulator with `config` on `addr` (port 0 picks a free port).
+    pub async fn start_with(config: MockConfig, addr: SocketAddr) -> std::io::Result<MonimeMock> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(server::Shared::new(config));
+        let app = api::router(shared.clone());
+        let (shutdown, stop) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, app, stop));
+        Ok(MonimeMock {
+            addr,
+            shared,
+            shutdown,
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`: use it as the client's API URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn counters(&self) -> CounterSnapshot {
+        self.shared.counters.snapshot()
+    }
+
+    /// How many webhooks exist now, in all spaces.
+    pub fn webhook_count(&self) -> usize {
+        self.shared.lock_store().webhook_count()
+    }
+
+    /// Every delivery attempt so far, in the order they finished.
+    pub fn deliveries(&self) -> Vec<DeliveryAttempt> {
+        self.shared.lock_deliveries().clone()
+    }
+
+    /// Waits until no delivery is in flight (retries included), or `timeout` passes; returns
+    /// whether the deliveries settled.
+    pub async fn settle(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.shared.deliveries_in_flight.load(Ordering::SeqCst) > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
+    /// Stops accepting connections and closes the open ones.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
