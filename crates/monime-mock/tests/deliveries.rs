@@ -1,0 +1,245 @@
+//! Event deliveries to a real receiver on 127.0.0.1. Signatures are checked here with plain
+//! hmac/p256 calls, independently of monime-signature, which the emulator signs with.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::{Api, SECRET, valid_body};
+use hmac::{Hmac, Mac};
+use monime_mock::{DeliveryPolicy, MockConfig, MonimeMock};
+use p256::ecdsa::signature::Verifier as _;
+use p256::ecdsa::{Signature, VerifyingKey};
+use p256::pkcs8::DecodePublicKey;
+use serde_json::{Value, json};
+
+#[derive(Clone, Default)]
+struct Receiver {
+    received: Arc<Mutex<Vec<(String, HeaderMap, Bytes)>>>,
+    /// Statuses to answer, in order; 200 once exhausted.
+    script: Arc<Mutex<Vec<u16>>>,
+}
+
+async fn receive(
+    State(receiver): State<Receiver>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    receiver
+        .received
+        .lock()
+        .unwrap()
+        .push((uri.path().to_owned(), headers, body));
+    let mut script = receiver.script.lock().unwrap();
+    let status = if script.is_empty() {
+        200
+    } else {
+        script.remove(0)
+    };
+    StatusCode::from_u16(status).unwrap()
+}
+
+async fn start_receiver(script: Vec<u16>) -> (String, Receiver) {
+    let receiver = Receiver {
+        script: Arc::new(Mutex::new(script)),
+        ..Receiver::default()
+    };
+    let app = Router::new()
+        .route("/{*path}", post(receive))
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, receiver)
+}
+
+async fn fast_mock() -> (MonimeMock, Api) {
+    let config = MockConfig {
+        delivery: DeliveryPolicy::fast(),
+        ..MockConfig::default()
+    };
+    let mock = MonimeMock::start_with(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let api = Api::new(&mock);
+    (mock, api)
+}
+
+async fn trigger(api: &Api, name: &str) -> Value {
+    let request = api
+        .request(reqwest::Method::POST, "/_mock/events")
+        .json(&json!({
+            "name": name,
+            "object": { "id": "scs-1", "type": "checkout_session" },
+            "data": { "id": "scs-1", "status": "completed" }
+        }));
+    let reply = Api::send(request).await;
+    assert_eq!(reply.status, 200, "{:#}", reply.body);
+    reply.body["result"].clone()
+}
+
+fn signature_parts(headers: &HeaderMap) -> (String, String) {
+    let header = headers.get("monime-signature").unwrap().to_str().unwrap();
+    let (t, v1) = header.split_once(',').unwrap();
+    (
+        t.strip_prefix("t=").unwrap().to_owned(),
+        v1.strip_prefix("v1=").unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn hs256_and_es256_deliveries_arrive_signed() {
+    let (mock, api) = fast_mock().await;
+    let (url, receiver) = start_receiver(vec![]).await;
+    let mut hs = valid_body();
+    hs["url"] = json!(format!("{url}/hs"));
+    hs["events"] = json!(["checkout_session.completed"]);
+    hs["headers"] = json!({ "X-Shop": "main" });
+    api.create_id(&hs).await;
+    let mut es = hs.clone();
+    es["url"] = json!(format!("{url}/es"));
+    es["verificationMethod"] = json!({ "type": "ES256" });
+    let es_id = api.create_id(&es).await;
+    let public_pem = api.get(&es_id).await.body["result"]["verificationMethod"]["publicKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let result = trigger(&api, "checkout_session.completed").await;
+    assert_eq!(result["deliveries"].as_array().unwrap().len(), 2);
+    assert!(mock.settle(Duration::from_secs(10)).await);
+
+    let received = receiver.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 2);
+    for (path, headers, body) in &received {
+        assert_eq!(headers.get("content-type").unwrap(), "application/json");
+        assert_eq!(headers.get("x-shop").unwrap(), "main");
+        let event: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(event["apiVersion"], "caph.2025-08-23");
+        assert!(event["event"]["id"].as_str().unwrap().starts_with("wkd-"));
+        assert_eq!(event["event"]["name"], "checkout_session.completed");
+        let timestamp = event["event"]["timestamp"]
+            .as_str()
+            .expect("a string of Unix seconds");
+        assert!(timestamp.bytes().all(|b| b.is_ascii_digit()));
+        assert_eq!(
+            event["object"],
+            json!({ "id": "scs-1", "type": "checkout_session" })
+        );
+        assert_eq!(event["data"]["status"], "completed");
+
+        let (t, v1) = signature_parts(headers);
+        assert_eq!(t, timestamp);
+        let mut signed = format!("{t}_").into_bytes();
+        signed.extend_from_slice(body);
+        if path == "/hs" {
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+            mac.update(&signed);
+            assert_eq!(
+                v1,
+                STANDARD.encode(mac.finalize().into_bytes()),
+                "HS256 per the facts"
+            );
+        } else {
+            let key = VerifyingKey::from_public_key_pem(&public_pem).unwrap();
+            let der = STANDARD.decode(&v1).expect("standard base64");
+            let signature = Signature::from_der(&der).expect("DER");
+            key.verify(&signed, &signature)
+                .expect("ES256 verifies with the webhook's publicKey");
+        }
+    }
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_and_every_attempt_listed() {
+    let (mock, api) = fast_mock().await;
+    let (url, receiver) = start_receiver(vec![500, 503]).await;
+    let mut body = valid_body();
+    body["url"] = json!(format!("{url}/flaky"));
+    let id = api.create_id(&body).await;
+    trigger(&api, "payment.completed").await;
+    assert!(mock.settle(Duration::from_secs(10)).await);
+    let attempts = mock.deliveries();
+    let summary: Vec<(u32, Option<u16>)> = attempts.iter().map(|a| (a.attempt, a.status)).collect();
+    assert_eq!(summary, [(1, Some(500)), (2, Some(503)), (3, Some(200))]);
+    assert!(attempts.iter().all(|a| a.webhook_id == id));
+    let event_ids: std::collections::BTreeSet<_> =
+        attempts.iter().map(|a| a.event_id.clone()).collect();
+    assert_eq!(event_ids.len(), 1, "retries keep the event id");
+    assert_eq!(receiver.received.lock().unwrap().len(), 3);
+
+    let listed = Api::send(api.request(reqwest::Method::GET, "/_mock/deliveries")).await;
+    let listed = listed.body["result"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[2]["attempt"], 3);
+    assert_eq!(listed[2]["status"], 200);
+    assert_eq!(listed[0]["webhookId"], json!(id));
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn unreachable_targets_give_up_after_the_attempt_limit() {
+    let (mock, api) = fast_mock().await;
+    let mut body = valid_body();
+    body["url"] = json!("http://127.0.0.1:9/closed");
+    api.create_id(&body).await;
+    trigger(&api, "payment.completed").await;
+    assert!(mock.settle(Duration::from_secs(10)).await);
+    let attempts = mock.deliveries();
+    assert_eq!(attempts.len(), 3);
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a.status.is_none() && a.error.is_some())
+    );
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn only_enabled_subscribed_webhooks_of_the_space_receive_events() {
+    let (mock, api) = fast_mock().await;
+    let (url, receiver) = start_receiver(vec![]).await;
+    let mut subscribed = valid_body();
+    subscribed["url"] = json!(format!("{url}/yes"));
+    api.create_id(&subscribed).await;
+    let mut disabled = subscribed.clone();
+    disabled["url"] = json!(format!("{url}/disabled"));
+    disabled["enabled"] = json!(false);
+    api.create_id(&disabled).await;
+    let mut other_event = subscribed.clone();
+    other_event["url"] = json!(format!("{url}/other-event"));
+    other_event["events"] = json!(["payout.failed"]);
+    api.create_id(&other_event).await;
+    let mut other_space = subscribed.clone();
+    other_space["url"] = json!(format!("{url}/other-space"));
+    api.in_space("spc-elsewhere").create_id(&other_space).await;
+
+    let result = trigger(&api, "payment.completed").await;
+    assert_eq!(result["deliveries"].as_array().unwrap().len(), 1);
+    assert!(mock.settle(Duration::from_secs(10)).await);
+    let paths: Vec<String> = receiver
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(p, _, _)| p.clone())
+        .collect();
+    assert_eq!(paths, ["/yes"]);
+    let bad = Api::send(
+        api.request(reqwest::Method::POST, "/_mock/events")
+            .json(&json!({ "object": {} })),
+    )
+    .await;
+    bad.assert_error(400, "invalid_request");
+    mock.shutdown().await;
+}
