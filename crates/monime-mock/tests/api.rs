@@ -166,7 +166,7 @@ async fn spaces_are_validated_and_isolated() {
         .assert_error(404, "not_found");
     other.delete(&id).await.assert_error(404, "not_found");
     assert!(other.all_ids(50).await.is_empty());
-    assert_eq!(api.all_ids(50).await, [id.clone()]);
+    assert_eq!(api.all_ids(50).await, std::slice::from_ref(&id));
     assert_eq!(api.get(&id).await.body["result"]["name"], "Orders");
     mock.shutdown().await;
 }
