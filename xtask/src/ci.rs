@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::emulator::Emulator;
 use crate::failure::{Failure, Result};
 use crate::{generate, paths, tools, upstream};
 
@@ -38,6 +39,9 @@ pub fn run(root: &Path) -> Result<()> {
         )
     })?;
     step("tests", || run_tests(root))?;
+    step("contract: Schemathesis against monime-mock", || {
+        schemathesis(root)
+    })?;
     println!("\nxtask ci: all steps passed in {:.0?}", started.elapsed());
     Ok(())
 }
@@ -87,6 +91,43 @@ pub fn lint_spec(root: &Path) -> Result<()> {
             "Redocly CLI found errors in {} (see above)",
             paths::display_relative(root, &spec)
         )))
+    }
+}
+
+/// Schemathesis, all checks, against a running emulator with our spec: any failure fails CI.
+fn schemathesis(root: &Path) -> Result<()> {
+    let bin = tools::python_bin(root)?;
+    cargo(
+        root,
+        &["build", "--package", "monime-mock", "--bin", "monime-mock"],
+        &[],
+    )?;
+    let emulator = Emulator::start(root, &[])?;
+    let spec = paths::current_spec(root)?;
+    let status = Command::new(bin.join("schemathesis"))
+        .arg("--config-file")
+        .arg(root.join("tools/schemathesis.toml"))
+        .arg("run")
+        .arg(&spec)
+        .args([
+            "--url",
+            &emulator.url,
+            "--checks",
+            "all",
+            "--continue-on-failure",
+        ])
+        .args(["--header", "Authorization: Bearer mon_test_contract"])
+        .args(["--max-examples", "30", "--seed", "20250823", "--no-color"])
+        // Schemathesis keeps its example database in the working directory.
+        .current_dir(root.join(".tools"))
+        .status()
+        .map_err(|e| Failure::new(format!("cannot run schemathesis: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            "Schemathesis found responses of monime-mock that break the spec (see above)",
+        ))
     }
 }
 

@@ -9,54 +9,97 @@ use sha2::{Digest, Sha256};
 use crate::failure::{Failure, Result};
 
 const NODE_FILES: [&str; 2] = ["package.json", "package-lock.json"];
+const PYTHON_FILES: [&str; 1] = ["requirements.txt"];
 
-/// Installs the npm tools of `tools/package-lock.json` (reusing a finished install of the same
-/// lock) and returns the folder holding their executables.
-pub fn node_bin(root: &Path) -> Result<PathBuf> {
-    let source = root.join("tools");
-    let target = root.join(".tools/node");
-    let bin = target.join("node_modules/.bin");
-    let mut stamp_input = Vec::new();
-    for name in NODE_FILES {
-        let bytes = std::fs::read(source.join(name))
+/// Runs `install` unless `.tools/<folder>` already holds an install of exactly these
+/// `tools/` files (recorded as a sha256 stamp written only after a successful install).
+fn install_once(
+    root: &Path,
+    folder: &str,
+    inputs: &[&str],
+    install: impl FnOnce(&Path) -> Result<()>,
+) -> Result<PathBuf> {
+    let target = root.join(".tools").join(folder);
+    let mut hasher = Sha256::new();
+    for name in inputs {
+        let bytes = std::fs::read(root.join("tools").join(name))
             .map_err(|e| Failure::new(format!("cannot read tools/{name}: {e}")))?;
-        stamp_input.extend_from_slice(&bytes);
+        hasher.update(&bytes);
     }
-    let stamp: String = Sha256::digest(&stamp_input)
+    let stamp: String = hasher
+        .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     let stamp_file = target.join(".installed");
-    if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) && bin.is_dir()
-    {
-        return Ok(bin);
+    if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
+        return Ok(target);
     }
     std::fs::create_dir_all(&target)
         .map_err(|e| Failure::new(format!("cannot create {}: {e}", target.display())))?;
-    for name in NODE_FILES {
-        std::fs::copy(source.join(name), target.join(name))
-            .map_err(|e| Failure::new(format!("cannot copy tools/{name}: {e}")))?;
-    }
-    println!("installing the pinned npm tools into .tools/node");
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&target)
-        .status()
-        .map_err(|e| {
-            Failure::new(format!(
-                "cannot run npm to install the CI's node tools ({e}). Install Node.js 20.19 or \
-                 newer with npm, then run `cargo xtask ci` again."
-            ))
-        })?;
-    if !status.success() {
-        return Err(Failure::new(format!(
-            "`npm ci` in .tools/node failed ({status}); the CI cannot lint the spec without \
-             the pinned @redocly/cli. Check the network to the npm registry and Node.js >= 20.19."
-        )));
-    }
+    install(&target)?;
     std::fs::write(&stamp_file, stamp)
         .map_err(|e| Failure::new(format!("cannot write {}: {e}", stamp_file.display())))?;
-    Ok(bin)
+    Ok(target)
+}
+
+fn run_installer(command: &mut Command, what: &str, hint: &str) -> Result<()> {
+    let status = command
+        .status()
+        .map_err(|e| Failure::new(format!("cannot run {what} ({e}). {hint}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!("{what} failed ({status}). {hint}")))
+    }
+}
+
+/// Installs the npm tools of `tools/package-lock.json` into `.tools/node` and returns the
+/// folder holding their executables.
+pub fn node_bin(root: &Path) -> Result<PathBuf> {
+    let target = install_once(root, "node", &NODE_FILES, |target| {
+        for name in NODE_FILES {
+            std::fs::copy(root.join("tools").join(name), target.join(name))
+                .map_err(|e| Failure::new(format!("cannot copy tools/{name}: {e}")))?;
+        }
+        println!("installing the pinned npm tools into .tools/node");
+        run_installer(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(target),
+            "`npm ci` in .tools/node",
+            "The CI needs Node.js 20.19 or newer with npm, and the npm registry.",
+        )
+    })?;
+    Ok(target.join("node_modules/.bin"))
+}
+
+/// Installs the Python tools of `tools/requirements.txt` into the virtual environment
+/// `.tools/venv` and returns its `bin` folder.
+pub fn python_bin(root: &Path) -> Result<PathBuf> {
+    let target = install_once(root, "venv", &PYTHON_FILES, |target| {
+        println!("installing the pinned Python tools into .tools/venv");
+        run_installer(
+            Command::new("python3")
+                .args(["-m", "venv", "--clear"])
+                .arg(target),
+            "`python3 -m venv .tools/venv`",
+            "The CI needs Python 3.10 or newer with the venv module.",
+        )?;
+        run_installer(
+            Command::new(target.join("bin/pip"))
+                .args([
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--requirement",
+                ])
+                .arg(root.join("tools/requirements.txt")),
+            "`pip install -r tools/requirements.txt`",
+            "Check the network to PyPI.",
+        )
+    })?;
+    Ok(target.join("bin"))
 }
 
 /// Installs a cargo subcommand from crates.io at an exact version into `.tools/cargo` (once)

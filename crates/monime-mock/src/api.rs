@@ -157,8 +157,14 @@ async fn list(
                     ));
                 }
                 if !value.is_empty() {
+                    // Any string is a schema-valid `after`; one that names no position in
+                    // this list is a position that does not exist: 404, not 400.
                     after = decode_cursor(&value).ok_or_else(|| {
-                        ApiError::invalid("after: not a cursor this API returned; pass `pagination.next` unchanged")
+                        ApiError::new(
+                            StatusCode::NOT_FOUND,
+                            "cursor_not_found",
+                            "after: not a cursor this API returned; pass `pagination.next` unchanged",
+                        )
                     })?;
                 }
             }

@@ -360,7 +360,7 @@ async fn path_ids_and_list_parameters_are_validated() {
     long.assert_error(400, "invalid_request");
     assert!(long.message().contains("after"));
     let forged = api.list("?after=not-a-cursor").await;
-    forged.assert_error(400, "invalid_request");
+    forged.assert_error(404, "cursor_not_found");
     assert!(forged.message().contains("after"));
     assert_eq!(api.list("?limit=50&after=").await.status, 200);
     mock.shutdown().await;

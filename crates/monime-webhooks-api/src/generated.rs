@@ -2,7 +2,7 @@
 // and run `cargo xtask generate` again.
 //
 // spec:        openapi/monime-webhooks.caph.2025-08-23.yaml
-// spec sha256: deb6df5027ec50e10313ce4e617efdc4d58432adfd9124258b0b2cf78648ba84
+// spec sha256: 03ac0d46ba262d7c2e5342ff77d41a3c88d0a9ec6369658fdb3a2fee46cbaaf1
 // generator:   progenitor 0.15.1
 
 #[allow(unused_imports)]

@@ -1,0 +1,54 @@
+//! A `monime-mock` process for the CI's contract checks, stopped when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::failure::{Failure, Result};
+
+#[derive(Debug)]
+pub struct Emulator {
+    child: Child,
+    pub url: String,
+}
+
+/// The workspace's cargo target folder.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+impl Emulator {
+    /// Starts the already built debug binary on a free port and waits for its URL line.
+    pub fn start(root: &Path, extra_args: &[&str]) -> Result<Emulator> {
+        let binary = target_dir(root).join("debug/monime-mock");
+        let mut child = Command::new(&binary)
+            .args(["--addr", "127.0.0.1:0"])
+            .args(extra_args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| Failure::new(format!("cannot start {}: {e}", binary.display())))?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout was piped");
+        let read = BufReader::new(stdout).read_line(&mut line);
+        let url = line
+            .trim()
+            .strip_prefix("monime-mock listening on ")
+            .map(str::to_owned);
+        match (read, url) {
+            (Ok(_), Some(url)) => Ok(Emulator { child, url }),
+            _ => {
+                let _ = child.kill();
+                Err(Failure::new(format!(
+                    "monime-mock did not report its address (printed {line:?})"
+                )))
+            }
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
