@@ -94,6 +94,18 @@ pub fn lint_spec(root: &Path) -> Result<()> {
     }
 }
 
+/// `cargo xtask bench-mock`: installs Prism with the other npm tools, then runs the
+/// throughput benchmark, which compares both servers in one run.
+pub fn bench_mock(root: &Path) -> Result<()> {
+    let prism = tools::node_bin(root)?.join("prism");
+    let prism = prism.to_string_lossy().into_owned();
+    cargo(
+        root,
+        &["bench", "--package", "monime-mock", "--bench", "throughput"],
+        &[("PRISM_BIN", prism.as_str())],
+    )
+}
+
 /// Schemathesis, all checks, against a running emulator with our spec: any failure fails CI.
 fn schemathesis(root: &Path) -> Result<()> {
     let bin = tools::python_bin(root)?;

@@ -17,6 +17,7 @@ commands:
                          allow-list does not explain
   lint-spec              lint the spec with the pinned Redocly CLI
   fuzz [SECONDS]         run each fuzz target of monime-signature (default 300 s each)
+  bench-mock             throughput of monime-mock against Prism's mock server (benchmark)
   ci                     everything CI checks, in order";
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -60,6 +61,7 @@ pub fn run(args: &[String]) -> Result<()> {
             };
             no_more(args).and_then(|()| fuzz::run(&root, seconds))
         }
+        Some("bench-mock") => no_more(args).and_then(|()| ci::bench_mock(&root)),
         Some("lint-spec") => no_more(args).and_then(|()| ci::lint_spec(&root)),
         Some("ci") => no_more(args).and_then(|()| ci::run(&root)),
         Some("help" | "--help" | "-h") => {
