@@ -1,344 +1,25 @@
-//! Request validation, constraint by constraint as our spec states them. Every failure is a
-//! 400 whose message names the field; nothing is stored before validation passes.
-
-use std::collections::BTreeMap;
+//! Header and path checks of the emulator; body checks live in
+//! `monime_webhooks_api::constraints`, shared with the client.
 
 use axum::http::HeaderMap;
-use serde_json::{Map, Value};
+use monime_webhooks_api::constraints::{self, Violation};
+pub use monime_webhooks_api::constraints::{CreateInput, MethodInput, Patch, UpdateInput};
+use serde_json::Value;
 
 use crate::error::ApiError;
 
-pub const API_RELEASES: [&str; 2] = ["caph", "siriusb"];
-pub const MONIME_VERSIONS: [&str; 2] = ["caph.2025-08-23", "caph.2025-06-20"];
-
-/// A validated create body.
-#[derive(Debug, Clone)]
-pub struct CreateInput {
-    pub name: String,
-    pub url: String,
-    pub enabled: bool,
-    pub api_release: String,
-    pub events: Option<Vec<String>>,
-    pub headers: Option<BTreeMap<String, String>>,
-    pub alert_emails: Option<Vec<String>>,
-    pub method: Option<MethodInput>,
-    pub metadata: Option<Map<String, Value>>,
-}
-
-#[derive(Debug, Clone)]
-pub enum MethodInput {
-    Hs256 { secret: String },
-    Es256,
-}
-
-/// What a PATCH does to one field.
-#[derive(Debug, Clone, Default)]
-pub enum Patch<T> {
-    #[default]
-    Unchanged,
-    Clear,
-    Set(T),
-}
-
-/// A validated update body.
-#[derive(Debug, Clone, Default)]
-pub struct UpdateInput {
-    pub name: Option<String>,
-    pub url: Option<String>,
-    pub enabled: Option<bool>,
-    pub api_release: Option<String>,
-    pub events: Patch<Vec<String>>,
-    pub headers: Patch<BTreeMap<String, String>>,
-    pub alert_emails: Patch<Vec<String>>,
-    pub metadata: Patch<Map<String, Value>>,
-}
-
-const CREATE_FIELDS: [&str; 9] = [
-    "name",
-    "url",
-    "enabled",
-    "apiRelease",
-    "events",
-    "headers",
-    "alertEmails",
-    "verificationMethod",
-    "metadata",
-];
-
-/// The create fields less `verificationMethod`, which cannot be changed.
-const UPDATE_FIELDS: [&str; 8] = [
-    "name",
-    "url",
-    "enabled",
-    "apiRelease",
-    "events",
-    "headers",
-    "alertEmails",
-    "metadata",
-];
-
-/// A field as present in the body: absent, explicitly null, or a value.
-enum Field<'a> {
-    Absent,
-    Null,
-    Value(&'a Value),
-}
-
-fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Field<'a> {
-    match map.get(name) {
-        None => Field::Absent,
-        Some(Value::Null) => Field::Null,
-        Some(value) => Field::Value(value),
-    }
-}
-
-fn body_object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
-    body.as_object()
-        .ok_or_else(|| ApiError::invalid("the request body must be a JSON object"))
-}
-
-fn only_known_fields(map: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
-    match map.keys().find(|key| !known.contains(&key.as_str())) {
-        Some(unknown) => Err(ApiError::invalid(format!(
-            "{unknown}: unknown field; allowed fields are {}",
-            known.join(", ")
-        ))),
-        None => Ok(()),
-    }
-}
-
-fn string(value: &Value, name: &str, min: usize, max: usize) -> Result<String, ApiError> {
-    let text = value
-        .as_str()
-        .ok_or_else(|| ApiError::invalid(format!("{name}: must be a string")))?;
-    let chars = text.chars().count();
-    if chars < min {
-        return Err(ApiError::invalid(format!(
-            "{name}: must be at least {min} characters long, got {chars}"
-        )));
-    }
-    if chars > max {
-        return Err(ApiError::invalid(format!(
-            "{name}: must be at most {max} characters long, got {chars}"
-        )));
-    }
-    Ok(text.to_owned())
-}
-
-fn boolean(value: &Value, name: &str) -> Result<bool, ApiError> {
-    value
-        .as_bool()
-        .ok_or_else(|| ApiError::invalid(format!("{name}: must be true or false")))
-}
-
-fn one_of(value: &Value, name: &str, allowed: &[&str]) -> Result<String, ApiError> {
-    match value.as_str() {
-        Some(text) if allowed.contains(&text) => Ok(text.to_owned()),
-        _ => Err(ApiError::invalid(format!(
-            "{name}: must be one of {}, got {value}",
-            allowed.join(", ")
-        ))),
-    }
-}
-
-fn string_list(
-    value: &Value,
-    name: &str,
-    min_items: usize,
-    max_items: usize,
-) -> Result<Vec<String>, ApiError> {
-    let items = value
-        .as_array()
-        .ok_or_else(|| ApiError::invalid(format!("{name}: must be an array of strings")))?;
-    if items.len() < min_items {
-        return Err(ApiError::invalid(format!(
-            "{name}: must hold at least {min_items} item(s), got {}",
-            items.len()
-        )));
-    }
-    if items.len() > max_items {
-        return Err(ApiError::invalid(format!(
-            "{name}: must hold at most {max_items} items, got {}",
-            items.len()
-        )));
-    }
-    let mut out: Vec<String> = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let text = item
-            .as_str()
-            .ok_or_else(|| ApiError::invalid(format!("{name}[{index}]: must be a string")))?;
-        if out.iter().any(|seen| seen == text) {
-            return Err(ApiError::invalid(format!(
-                "{name}: items must be unique, `{text}` appears twice"
-            )));
-        }
-        out.push(text.to_owned());
-    }
-    Ok(out)
-}
-
-fn string_map(value: &Value, name: &str, max: usize) -> Result<BTreeMap<String, String>, ApiError> {
-    let map = value
-        .as_object()
-        .ok_or_else(|| ApiError::invalid(format!("{name}: must be an object of strings")))?;
-    if map.len() > max {
-        return Err(ApiError::invalid(format!(
-            "{name}: must hold at most {max} entries, got {}",
-            map.len()
-        )));
-    }
-    map.iter()
-        .map(|(key, value)| match value.as_str() {
-            Some(text) => Ok((key.clone(), text.to_owned())),
-            None => Err(ApiError::invalid(format!("{name}.{key}: must be a string"))),
-        })
-        .collect()
-}
-
-fn metadata(value: &Value) -> Result<Map<String, Value>, ApiError> {
-    let map = value
-        .as_object()
-        .ok_or_else(|| ApiError::invalid("metadata: must be an object"))?;
-    if map.len() > 64 {
-        return Err(ApiError::invalid(format!(
-            "metadata: must hold at most 64 properties, got {}",
-            map.len()
-        )));
-    }
-    Ok(map.clone())
-}
-
-fn verification_method(value: &Value) -> Result<MethodInput, ApiError> {
-    let map = value
-        .as_object()
-        .ok_or_else(|| ApiError::invalid("verificationMethod: must be an object"))?;
-    let kind = match map.get("type") {
-        Some(kind) => one_of(kind, "verificationMethod.type", &["HS256", "ES256"])?,
-        None => return Err(ApiError::invalid("verificationMethod.type: is required")),
-    };
-    if kind == "HS256" {
-        only_known_fields(map, &["type", "secret"])
-            .map_err(|e| ApiError::invalid(format!("verificationMethod.{}", e.message)))?;
-        let secret = match map.get("secret") {
-            Some(secret) => string(secret, "verificationMethod.secret", 32, 256)?,
-            None => {
-                return Err(ApiError::invalid(
-                    "verificationMethod.secret: is required for HS256",
-                ));
-            }
-        };
-        Ok(MethodInput::Hs256 { secret })
-    } else {
-        only_known_fields(map, &["type", "publicKey"])
-            .map_err(|e| ApiError::invalid(format!("verificationMethod.{}", e.message)))?;
-        if let Some(key) = map.get("publicKey") {
-            // Read-only: Monime generates the key pair; a sent value is ignored.
-            key.as_str().ok_or_else(|| {
-                ApiError::invalid("verificationMethod.publicKey: must be a string")
-            })?;
-        }
-        Ok(MethodInput::Es256)
+impl From<Violation> for ApiError {
+    fn from(violation: Violation) -> ApiError {
+        ApiError::invalid(violation.to_string())
     }
 }
 
 pub fn create(body: &Value) -> Result<CreateInput, ApiError> {
-    let map = body_object(body)?;
-    only_known_fields(map, &CREATE_FIELDS)?;
-    let required = |name: &str| -> Result<&Value, ApiError> {
-        match field(map, name) {
-            Field::Value(value) => Ok(value),
-            Field::Null => Err(ApiError::invalid(format!("{name}: must not be null"))),
-            Field::Absent => Err(ApiError::invalid(format!("{name}: is required"))),
-        }
-    };
-    let name = string(required("name")?, "name", 1, 100)?;
-    let url = string(required("url")?, "url", 0, 255)?;
-    let api_release = one_of(required("apiRelease")?, "apiRelease", &API_RELEASES)?;
-    let events = match field(map, "events") {
-        Field::Absent => return Err(ApiError::invalid("events: is required")),
-        Field::Null => None,
-        Field::Value(value) => Some(string_list(value, "events", 1, 100)?),
-    };
-    let enabled = match field(map, "enabled") {
-        Field::Absent => true,
-        Field::Null => return Err(ApiError::invalid("enabled: must not be null")),
-        Field::Value(value) => boolean(value, "enabled")?,
-    };
-    let optional = |name: &str| match field(map, name) {
-        Field::Value(value) => Some(value),
-        Field::Absent | Field::Null => None,
-    };
-    Ok(CreateInput {
-        name,
-        url,
-        enabled,
-        api_release,
-        events,
-        headers: optional("headers")
-            .map(|v| string_map(v, "headers", 10))
-            .transpose()?,
-        alert_emails: optional("alertEmails")
-            .map(|v| string_list(v, "alertEmails", 0, 2))
-            .transpose()?,
-        method: optional("verificationMethod")
-            .map(verification_method)
-            .transpose()?,
-        metadata: optional("metadata").map(metadata).transpose()?,
-    })
+    Ok(constraints::create(body)?)
 }
 
-/// A missing PATCH body is an empty change.
 pub fn update(body: Option<&Value>) -> Result<UpdateInput, ApiError> {
-    let Some(body) = body else {
-        return Ok(UpdateInput::default());
-    };
-    let map = body_object(body)?;
-    if map.contains_key("verificationMethod") {
-        return Err(ApiError::invalid(
-            "verificationMethod: cannot be changed after creation; create a new webhook instead",
-        ));
-    }
-    only_known_fields(map, &UPDATE_FIELDS)?;
-    // Fields the Webhook cannot hold as null (name, url, enabled, apiRelease): null leaves
-    // them unchanged. Nullable ones (events, headers, alertEmails, metadata): null clears.
-    let value = |name: &str| match field(map, name) {
-        Field::Value(value) => Some(value),
-        Field::Absent | Field::Null => None,
-    };
-    let patch = |name: &str| match field(map, name) {
-        Field::Absent => Patch::Unchanged,
-        Field::Null => Patch::Clear,
-        Field::Value(value) => Patch::Set(value),
-    };
-    Ok(UpdateInput {
-        name: value("name")
-            .map(|v| string(v, "name", 1, 100))
-            .transpose()?,
-        url: value("url").map(|v| string(v, "url", 0, 255)).transpose()?,
-        enabled: value("enabled")
-            .map(|v| boolean(v, "enabled"))
-            .transpose()?,
-        api_release: value("apiRelease")
-            .map(|v| one_of(v, "apiRelease", &API_RELEASES))
-            .transpose()?,
-        events: map_patch(patch("events"), |v| string_list(v, "events", 1, 100))?,
-        headers: map_patch(patch("headers"), |v| string_map(v, "headers", 10))?,
-        alert_emails: map_patch(patch("alertEmails"), |v| {
-            string_list(v, "alertEmails", 0, 2)
-        })?,
-        metadata: map_patch(patch("metadata"), metadata)?,
-    })
-}
-
-fn map_patch<T>(
-    patch: Patch<&Value>,
-    parse: impl FnOnce(&Value) -> Result<T, ApiError>,
-) -> Result<Patch<T>, ApiError> {
-    Ok(match patch {
-        Patch::Unchanged => Patch::Unchanged,
-        Patch::Clear => Patch::Clear,
-        Patch::Set(value) => Patch::Set(parse(value)?),
-    })
+    Ok(constraints::update(body)?)
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
@@ -355,48 +36,27 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Api
 pub fn space_id(headers: &HeaderMap) -> Result<String, ApiError> {
     let value = header(headers, "monime-space-id")?
         .ok_or_else(|| ApiError::invalid("Monime-Space-Id: header is required"))?;
-    if value.chars().count() > 64 {
-        return Err(ApiError::invalid(
-            "Monime-Space-Id: must be at most 64 characters long",
-        ));
-    }
-    if !value.starts_with("spc-") {
-        return Err(ApiError::invalid("Monime-Space-Id: must match ^spc-.*$"));
-    }
+    constraints::space_id(value)?;
     Ok(value.to_owned())
 }
 
 /// `Monime-Version`: optional, one of the versions the spec lists.
 pub fn monime_version(headers: &HeaderMap) -> Result<(), ApiError> {
-    match header(headers, "monime-version")? {
-        Some(version) if !MONIME_VERSIONS.contains(&version) => Err(ApiError::invalid(format!(
-            "Monime-Version: must be one of {}, got `{version}`",
-            MONIME_VERSIONS.join(", ")
-        ))),
-        _ => Ok(()),
+    if let Some(version) = header(headers, "monime-version")? {
+        constraints::monime_version(version)?;
     }
+    Ok(())
 }
 
 /// `Idempotency-Key`: required on create, at most 64 characters.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let key = header(headers, "idempotency-key")?
         .ok_or_else(|| ApiError::invalid("Idempotency-Key: header is required"))?;
-    if key.chars().count() > 64 {
-        return Err(ApiError::invalid(format!(
-            "Idempotency-Key: must be at most 64 characters long, got {}",
-            key.chars().count()
-        )));
-    }
+    constraints::idempotency_key(key)?;
     Ok(key.to_owned())
 }
 
 /// A path `id`: must match `^whk-.*$`.
 pub fn webhook_id(id: &str) -> Result<(), ApiError> {
-    if id.starts_with("whk-") {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(format!(
-            "id: must match ^whk-.*$, got `{id}`"
-        )))
-    }
+    Ok(constraints::webhook_id(id)?)
 }

@@ -2039,7 +2039,7 @@ impl Client {
     ///- `limit`: How many webhooks one page may hold (1 to 50, 10 when omitted).
     ///- `monime_space_id`: The space (tenant) the request acts on.
     ///- `monime_version`: The API version that should serve the request.
-    ///```ignore
+    ///```text
     ///let response = client.list_webhooks()
     ///    .after(after)
     ///    .limit(limit)
@@ -2064,7 +2064,7 @@ impl Client {
     ///- `monime_space_id`: The space (tenant) the request acts on.
     ///- `monime_version`: The API version that should serve the request.
     ///- `body`: The configuration of the new webhook.
-    ///```ignore
+    ///```text
     ///let response = client.create_webhook()
     ///    .idempotency_key(idempotency_key)
     ///    .monime_space_id(monime_space_id)
@@ -2086,7 +2086,7 @@ impl Client {
     ///- `id`: The webhook's id (it starts with `whk-`).
     ///- `monime_space_id`: The space (tenant) the request acts on.
     ///- `monime_version`: The API version that should serve the request.
-    ///```ignore
+    ///```text
     ///let response = client.get_webhook()
     ///    .id(id)
     ///    .monime_space_id(monime_space_id)
@@ -2107,7 +2107,7 @@ impl Client {
     ///- `id`: The webhook's id (it starts with `whk-`).
     ///- `monime_space_id`: The space (tenant) the request acts on.
     ///- `monime_version`: The API version that should serve the request.
-    ///```ignore
+    ///```text
     ///let response = client.delete_webhook()
     ///    .id(id)
     ///    .monime_space_id(monime_space_id)
@@ -2130,7 +2130,7 @@ impl Client {
     ///- `monime_space_id`: The space (tenant) the request acts on.
     ///- `monime_version`: The API version that should serve the request.
     ///- `body`: The fields to change.
-    ///```ignore
+    ///```text
     ///let response = client.update_webhook()
     ///    .id(id)
     ///    .monime_space_id(monime_space_id)

@@ -27,6 +27,7 @@
 //!   whole response. Request types stay closed and reject unknown values.
 //! * TLS: the `rustls` feature (default) or `native-tls`, passed through to reqwest.
 
+pub mod constraints;
 mod hooks;
 mod open;
 mod secret;
