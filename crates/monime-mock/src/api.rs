@@ -22,6 +22,7 @@ use crate::error::ApiError;
 use crate::server::{Shared, inject_faults, stamp};
 use crate::store::IdempotencyCheck;
 use crate::validate;
+use monime_webhooks_api::constraints;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
@@ -140,22 +141,16 @@ async fn list(
     for (name, value) in pairs {
         match name.as_str() {
             "limit" => {
-                limit = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=50).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::invalid(format!(
-                            "limit: must be an integer from 1 to 50, got `{value}`"
-                        ))
-                    })?;
+                let parsed = value.parse::<u64>().map_err(|_| {
+                    ApiError::invalid(format!(
+                        "limit: must be an integer from 1 to 50, got `{value}`"
+                    ))
+                })?;
+                constraints::list_limit(parsed)?;
+                limit = usize::try_from(parsed).unwrap_or(50);
             }
             "after" => {
-                if value.chars().count() > 2000 {
-                    return Err(ApiError::invalid(
-                        "after: must be at most 2000 characters long",
-                    ));
-                }
+                constraints::list_after(&value)?;
                 if !value.is_empty() {
                     // Any string is a schema-valid `after`; one that names no position in
                     // this list is a position that does not exist: 404, not 400.

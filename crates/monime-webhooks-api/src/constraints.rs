@@ -436,3 +436,23 @@ pub fn webhook_id(value: &str) -> Result<(), Violation> {
         Err(invalid(format!("id: must match ^whk-.*$, got `{value}`")))
     }
 }
+
+/// The list `limit`: 1 to 50.
+pub fn list_limit(value: u64) -> Result<(), Violation> {
+    if (1..=50).contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "limit: must be an integer from 1 to 50, got {value}"
+        )))
+    }
+}
+
+/// The list `after` cursor: at most 2000 characters.
+pub fn list_after(value: &str) -> Result<(), Violation> {
+    if value.chars().count() > 2000 {
+        Err(invalid("after: must be at most 2000 characters long"))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,212 @@
+//! Building a [`Client`]: values from code or from the environment, all checked before the
+//! first request.
+
+use std::fmt;
+use std::time::Duration;
+
+use monime_webhooks_api::constraints;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+
+/// Where requests go unless configured otherwise.
+pub const DEFAULT_API_URL: &str = "https://api.monime.io";
+/// Per-attempt timeout unless configured otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A value and the name to blame for it: the builder method or the environment variable.
+#[derive(Clone)]
+struct Setting {
+    value: String,
+    name: &'static str,
+}
+
+impl Setting {
+    fn code(name: &'static str, value: impl Into<String>) -> Setting {
+        Setting {
+            value: value.into(),
+            name,
+        }
+    }
+}
+
+/// Builds a [`Client`]. `access_token` and `space_id` are required.
+///
+/// ```
+/// use monime_webhooks::Client;
+///
+/// let client = Client::builder()
+///     .access_token("mon_test_example")
+///     .space_id("spc-example")
+///     .build()?;
+/// assert!(!format!("{client:?}").contains("mon_test_example"));
+/// # Ok::<(), monime_webhooks::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    token: Option<Setting>,
+    space_id: Option<Setting>,
+    api_url: Option<Setting>,
+    version: Option<Setting>,
+    http: Option<reqwest::Client>,
+    retry: Option<RetryPolicy>,
+    timeout: Option<Duration>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("access_token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("space_id", &self.space_id.as_ref().map(|s| &s.value))
+            .field("api_url", &self.api_url.as_ref().map(|s| &s.value))
+            .field("version", &self.version.as_ref().map(|s| &s.value))
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with `MONIME_ACCESS_TOKEN`, `MONIME_SPACE_ID`, and when set `MONIME_API_URL`
+    /// and `MONIME_VERSION`, read from the environment. Unset required variables are reported
+    /// by [`ClientBuilder::build`] under their variable names.
+    pub fn from_env() -> ClientBuilder {
+        let read = |name: &'static str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|value| Setting { value, name })
+        };
+        ClientBuilder {
+            token: read("MONIME_ACCESS_TOKEN").or(Some(Setting::code("MONIME_ACCESS_TOKEN", ""))),
+            space_id: read("MONIME_SPACE_ID").or(Some(Setting::code("MONIME_SPACE_ID", ""))),
+            api_url: read("MONIME_API_URL"),
+            version: read("MONIME_VERSION"),
+            ..ClientBuilder::default()
+        }
+    }
+
+    /// The access token (`mon_test_...` or `mon_...`), sent as a bearer token.
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Setting::code("access_token", token));
+        self
+    }
+
+    /// The space every request acts on (`spc-...`).
+    pub fn space_id(mut self, space_id: impl Into<String>) -> Self {
+        self.space_id = Some(Setting::code("space_id", space_id));
+        self
+    }
+
+    /// The API base URL (default `https://api.monime.io`), e.g. an emulator's URL.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = Some(Setting::code("api_url", url));
+        self
+    }
+
+    /// The `Monime-Version` to send (default: the release this crate was generated for).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(Setting::code("version", version));
+        self
+    }
+
+    /// Uses the caller's reqwest client (its proxies, TLS roots, pools).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The timeout of each attempt (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Checks every value and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let token = required(self.token, "access_token")?;
+        if token
+            .value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::Config {
+                name: token.name,
+                message: "contains whitespace or control characters; copy the token exactly"
+                    .to_owned(),
+            });
+        }
+        let space = required(self.space_id, "space_id")?;
+        constraints::space_id(&space.value).map_err(|v| Error::Config {
+            name: space.name,
+            message: v.message,
+        })?;
+        let api_url = match self.api_url {
+            Some(url) => check_url(url)?,
+            None => DEFAULT_API_URL.to_owned(),
+        };
+        let version = match self.version {
+            Some(version) => {
+                constraints::monime_version(&version.value).map_err(|v| Error::Config {
+                    name: version.name,
+                    message: v.message,
+                })?;
+                version.value
+            }
+            None => monime_webhooks_api::API_VERSION.to_owned(),
+        };
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| Error::Config {
+                    name: "http_client",
+                    message: format!("cannot be built: {e}"),
+                })?,
+        };
+        Ok(Client::new(crate::client::Config {
+            token: token.value,
+            space_id: space.value,
+            api_url,
+            version,
+            retry: self.retry.unwrap_or_default(),
+            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            http,
+        }))
+    }
+}
+
+fn required(setting: Option<Setting>, name: &'static str) -> Result<Setting, Error> {
+    match setting {
+        Some(setting) if !setting.value.trim().is_empty() => Ok(setting),
+        Some(setting) => Err(Error::Config {
+            name: setting.name,
+            message: "is not set".to_owned(),
+        }),
+        None => Err(Error::Config {
+            name,
+            message: "is required".to_owned(),
+        }),
+    }
+}
+
+fn check_url(setting: Setting) -> Result<String, Error> {
+    let parsed = reqwest::Url::parse(&setting.value).map_err(|e| Error::Config {
+        name: setting.name,
+        message: format!("is not a URL ({e}): `{}`", setting.value),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::Config {
+            name: setting.name,
+            message: format!("must be an http or https URL, got `{}`", setting.value),
+        });
+    }
+    Ok(setting.value.trim_end_matches('/').to_owned())
+}
