@@ -72,9 +72,20 @@ impl ClientBuilder {
     /// and `MONIME_VERSION`, read from the environment. Unset required variables are reported
     /// by [`ClientBuilder::build`] under their variable names.
     pub fn from_env() -> ClientBuilder {
+        ClientBuilder::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`ClientBuilder::from_env`] with another source of variables (a config map, a test).
+    ///
+    /// ```
+    /// use monime_webhooks::ClientBuilder;
+    ///
+    /// let error = ClientBuilder::from_vars(|_| None).build().unwrap_err();
+    /// assert_eq!(error.to_string(), "invalid configuration: MONIME_ACCESS_TOKEN is not set");
+    /// ```
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> ClientBuilder {
         let read = |name: &'static str| {
-            std::env::var(name)
-                .ok()
+            lookup(name)
                 .filter(|v| !v.is_empty())
                 .map(|value| Setting { value, name })
         };

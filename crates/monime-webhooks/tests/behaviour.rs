@@ -1,0 +1,604 @@
+//! Retries, idempotency, validation before sending, error mapping and tracing.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use futures_util::StreamExt;
+use monime_mock::{Faults, MockConfig, MonimeMock};
+use monime_webhooks::{Client, Error, RetryPolicy};
+use serde_json::{Value, json};
+
+async fn mock_with(faults: Faults) -> MonimeMock {
+    let config = MockConfig {
+        faults,
+        ..MockConfig::default()
+    };
+    MonimeMock::start_with(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+fn client(url: &str, retry: RetryPolicy) -> Client {
+    Client::builder()
+        .access_token("mon_test_behaviour")
+        .space_id("spc-behaviour")
+        .api_url(url)
+        .retry(retry)
+        .build()
+        .unwrap()
+}
+
+fn patient() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 12,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(20),
+        jitter: true,
+        deadline: None,
+    }
+}
+
+/// 200 creates, one call each, under 30% faults (5xx, 429, drop-after-commit): exactly 200
+/// webhooks, none twice, no error for the caller.
+#[tokio::test]
+async fn creates_survive_thirty_percent_faults_without_duplicates() {
+    let faults = Faults {
+        seed: 2025,
+        server_error_rate: 0.1,
+        rate_limit_rate: 0.1,
+        retry_after_secs: 1,
+        drop_after_commit_rate: 0.1,
+        ..Faults::none()
+    };
+    let mock = mock_with(faults).await;
+    let client = client(&mock.base_url(), patient());
+    let results: Vec<Result<String, Error>> = futures_util::stream::iter(0..200)
+        .map(|i| {
+            let client = client.clone();
+            async move {
+                let webhook = client
+                    .create()
+                    .name(format!("hook {i}"))
+                    .url("https://x.example")
+                    .event("payment.completed")
+                    .send()
+                    .await?;
+                Ok(webhook.id.clone().unwrap())
+            }
+        })
+        .buffer_unordered(25)
+        .collect()
+        .await;
+    let ids: Vec<String> = results
+        .into_iter()
+        .map(|r| r.expect("no error reaches the caller"))
+        .collect();
+    let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), 200);
+    assert_eq!(mock.webhook_count(), 200, "no duplicate webhook");
+    let counters = mock.counters();
+    assert_eq!(counters.creates, 200);
+    assert!(
+        counters.dropped_after_commit > 0 && counters.idempotent_replays > 0,
+        "{counters:?}"
+    );
+    assert!(
+        counters.injected_rate_limits > 0 && counters.injected_server_errors > 0,
+        "{counters:?}"
+    );
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_1_waits_at_least_a_second() {
+    let mock = mock_with(Faults {
+        rate_limit_rate: 1.0,
+        retry_after_secs: 1,
+        ..Faults::none()
+    })
+    .await;
+    let client = client(
+        &mock.base_url(),
+        RetryPolicy {
+            max_attempts: 2,
+            ..patient()
+        },
+    );
+    let started = Instant::now();
+    let error = client.list().send().await.unwrap_err();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+    match &error {
+        Error::RateLimited {
+            retry_after,
+            limit,
+            request_id,
+            ..
+        } => {
+            assert_eq!(*retry_after, Some(Duration::from_secs(1)));
+            assert_eq!(limit.as_deref(), Some("space-limit"));
+            assert!(request_id.is_some());
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert!(error.is_retryable());
+    assert_eq!(
+        mock.counters().requests,
+        2,
+        "the first attempt and one retry"
+    );
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn invalid_input_is_refused_naming_the_field_with_nothing_sent() {
+    let mock = MonimeMock::start().await.unwrap();
+    let client = client(&mock.base_url(), RetryPolicy::default());
+    let base = || {
+        client
+            .create()
+            .name("Orders")
+            .url("https://x.example")
+            .event("payment.completed")
+    };
+    let many = |n: usize| (0..n).map(|i| format!("e.{i}")).collect::<Vec<_>>();
+    let mut outcomes: Vec<(&str, Result<(), Error>)> = Vec::new();
+    macro_rules! case {
+        ($label:expr, $field:expr, $future:expr) => {
+            outcomes.push((
+                $field,
+                $future.await.map(|_| ()).map_err(|e| {
+                    assert!(matches!(e, Error::Validation { .. }), "{}: {e:?}", $label);
+                    e
+                }),
+            ));
+        };
+    }
+    case!("name empty", "name", base().name("").send());
+    case!("name 101", "name", base().name("n".repeat(101)).send());
+    case!(
+        "name missing",
+        "name",
+        client.create().url("https://x").event("a.b").send()
+    );
+    case!("url 256", "url", base().url("u".repeat(256)).send());
+    case!(
+        "url missing",
+        "url",
+        client.create().name("a").event("a.b").send()
+    );
+    case!(
+        "no events",
+        "events",
+        client.create().name("a").url("https://x").send()
+    );
+    case!("101 events", "events", base().events(many(101)).send());
+    case!(
+        "duplicate events",
+        "events",
+        base().event("payment.completed").send()
+    );
+    case!(
+        "11 headers",
+        "headers",
+        (0..11)
+            .fold(base(), |b, i| b.header(format!("X-{i}"), "v"))
+            .send()
+    );
+    case!(
+        "3 alert emails",
+        "alertEmails",
+        base()
+            .alert_email("a@x")
+            .alert_email("b@x")
+            .alert_email("c@x")
+            .send()
+    );
+    case!(
+        "duplicate alert emails",
+        "alertEmails",
+        base().alert_email("a@x").alert_email("a@x").send()
+    );
+    case!(
+        "65 metadata",
+        "metadata",
+        (0..65)
+            .fold(base(), |b, i| b.metadata(format!("k{i}"), i))
+            .send()
+    );
+    case!(
+        "secret 31",
+        "verificationMethod.secret",
+        base().hs256("s".repeat(31)).send()
+    );
+    case!(
+        "secret 257",
+        "verificationMethod.secret",
+        base().hs256("s".repeat(257)).send()
+    );
+    case!(
+        "key 65",
+        "Idempotency-Key",
+        base().idempotency_key("k".repeat(65)).send()
+    );
+    case!("get bad id", "id", client.get("hook-1"));
+    case!("delete bad id", "id", client.delete("hook-1"));
+    case!(
+        "update bad id",
+        "id",
+        client.update("hook-1").enabled(true).send()
+    );
+    case!(
+        "update name empty",
+        "name",
+        client.update("whk-1").name("").send()
+    );
+    case!(
+        "update name 101",
+        "name",
+        client.update("whk-1").name("n".repeat(101)).send()
+    );
+    case!(
+        "update url 256",
+        "url",
+        client.update("whk-1").url("u".repeat(256)).send()
+    );
+    case!(
+        "update events empty",
+        "events",
+        client.update("whk-1").events(Vec::<String>::new()).send()
+    );
+    case!(
+        "update 101 events",
+        "events",
+        client.update("whk-1").events(many(101)).send()
+    );
+    case!(
+        "update duplicate events",
+        "events",
+        client.update("whk-1").events(["a.b", "a.b"]).send()
+    );
+    case!(
+        "update 11 headers",
+        "headers",
+        client
+            .update("whk-1")
+            .headers((0..11).map(|i| (format!("X-{i}"), "v")))
+            .send()
+    );
+    case!(
+        "update 3 emails",
+        "alertEmails",
+        client.update("whk-1").alert_emails(["a", "b", "c"]).send()
+    );
+    case!(
+        "update 65 metadata",
+        "metadata",
+        client
+            .update("whk-1")
+            .metadata((0..65).map(|i| (format!("k{i}"), json!(i))).collect())
+            .send()
+    );
+    case!("limit 0", "limit", client.list().limit(0).send());
+    case!("limit 51", "limit", client.list().limit(51).send());
+    case!(
+        "after 2001",
+        "after",
+        client.list().after("a".repeat(2001)).send()
+    );
+    assert!(outcomes.len() >= 25);
+    for (field, outcome) in &outcomes {
+        match outcome {
+            Err(Error::Validation { field: named, .. }) => assert_eq!(named, field),
+            other => panic!("expected a validation error on {field}, got {other:?}"),
+        }
+    }
+    let first = outcomes[0].1.as_ref().unwrap_err().to_string();
+    assert_eq!(
+        first,
+        "invalid request, nothing sent: name: must be at least 1 characters long, got 0"
+    );
+    assert_eq!(
+        mock.counters().requests,
+        0,
+        "no request may reach the emulator"
+    );
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn server_errors_map_to_the_right_variant_with_the_request_id() {
+    let mock = MonimeMock::start().await.unwrap();
+    let client = client(&mock.base_url(), RetryPolicy::none());
+    let created = client
+        .create()
+        .name("a")
+        .url("https://x")
+        .event("a.b")
+        .idempotency_key("same-key")
+        .send()
+        .await
+        .unwrap();
+    let conflict = client
+        .create()
+        .name("b")
+        .url("https://x")
+        .event("a.b")
+        .idempotency_key("same-key")
+        .send()
+        .await
+        .unwrap_err();
+    match &conflict {
+        Error::Api {
+            status: 409,
+            reason,
+            message,
+            request_id: Some(_),
+            code: Some(409),
+            ..
+        } => {
+            assert_eq!(reason, "idempotency_key_in_use");
+            assert!(message.contains("same-key"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!conflict.is_retryable());
+    assert!(
+        conflict
+            .to_string()
+            .starts_with("Monime answered 409 idempotency_key_in_use: ")
+    );
+    let replay = client
+        .create()
+        .name("a")
+        .url("https://x")
+        .event("a.b")
+        .idempotency_key("same-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.id, created.id);
+
+    let wrong_token = Client::builder()
+        .access_token("sk_nope")
+        .space_id("spc-behaviour")
+        .api_url(mock.base_url())
+        .build()
+        .unwrap();
+    match wrong_token.list().send().await.unwrap_err() {
+        Error::Api {
+            status: 401,
+            reason,
+            request_id: Some(_),
+            ..
+        } => assert_eq!(reason, "unauthenticated"),
+        other => panic!("{other:?}"),
+    }
+    mock.shutdown().await;
+
+    let failing = mock_with(Faults {
+        server_error_rate: 1.0,
+        ..Faults::none()
+    })
+    .await;
+    let error = client_for_url(&failing.base_url())
+        .list()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Api {
+                status: 500 | 502 | 503,
+                request_id: Some(_),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+    failing.shutdown().await;
+
+    // Nothing listens there: a transport error, retryable.
+    let closed = client_for_url("http://127.0.0.1:9")
+        .list()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(closed, Error::Transport(_)), "{closed:?}");
+    assert!(closed.is_retryable());
+    assert!(closed.to_string().starts_with("request to Monime failed: "));
+}
+
+fn client_for_url(url: &str) -> Client {
+    client(url, RetryPolicy::none())
+}
+
+/// A tiny scripted server: records each request's idempotency key and answers from a list.
+async fn scripted(
+    answers: Vec<(u16, &'static str, Value)>,
+) -> (String, Arc<Mutex<Vec<Option<String>>>>) {
+    let keys = Arc::new(Mutex::new(Vec::new()));
+    let script = Arc::new(Mutex::new(answers));
+    let seen = keys.clone();
+    let app = Router::new().fallback(move |headers: HeaderMap| {
+        let seen = seen.clone();
+        let script = script.clone();
+        async move {
+            seen.lock().unwrap().push(
+                headers
+                    .get("idempotency-key")
+                    .map(|v| v.to_str().unwrap().to_owned()),
+            );
+            let (status, content_type, body) = script.lock().unwrap().remove(0);
+            let mut response =
+                (StatusCode::from_u16(status).unwrap(), body.to_string()).into_response();
+            response
+                .headers_mut()
+                .insert("content-type", content_type.parse().unwrap());
+            response.headers_mut().insert(
+                "monime-request-id",
+                format!("req-scripted-{status}").parse().unwrap(),
+            );
+            response
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, keys)
+}
+
+#[tokio::test]
+async fn a_create_keeps_its_generated_key_across_retries() {
+    let envelope =
+        json!({ "success": true, "messages": [], "result": { "id": "whk-1", "name": "a" } });
+    let unavailable = json!({ "success": false, "messages": [], "error": { "code": 503, "reason": "service_unavailable", "message": "try later" } });
+    let (url, keys) = scripted(vec![
+        (503, "application/json", unavailable.clone()),
+        (503, "application/json", unavailable),
+        (200, "application/json", envelope),
+    ])
+    .await;
+    let webhook = client(&url, patient())
+        .create()
+        .name("a")
+        .url("https://x")
+        .event("a.b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(webhook.id.as_deref(), Some("whk-1"));
+    assert_eq!(webhook.request_id(), Some("req-scripted-200"));
+    let keys = keys.lock().unwrap().clone();
+    assert_eq!(keys.len(), 3);
+    let first = keys[0].clone().expect("an Idempotency-Key is sent");
+    assert!(
+        keys.iter().all(|k| k.as_deref() == Some(first.as_str())),
+        "{keys:?}"
+    );
+    let parsed = uuid::Uuid::parse_str(&first).unwrap();
+    assert_eq!(parsed.get_version_num(), 4);
+}
+
+#[tokio::test]
+async fn four_xx_is_never_retried_and_undecodable_bodies_are_decode_errors() {
+    let bad = json!({ "success": false, "messages": [], "error": { "code": 400, "reason": "invalid_request", "message": "no" } });
+    let (url, keys) = scripted(vec![(400, "application/json", bad)]).await;
+    let error = client(&url, patient()).list().send().await.unwrap_err();
+    assert!(matches!(error, Error::Api { status: 400, .. }));
+    assert_eq!(keys.lock().unwrap().len(), 1, "no retry of a 400");
+
+    let html = Value::String("<html>bad gateway</html>".into());
+    let (url, _) = scripted(vec![(502, "text/html", html)]).await;
+    let error = client(&url, RetryPolicy::none())
+        .list()
+        .send()
+        .await
+        .unwrap_err();
+    match &error {
+        Error::Decode {
+            status: 502,
+            excerpt,
+            request_id,
+            ..
+        } => {
+            assert!(excerpt.contains("bad gateway"));
+            assert_eq!(request_id.as_deref(), Some("req-scripted-502"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(error.is_retryable());
+
+    // A 200 that is not an envelope, echoing a secret: the excerpt masks it.
+    let odd = json!({ "result": { "verificationMethod": { "type": "HS256", "secret": "test_secret_for_vector_0123456789abcdef" } }, "success": "maybe" });
+    let (url, _) = scripted(vec![(200, "application/json", odd)]).await;
+    let error = client(&url, RetryPolicy::none())
+        .get("whk-1")
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        matches!(error, Error::Decode { status: 200, .. }),
+        "{error:?}"
+    );
+    assert!(!text.contains("test_secret_for_vector"), "{text}");
+    assert!(text.contains("[redacted]"), "{text}");
+}
+
+#[tokio::test]
+async fn a_retried_delete_that_finds_nothing_succeeds() {
+    let gone = json!({ "success": false, "messages": [], "error": { "code": 404, "reason": "not_found", "message": "gone" } });
+    let broken = json!({ "success": false, "messages": [], "error": { "code": 502, "reason": "bad_gateway", "message": "lost" } });
+    let (url, keys) = scripted(vec![
+        (502, "application/json", broken),
+        (404, "application/json", gone.clone()),
+    ])
+    .await;
+    client(&url, patient())
+        .delete("whk-1")
+        .await
+        .expect("the first attempt deleted it");
+    assert_eq!(keys.lock().unwrap().len(), 2);
+    let (url, _) = scripted(vec![(404, "application/json", gone)]).await;
+    assert!(matches!(
+        client(&url, patient()).delete("whk-1").await.unwrap_err(),
+        Error::Api { status: 404, .. }
+    ));
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn each_attempt_is_a_traced_span_without_bodies() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mock = MonimeMock::start().await.unwrap();
+    let client = client(&mock.base_url(), RetryPolicy::none());
+    let secret = "test_secret_for_vector_0123456789abcdef";
+    client
+        .create()
+        .name("traced")
+        .url("https://x")
+        .event("a.b")
+        .hs256(secret)
+        .send()
+        .await
+        .unwrap();
+    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(output.contains("monime.request"), "{output}");
+    assert!(output.contains("operation=\"create_webhook\""), "{output}");
+    assert!(output.contains("attempt=1"), "{output}");
+    assert!(output.contains("status=200"), "{output}");
+    assert!(output.contains("request_id=\"req-"), "{output}");
+    assert!(
+        !output.contains(secret) && !output.contains("mon_test_behaviour"),
+        "{output}"
+    );
+    mock.shutdown().await;
+}
