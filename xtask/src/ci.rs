@@ -42,6 +42,10 @@ pub fn run(root: &Path) -> Result<()> {
     step("contract: Schemathesis against monime-mock", || {
         schemathesis(root)
     })?;
+    step(
+        "quickstart, on the emulator and through Prism's validating proxy",
+        || quickstart(root),
+    )?;
     println!("\nxtask ci: all steps passed in {:.0?}", started.elapsed());
     Ok(())
 }
@@ -140,6 +144,124 @@ fn schemathesis(root: &Path) -> Result<()> {
         Err(Failure::new(
             "Schemathesis found responses of monime-mock that break the spec (see above)",
         ))
+    }
+}
+
+/// The quickstart twice: as a newcomer runs it (in-process emulator), then in its "real API"
+/// mode against Stoplight Prism in proxy mode (`--errors`) in front of a monime-mock process,
+/// so an independent validator checks every request and response against the spec.
+fn quickstart(root: &Path) -> Result<()> {
+    let prism = tools::node_bin(root)?.join("prism");
+    cargo(
+        root,
+        &[
+            "build",
+            "--package",
+            "monime-webhooks",
+            "--example",
+            "quickstart",
+        ],
+        &[],
+    )?;
+    cargo(
+        root,
+        &["build", "--package", "monime-mock", "--bin", "monime-mock"],
+        &[],
+    )?;
+    let example = crate::emulator::target_dir(root).join("debug/examples/quickstart");
+    let env_names = [
+        "MONIME_ACCESS_TOKEN",
+        "MONIME_SPACE_ID",
+        "MONIME_API_URL",
+        "MONIME_VERSION",
+    ];
+    let mut plain = Command::new(&example);
+    for name in env_names {
+        plain.env_remove(name);
+    }
+    run_checked(&mut plain, "the quickstart on the in-process emulator")?;
+
+    let emulator = Emulator::start(root, &[])?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| Failure::new(format!("cannot find a free port: {e}")))?;
+    let log_path = root.join(".tools/prism-proxy.log");
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| Failure::new(format!("cannot create {}: {e}", log_path.display())))?;
+    let spec = paths::current_spec(root)?;
+    let child = Command::new(&prism)
+        .arg("proxy")
+        .arg(&spec)
+        .arg(&emulator.url)
+        .args([
+            "--errors",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .stdout(log.try_clone().map_err(|e| Failure::new(e.to_string()))?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| Failure::new(format!("cannot start prism: {e}")))?;
+    let proxy = KillOnDrop(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if std::time::Instant::now() > deadline {
+            return Err(Failure::new("Prism's proxy did not start within 60 s"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let mut through_prism = Command::new(&example);
+    through_prism
+        .env("MONIME_ACCESS_TOKEN", "mon_test_prism")
+        .env("MONIME_SPACE_ID", "spc-prism")
+        .env("MONIME_API_URL", format!("http://127.0.0.1:{port}"))
+        .env_remove("MONIME_VERSION");
+    let outcome = run_checked(&mut through_prism, "the quickstart through Prism's proxy");
+    drop(proxy);
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let violations: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("Violation") || line.contains("✖") || line.contains("⚠"))
+        .collect();
+    outcome?;
+    if !log.contains("Forwarding") {
+        return Err(Failure::new(
+            "Prism forwarded nothing: the quickstart did not go through it",
+        ));
+    }
+    if violations.is_empty() {
+        println!("Prism: every request and response matched the spec");
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "Prism reported {} spec violation(s):\n{}",
+            violations.len(),
+            violations.join("\n")
+        )))
+    }
+}
+
+fn run_checked(command: &mut Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .map_err(|e| Failure::new(format!("cannot run {what}: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!("{what} failed ({status})")))
+    }
+}
+
+/// A child process stopped when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
