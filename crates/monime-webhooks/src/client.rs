@@ -206,18 +206,19 @@ impl Client {
         }
         let response = request.send().await.map_err(Error::Transport)?;
         let status = response.status();
-        let headers = response.headers().clone();
-        let request_id = header_text(&headers, "monime-request-id");
-        let body = response.bytes().await.map_err(Error::Transport)?.to_vec();
+        let request_id = header_text(response.headers(), "monime-request-id");
         if status.is_success() {
-            Ok(Answer {
+            let body = response.bytes().await.map_err(Error::Transport)?.to_vec();
+            return Ok(Answer {
                 status,
                 body,
                 request_id,
-            })
-        } else {
-            Err(error_from(status, &headers, &body, request_id))
+            });
         }
+        // Only failures need the other headers (Retry-After, Monime-Rate-Limit).
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(Error::Transport)?;
+        Err(error_from(status, &headers, &body, request_id))
     }
 
     /// Sends any request to the API with this client's auth, headers, retries and errors:
