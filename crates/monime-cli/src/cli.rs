@@ -1,0 +1,282 @@
+//! The command line: global options, the commands and their flags.
+
+use std::fmt;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::{diagnose, manage, send};
+
+/// Manage Monime webhooks, and sign, verify and send test deliveries.
+///
+/// Credentials come from the environment: MONIME_ACCESS_TOKEN, MONIME_SPACE_ID, and optionally
+/// MONIME_API_URL and MONIME_VERSION. Exit codes: 0 ok, 1 API error or signature not valid,
+/// 2 usage error.
+#[derive(Debug, Parser)]
+#[command(name = "monime-webhooks", version, max_term_width = 100)]
+pub struct Cli {
+    /// API base URL (overrides MONIME_API_URL; default https://api.monime.io).
+    #[arg(long, global = true, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, global = true, value_enum)]
+    pub output: Option<Output>,
+    /// Print webhook secrets instead of masking them.
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every webhook of the space (all pages, streamed).
+    List,
+    /// Create a webhook.
+    Create(CreateArgs),
+    /// Show one webhook.
+    Get {
+        /// The webhook id (whk-...).
+        id: String,
+    },
+    /// Change a webhook: set fields, or clear them with --clear-<field>.
+    Update(UpdateArgs),
+    /// Delete a webhook (asks first on a terminal, unless --yes).
+    Delete {
+        /// The webhook id (whk-...).
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Check a delivery's Monime-Signature; on a mismatch, find the usual mistake.
+    Verify(VerifyArgs),
+    /// Print the Monime-Signature header Monime would send for a body.
+    Sign(SignArgs),
+    /// Send a realistic, signed test delivery to a receiver.
+    SendTestEvent(SendArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// A label for the webhook (1 to 100 characters).
+    #[arg(long)]
+    pub name: String,
+    /// Where Monime POSTs the events.
+    #[arg(long)]
+    pub url: String,
+    /// An event name to subscribe to (repeatable), e.g. payment.completed.
+    #[arg(long = "event", required = true, value_name = "NAME")]
+    pub events: Vec<String>,
+    /// Sign deliveries with HMAC-SHA256 and this secret (32 to 256 characters).
+    #[arg(long, value_name = "SECRET", conflicts_with = "es256")]
+    pub hs256_secret: Option<String>,
+    /// Sign deliveries with ECDSA P-256; Monime generates the key pair.
+    #[arg(long)]
+    pub es256: bool,
+    /// An extra header for every delivery, NAME=VALUE (repeatable).
+    #[arg(long = "header", value_name = "NAME=VALUE", value_parser = key_value)]
+    pub headers: Vec<(String, String)>,
+    /// An address told when deliveries keep failing (repeatable, at most 2).
+    #[arg(long = "alert-email", value_name = "EMAIL")]
+    pub alert_emails: Vec<String>,
+    /// A metadata entry KEY=VALUE (repeatable).
+    #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub metadata: Vec<(String, String)>,
+    /// Create the webhook disabled.
+    #[arg(long)]
+    pub disabled: bool,
+    /// The API release of delivered events.
+    #[arg(long, value_enum, default_value = "caph")]
+    pub api_release: Release,
+    /// The Idempotency-Key (default: a fresh UUID).
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Release {
+    Caph,
+    Siriusb,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The webhook id (whk-...).
+    pub id: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Turn deliveries on.
+    #[arg(long, conflicts_with = "disable")]
+    pub enable: bool,
+    /// Turn deliveries off.
+    #[arg(long)]
+    pub disable: bool,
+    #[arg(long, value_enum)]
+    pub api_release: Option<Release>,
+    /// Replace the subscribed events (repeatable).
+    #[arg(long = "event", value_name = "NAME", conflicts_with = "clear_events")]
+    pub events: Vec<String>,
+    #[arg(long)]
+    pub clear_events: bool,
+    /// Replace the delivery headers (repeatable NAME=VALUE).
+    #[arg(long = "header", value_name = "NAME=VALUE", value_parser = key_value, conflicts_with = "clear_headers")]
+    pub headers: Vec<(String, String)>,
+    #[arg(long)]
+    pub clear_headers: bool,
+    /// Replace the alert addresses (repeatable).
+    #[arg(
+        long = "alert-email",
+        value_name = "EMAIL",
+        conflicts_with = "clear_alert_emails"
+    )]
+    pub alert_emails: Vec<String>,
+    #[arg(long)]
+    pub clear_alert_emails: bool,
+    /// Replace the metadata (repeatable KEY=VALUE).
+    #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = key_value, conflicts_with = "clear_metadata")]
+    pub metadata: Vec<(String, String)>,
+    #[arg(long)]
+    pub clear_metadata: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The Monime-Signature header value, e.g. 't=1771803194,v1=...'.
+    #[arg(long, value_name = "HEADER")]
+    pub signature: String,
+    /// The raw request body, exactly as received.
+    #[arg(long, value_name = "FILE")]
+    pub body_file: PathBuf,
+    /// The webhook's HS256 secret.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        required_unless_present = "public_key",
+        conflicts_with = "public_key"
+    )]
+    pub secret: Option<String>,
+    /// A file holding the webhook's ES256 public key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+    /// Check the timestamp as of this Unix time instead of now.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub now: Option<i64>,
+    /// Accepted distance between t and now, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub tolerance: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The HS256 secret.
+    #[arg(long, value_name = "SECRET")]
+    pub secret: String,
+    /// The body to sign, byte for byte.
+    #[arg(long, value_name = "FILE")]
+    pub body_file: PathBuf,
+    /// The t to sign with (default: now), Unix seconds.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub timestamp: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The receiver's URL.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// The event name, e.g. payment.completed.
+    #[arg(long, value_name = "NAME")]
+    pub event: String,
+    /// A JSON file to send as the event's data (default: a realistic object for the event).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Sign with HS256 and this secret.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        required_unless_present = "es256_key",
+        conflicts_with = "es256_key"
+    )]
+    pub secret: Option<String>,
+    /// Sign with ES256 and this private key (PKCS#8 PEM file).
+    #[arg(long, value_name = "FILE")]
+    pub es256_key: Option<PathBuf>,
+    /// Send the same event this many times, to see whether the receiver de-duplicates.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+/// Why a command failed, and the exit code that says so.
+#[derive(Debug)]
+pub enum Failure {
+    /// An API, transport or I/O error: exit 1.
+    Failed(String),
+    /// A usage error found after parsing (a file that is not there): exit 2.
+    Usage(String),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Failed(_) => 1,
+            Failure::Usage(_) => 2,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Failed(message) | Failure::Usage(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<monime_webhooks::Error> for Failure {
+    fn from(error: monime_webhooks::Error) -> Failure {
+        match error {
+            monime_webhooks::Error::Config { .. } => Failure::Usage(error.to_string()),
+            other => Failure::Failed(other.to_string()),
+        }
+    }
+}
+
+pub fn read_file(path: &PathBuf) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let output = cli.output.unwrap_or(if std::io::stdout().is_terminal() {
+        Output::Table
+    } else {
+        Output::Json
+    });
+    let view = crate::output::View {
+        output,
+        show_secrets: cli.show_secrets,
+    };
+    match cli.command {
+        Command::Verify(args) => diagnose::verify(&args),
+        Command::Sign(args) => diagnose::sign(&args),
+        Command::SendTestEvent(args) => send::send_test_event(&args).await,
+        command => manage::run(command, cli.api_url, view).await,
+    }
+}

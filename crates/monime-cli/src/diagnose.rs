@@ -1,0 +1,213 @@
+//! `verify` and `sign`: check a delivery like a receiver must, and when it fails, try the
+//! mistakes integrators make to say which one was made.
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use monime_signature::{Error, SignatureHeader, Signer, Verifier};
+use sha2::Sha256;
+
+use crate::cli::{Failure, SignArgs, VerifyArgs, read_file};
+
+fn unix_now() -> i64 {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    i64::try_from(seconds).unwrap_or(i64::MAX)
+}
+
+/// The key a delivery is checked with.
+enum Key {
+    Secret(String),
+    PublicKey(String),
+}
+
+impl Key {
+    fn verifier(&self) -> Result<Verifier, Error> {
+        match self {
+            Key::Secret(secret) => Verifier::hs256(secret.as_str()),
+            Key::PublicKey(pem) => Verifier::es256(pem),
+        }
+    }
+}
+
+pub fn verify(args: &VerifyArgs) -> Result<ExitCode, Failure> {
+    let body = read_file(&args.body_file)?;
+    let key = match (&args.secret, &args.public_key) {
+        (Some(secret), _) => Key::Secret(secret.clone()),
+        (None, Some(path)) => {
+            Key::PublicKey(String::from_utf8_lossy(&read_file(path)?).into_owned())
+        }
+        (None, None) => return Err(Failure::Usage("give --secret or --public-key".to_owned())),
+    };
+    let now = args.now.unwrap_or_else(unix_now);
+    let outcome = key.verifier().and_then(|verifier| {
+        verifier
+            .with_tolerance(Duration::from_secs(args.tolerance))
+            .verify_at(&args.signature, &body, now)
+    });
+    match outcome {
+        Ok(verified) => {
+            println!(
+                "valid (t={}, {} s from now={now})",
+                verified.timestamp,
+                verified.timestamp.abs_diff(now)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            println!("invalid: {error}");
+            if matches!(error, Error::SignatureMismatch { .. }) {
+                match explain(&key, &args.signature, &body) {
+                    Some(mistake) => println!("likely mistake: the signature matches {mistake}"),
+                    None => println!(
+                        "none of the usual mistakes matches: check that the secret or key belongs to \
+                         this webhook and that the body file holds the request bytes exactly as received"
+                    ),
+                }
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// The first usual mistake under which the signature verifies, described.
+fn explain(key: &Key, header: &str, body: &[u8]) -> Option<String> {
+    let parsed = SignatureHeader::parse(header).ok()?;
+    let t = parsed.timestamp_text;
+    let signatures = parsed.signatures();
+    let matches = |key: &Key, t: &str, body: &[u8]| {
+        let header = signatures
+            .iter()
+            .map(|v1| format!("v1={v1}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        key.verifier().is_ok_and(|v| {
+            v.insecure_skip_timestamp_check()
+                .verify_at(&format!("t={t},{header}"), body, 0)
+                .is_ok()
+        })
+    };
+    let mac_matches = |key_bytes: &[u8], message: &[u8]| {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key_bytes) else {
+            return false;
+        };
+        mac.update(message);
+        let expected = mac.finalize().into_bytes();
+        let (base64, hex) = (STANDARD.encode(expected), hex(&expected));
+        signatures
+            .iter()
+            .any(|v1| *v1 == base64 || v1.eq_ignore_ascii_case(&hex))
+    };
+    let joined = |separator: &str| [t.as_bytes(), separator.as_bytes(), body].concat();
+
+    if let Key::Secret(secret) = key {
+        if mac_matches(secret.as_bytes(), &joined(".")) {
+            return Some(
+                "`<t>.<body>`: a period separator; Monime signs `<t>_<body>` with an underscore"
+                    .into(),
+            );
+        }
+        if mac_matches(secret.as_bytes(), &joined("_")) {
+            return Some(
+                "when v1 is read as hex: the sender hex-encoded it; Monime's v1 is standard base64"
+                    .into(),
+            );
+        }
+        if secret.trim() != secret && matches(&Key::Secret(secret.trim().to_owned()), t, body) {
+            return Some(
+                "the secret without its surrounding whitespace: trim the configured secret".into(),
+            );
+        }
+        if let Ok(decoded) = STANDARD.decode(secret.trim())
+            && mac_matches(&decoded, &joined("_"))
+        {
+            return Some(
+                "the base64-decoded secret: Monime keys HMAC with the secret's UTF-8 text as is"
+                    .into(),
+            );
+        }
+    } else if matches_es256_period(key, t, body, signatures) {
+        return Some(
+            "`<t>.<body>`: a period separator; Monime signs `<t>_<body>` with an underscore".into(),
+        );
+    }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        let compact = serde_json::to_vec(&value).unwrap_or_default();
+        if compact != body && matches(key, t, &compact) {
+            return Some("a re-serialized (compact) JSON body: verify the raw bytes received, not re-encoded JSON".into());
+        }
+        let pretty = serde_json::to_vec_pretty(&value).unwrap_or_default();
+        if pretty != body && matches(key, t, &pretty) {
+            return Some(
+                "a pretty-printed JSON body: verify the raw bytes received, not re-encoded JSON"
+                    .into(),
+            );
+        }
+        let event_time = value.pointer("/event/timestamp").and_then(|v| match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        if let Some(other) = event_time.filter(|other| other != t)
+            && matches(key, &other, body)
+        {
+            return Some(format!(
+                "timestamp {other} (the body's event.timestamp), not the header's t={t}: sign and verify with `t` from the header"
+            ));
+        }
+    }
+    for other in [
+        t.parse::<i64>().ok().map(|s| (s * 1000).to_string()),
+        t.strip_suffix("000").map(str::to_owned),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if matches(key, &other, body) {
+            return Some(format!(
+                "timestamp {other}, not t={t}: t is in seconds, not milliseconds"
+            ));
+        }
+    }
+    None
+}
+
+/// ES256 with a period separator, reported by the verifier's own hints.
+fn matches_es256_period(key: &Key, t: &str, body: &[u8], signatures: &[&str]) -> bool {
+    let header = format!(
+        "t={t},{}",
+        signatures
+            .iter()
+            .map(|v| format!("v1={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    match key.verifier().map(|v| {
+        v.insecure_skip_timestamp_check()
+            .verify_at(&header, body, 0)
+    }) {
+        Ok(Err(Error::SignatureMismatch { hints })) => {
+            hints.contains(&monime_signature::Hint::PeriodSeparator)
+        }
+        _ => false,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn sign(args: &SignArgs) -> Result<ExitCode, Failure> {
+    let body = read_file(&args.body_file)?;
+    let signer = Signer::hs256(&args.secret).map_err(|e| Failure::Usage(e.to_string()))?;
+    println!(
+        "{}",
+        signer.sign(args.timestamp.unwrap_or_else(unix_now), &body)
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,35 @@
+//! `monime-webhooks`: manage Monime webhooks from a terminal or a script, and debug receivers
+//! (verify a delivery's signature, sign a body, send signed test events).
+//!
+//! Exit codes: 0 success; 1 an API error or a signature that does not verify; 2 a usage error.
+
+mod cli;
+mod diagnose;
+mod manage;
+mod output;
+mod send;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The commands that call the API: list, create, get, update, delete.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use futures_util::StreamExt;
+use monime_webhooks::{Client, ClientBuilder};
+use serde_json::{Map, Value};
+
+use crate::cli::{Command, CreateArgs, Failure, Release, UpdateArgs};
+use crate::output::View;
+
+fn client(api_url: Option<String>) -> Result<Client, Failure> {
+    let mut builder = ClientBuilder::from_env();
+    if let Some(url) = api_url {
+        builder = builder.api_url(url);
+    }
+    Ok(builder.build()?)
+}
+
+fn release(release: Release) -> monime_webhooks::Release {
+    match release {
+        Release::Caph => monime_webhooks::Release::Caph,
+        Release::Siriusb => monime_webhooks::Release::Siriusb,
+    }
+}
+
+fn io(error: std::io::Error) -> Failure {
+    Failure::Failed(format!("cannot write the output: {error}"))
+}
+
+pub async fn run(
+    command: Command,
+    api_url: Option<String>,
+    view: View,
+) -> Result<ExitCode, Failure> {
+    let client = client(api_url)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match command {
+        Command::List => {
+            view.list_header(&mut out).map_err(io)?;
+            let mut stream = std::pin::pin!(client.list_all());
+            while let Some(webhook) = stream.next().await {
+                view.list_row(&mut out, &webhook?).map_err(io)?;
+                // Rows appear as pages arrive, even through a pipe.
+                out.flush().map_err(io)?;
+            }
+        }
+        Command::Create(args) => {
+            let webhook = create(&client, args).await?;
+            view.detail(&mut out, &webhook).map_err(io)?;
+        }
+        Command::Get { id } => {
+            let webhook = client.get(&id).await?;
+            view.detail(&mut out, &webhook).map_err(io)?;
+        }
+        Command::Update(args) => {
+            let webhook = update(&client, args).await?;
+            view.detail(&mut out, &webhook).map_err(io)?;
+        }
+        Command::Delete { id, yes } => {
+            if !yes && std::io::stdin().is_terminal() && !confirm(&id)? {
+                eprintln!("not deleted");
+                return Ok(ExitCode::from(1));
+            }
+            client.delete(&id).await?;
+            writeln!(out, "deleted {id}").map_err(io)?;
+        }
+        Command::Verify(_) | Command::Sign(_) | Command::SendTestEvent(_) => {
+            unreachable!("handled without the API")
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn create(client: &Client, args: CreateArgs) -> Result<monime_webhooks::Webhook, Failure> {
+    let mut request = client
+        .create()
+        .name(args.name)
+        .url(args.url)
+        .events(args.events)
+        .api_release(release(args.api_release));
+    if args.disabled {
+        request = request.enabled(false);
+    }
+    for (name, value) in args.headers {
+        request = request.header(name, value);
+    }
+    for email in args.alert_emails {
+        request = request.alert_email(email);
+    }
+    for (key, value) in args.metadata {
+        request = request.metadata(key, value);
+    }
+    if let Some(secret) = args.hs256_secret {
+        request = request.hs256(secret);
+    } else if args.es256 {
+        request = request.es256();
+    }
+    if let Some(key) = args.idempotency_key {
+        request = request.idempotency_key(key);
+    }
+    Ok(request.send().await?.into_inner())
+}
+
+async fn update(client: &Client, args: UpdateArgs) -> Result<monime_webhooks::Webhook, Failure> {
+    let mut request = client.update(&args.id);
+    if let Some(name) = args.name {
+        request = request.name(name);
+    }
+    if let Some(url) = args.url {
+        request = request.url(url);
+    }
+    if args.enable || args.disable {
+        request = request.enabled(args.enable);
+    }
+    if let Some(value) = args.api_release {
+        request = request.api_release(release(value));
+    }
+    if args.clear_events {
+        request = request.clear_events();
+    } else if !args.events.is_empty() {
+        request = request.events(args.events);
+    }
+    if args.clear_headers {
+        request = request.clear_headers();
+    } else if !args.headers.is_empty() {
+        request = request.headers(args.headers);
+    }
+    if args.clear_alert_emails {
+        request = request.clear_alert_emails();
+    } else if !args.alert_emails.is_empty() {
+        request = request.alert_emails(args.alert_emails);
+    }
+    if args.clear_metadata {
+        request = request.clear_metadata();
+    } else if !args.metadata.is_empty() {
+        let map: Map<String, Value> = args
+            .metadata
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        request = request.metadata(map);
+    }
+    Ok(request.send().await?.into_inner())
+}
+
+fn confirm(id: &str) -> Result<bool, Failure> {
+    eprint!("delete {id}? This cannot be undone. [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::Failed(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

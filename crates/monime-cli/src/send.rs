@@ -1,0 +1,135 @@
+//! `send-test-event`: a realistic delivery, signed as Monime signs, POSTed to a receiver.
+
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use monime_signature::{Event, EventName, ObjectRef, Signer};
+use serde_json::{Value, json};
+
+use crate::cli::{Failure, SendArgs, read_file};
+
+/// A plausible object for an event's type, so receivers see the shape they will get.
+fn sample_data(object_type: &str, object_id: &str) -> Value {
+    let amount = json!({ "currency": "SLE", "value": 1500 });
+    match object_type {
+        "payment" => {
+            json!({ "id": object_id, "status": "completed", "amount": amount, "channel": { "type": "momo", "provider": "m17" } })
+        }
+        "payout" => {
+            json!({ "id": object_id, "status": "completed", "amount": amount, "destination": { "type": "momo", "provider": "m17", "accountNumber": "+23276000000" } })
+        }
+        "checkout_session" => {
+            json!({ "id": object_id, "status": "completed", "lineItems": [{ "name": "Test item", "price": amount, "quantity": 1 }] })
+        }
+        "payment_code" => {
+            json!({ "id": object_id, "status": "processed", "amount": amount, "usageCount": 1 })
+        }
+        _ => json!({ "id": object_id }),
+    }
+}
+
+fn id_prefix(object_type: &str) -> &str {
+    match object_type {
+        "payment" => "pay",
+        "payout" => "pyt",
+        "checkout_session" => "scs",
+        "payment_code" => "pmc",
+        _ => "obj",
+    }
+}
+
+pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
+    let signer = match (&args.secret, &args.es256_key) {
+        (Some(secret), _) => Signer::hs256(secret),
+        (None, Some(path)) => Signer::es256(&String::from_utf8_lossy(&read_file(path)?)),
+        (None, None) => return Err(Failure::Usage("give --secret or --es256-key".to_owned())),
+    }
+    .map_err(|e| Failure::Usage(e.to_string()))?;
+    let name = EventName::from(args.event.as_str());
+    let object_type = name.object_type().to_owned();
+    let object_id = format!(
+        "{}-test{}",
+        id_prefix(&object_type),
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let data = match &args.data {
+        Some(path) => serde_json::from_slice(&read_file(path)?)
+            .map_err(|e| Failure::Usage(format!("{} is not JSON: {e}", path.display())))?,
+        None => sample_data(&object_type, &object_id),
+    };
+    let now = i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs(),
+    )
+    .unwrap_or(0);
+    let event = Event {
+        api_version: monime_webhooks::API_VERSION.to_owned(),
+        id: format!("wkd-{}", uuid::Uuid::new_v4().simple()),
+        name,
+        timestamp: now,
+        object: ObjectRef {
+            id: object_id,
+            kind: object_type,
+        },
+        data,
+    };
+    let body = event.to_json();
+    let http = reqwest::Client::new();
+    println!("event {} {} to {}", event.id, event.name, args.to);
+    let mut answers = Vec::new();
+    for attempt in 1..=args.repeat {
+        let header = signer.sign_now(&body);
+        let started = Instant::now();
+        let outcome = http
+            .post(&args.to)
+            .header("content-type", "application/json")
+            .header("monime-signature", header)
+            .body(body.clone())
+            .send()
+            .await;
+        let elapsed = started.elapsed();
+        match outcome {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap_or_default();
+                let excerpt: String = text.chars().take(80).collect::<String>().replace('\n', " ");
+                println!(
+                    "#{attempt}: {status} in {:.1} ms {excerpt}",
+                    elapsed.as_secs_f64() * 1000.0
+                );
+                answers.push((status, text));
+            }
+            Err(error) => {
+                println!(
+                    "#{attempt}: failed after {:.1} ms: {error}",
+                    elapsed.as_secs_f64() * 1000.0
+                );
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    if args.repeat > 1 {
+        let first = &answers[0];
+        if answers.iter().skip(1).all(|answer| answer == first) {
+            println!(
+                "the receiver answered all {} copies of {} the same way: de-duplication by event id is not visible from outside; make sure each event id is processed once",
+                args.repeat, event.id
+            );
+        } else {
+            println!(
+                "later copies of {} were answered differently: the receiver appears to de-duplicate by event id",
+                event.id
+            );
+        }
+    }
+    let all_ok = answers
+        .iter()
+        .all(|(status, _)| (200..300).contains(status));
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
