@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::failure::{Failure, Result};
-use crate::{ci, fuzz, generate, paths, upstream};
+use crate::{ci, diff, fuzz, generate, paths, upstream};
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -15,6 +15,10 @@ commands:
                          compare our spec with Monime's OpenAPI document DOC (default: the
                          reference in ../shared); with --allow, fail on differences the
                          allow-list does not explain
+  diff OLD NEW [--prefix PATH]
+                         classify every change between two OpenAPI documents (breaking or
+                         compatible) and print the semver bump it implies; --prefix limits
+                         the comparison to paths starting with PATH
   lint-spec              lint the spec with the pinned Redocly CLI
   fuzz [SECONDS]         run each fuzz target of monime-signature (default 300 s each)
   bench-mock             throughput of monime-mock against Prism's mock server (benchmark)
@@ -62,6 +66,29 @@ pub fn run(args: &[String]) -> Result<()> {
             no_more(args).and_then(|()| fuzz::run(&root, seconds))
         }
         Some("bench-mock") => no_more(args).and_then(|()| ci::bench_mock(&root)),
+        Some("diff") => {
+            let mut documents = Vec::new();
+            let mut prefix = String::new();
+            while let Some(arg) = args.next() {
+                match arg {
+                    "--prefix" => {
+                        prefix = args
+                            .next()
+                            .ok_or_else(|| usage("--prefix needs a path"))?
+                            .to_owned()
+                    }
+                    flag if flag.starts_with("--") => {
+                        return Err(usage(&format!("unknown option `{flag}` for diff")));
+                    }
+                    path => documents.push(PathBuf::from(path)),
+                }
+            }
+            let [old, new] = &documents[..] else {
+                return Err(usage("diff needs two documents: OLD NEW"));
+            };
+            let version = generate::crate_version(&root)?;
+            diff::run(old, new, &prefix, &version)
+        }
         Some("lint-spec") => no_more(args).and_then(|()| ci::lint_spec(&root)),
         Some("ci") => no_more(args).and_then(|()| ci::run(&root)),
         Some("help" | "--help" | "-h") => {

@@ -288,6 +288,15 @@ pub fn check_version_metadata(root: &Path, release: &str) -> Result<()> {
     }
 }
 
+/// The version of the generated crate (`0.1.0+caph.2025-08-23`).
+pub fn crate_version(root: &Path) -> Result<String> {
+    let manifest = root.join(paths::GENERATED_CRATE).join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| Failure::new(format!("cannot read {}: {e}", manifest.display())))?;
+    package_version(&text)
+        .ok_or_else(|| Failure::new(format!("{} has no version", manifest.display())))
+}
+
 fn package_version(manifest: &str) -> Option<String> {
     let mut in_package = false;
     for line in manifest.lines() {

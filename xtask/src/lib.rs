@@ -3,6 +3,7 @@
 
 pub mod ci;
 pub mod cli;
+pub mod diff;
 pub mod emulator;
 pub mod failure;
 pub mod fuzz;

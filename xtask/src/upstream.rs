@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::failure::{Failure, Result};
 
 /// Paths whose operations are compared; the rest of a whole Monime document is ignored.
-const WEBHOOK_PATH_PREFIX: &str = "/v1/webhooks";
+pub const WEBHOOK_PATH_PREFIX: &str = "/v1/webhooks";
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
@@ -79,6 +79,11 @@ pub fn load_document(path: &Path) -> Result<Value> {
 
 /// Flattens the webhook operations of `document` into facts.
 pub fn facts(document: &Value) -> Facts {
+    facts_under(document, WEBHOOK_PATH_PREFIX)
+}
+
+/// Flattens the operations of every path starting with `prefix` ("" for all) into facts.
+pub fn facts_under(document: &Value, prefix: &str) -> Facts {
     let mut out = Facts::new();
     let resolver = Resolver { document };
     if let Some(security) = document.get("security") {
@@ -88,7 +93,7 @@ pub fn facts(document: &Value) -> Facts {
         return out;
     };
     for (route, item) in paths {
-        if !route.starts_with(WEBHOOK_PATH_PREFIX) {
+        if !route.starts_with(prefix) {
             continue;
         }
         let item = resolver.resolve(item);

@@ -1,0 +1,303 @@
+//! `cargo xtask diff OLD NEW [--prefix PATH]`: every change between two OpenAPI documents,
+//! classified for users of the generated client, and the semver bump it implies.
+//!
+//! Both documents are flattened into facts (see `upstream.rs`); each differing fact is judged
+//! by the side it is on (request: parameters and bodies; response) and by what changed.
+
+use std::fmt;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::failure::{Failure, Result};
+use crate::upstream::{self, Difference};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Impact {
+    Compatible,
+    Breaking,
+}
+
+impl fmt::Display for Impact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Impact::Compatible => "compatible",
+            Impact::Breaking => "breaking",
+        })
+    }
+}
+
+/// One classified change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub impact: Impact,
+    pub fact: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    /// Why it is classified so, in a few words.
+    pub why: &'static str,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".to_owned());
+        write!(
+            f,
+            "{:<10} {}: {} -> {} ({})",
+            self.impact,
+            self.fact,
+            show(&self.old),
+            show(&self.new),
+            self.why
+        )
+    }
+}
+
+/// Which side of the exchange a fact describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Request,
+    Response,
+    Operation,
+}
+
+fn side(fact: &str) -> Side {
+    if fact.contains(" response ") {
+        Side::Response
+    } else if fact.contains(" parameter ") || fact.contains(" requestBody") {
+        Side::Request
+    } else {
+        Side::Operation
+    }
+}
+
+/// The schema keyword a fact is about (`maxLength`, `required`, ...), or `None` for a fact
+/// that states a thing exists.
+fn keyword(fact: &str) -> Option<&str> {
+    let last = fact.rsplit(['.', ' ']).next()?;
+    matches!(
+        last,
+        "type"
+            | "format"
+            | "maxLength"
+            | "minLength"
+            | "pattern"
+            | "enum"
+            | "default"
+            | "minimum"
+            | "maximum"
+            | "exclusiveMinimum"
+            | "exclusiveMaximum"
+            | "minItems"
+            | "maxItems"
+            | "maxProperties"
+            | "nullable"
+            | "uniqueItems"
+            | "readOnly"
+            | "writeOnly"
+            | "required"
+            | "additionalProperties"
+            | "oneOf"
+            | "anyOf"
+            | "allOf"
+    )
+    .then_some(last)
+}
+
+fn number(value: &Option<String>) -> Option<f64> {
+    value.as_ref().and_then(|v| v.parse().ok())
+}
+
+fn list(value: &Option<String>) -> Vec<String> {
+    let Some(text) = value else { return Vec::new() };
+    if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(text) {
+        return items.iter().map(|v| v.to_string()).collect();
+    }
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Judges one difference.
+pub fn classify(difference: &Difference) -> Change {
+    use Impact::{Breaking, Compatible};
+    let (old, new) = (&difference.ours, &difference.theirs);
+    let fact = difference.fact.as_str();
+    let side = side(fact);
+    let request = side == Side::Request;
+    let (impact, why) = match (keyword(fact), old.is_some(), new.is_some()) {
+        // Something that exists (an operation, parameter, property, response) appeared or left.
+        (None, true, false) => (Breaking, "removed"),
+        (None, false, true) => match side {
+            Side::Request if fact.contains(" parameter ") && !fact.ends_with(" required") => (
+                Compatible,
+                "new optional input (a required one shows as `required` too)",
+            ),
+            Side::Request => (Compatible, "new optional input"),
+            Side::Response => (Compatible, "new response field or status"),
+            Side::Operation => (Compatible, "new operation"),
+        },
+        (None, _, _) => (Breaking, "changed"),
+        (Some("required"), _, _) if fact.contains(" parameter ") && !fact.contains(" schema") => {
+            if new.is_some() {
+                (Breaking, "a parameter became required")
+            } else {
+                (Compatible, "a parameter became optional")
+            }
+        }
+        (Some("required"), _, _) => {
+            let (before, after) = (list(old), list(new));
+            let added = after.iter().any(|name| !before.contains(name));
+            let dropped = before.iter().any(|name| !after.contains(name));
+            match (request, added, dropped) {
+                (true, true, _) => (Breaking, "a new required property"),
+                (true, false, _) => (Compatible, "a property became optional"),
+                (false, _, true) => (Breaking, "a response property is no longer guaranteed"),
+                (false, _, false) => (Compatible, "a response property is now guaranteed"),
+            }
+        }
+        (Some("enum"), _, _) => {
+            let (before, after) = (list(old), list(new));
+            let dropped = before.iter().any(|v| !after.contains(v));
+            let added = after.iter().any(|v| !before.contains(v));
+            match (request, dropped, added) {
+                (true, true, _) => (Breaking, "request enum narrowed"),
+                (true, false, _) => (Compatible, "request enum widened"),
+                (false, _, true) => (Breaking, "new response value a closed enum cannot decode"),
+                (false, _, false) => (Compatible, "response enum narrowed"),
+            }
+        }
+        (
+            Some(
+                limit @ ("maxLength" | "maxItems" | "maxProperties" | "maximum"
+                | "exclusiveMaximum"),
+            ),
+            _,
+            _,
+        ) => {
+            let narrower = match (number(old), number(new)) {
+                (Some(a), Some(b)) => b < a,
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            let _ = limit;
+            match (request, narrower) {
+                (true, true) => (Breaking, "request constraint narrowed"),
+                (true, false) => (Compatible, "request constraint widened"),
+                (false, _) => (Compatible, "response constraint changed"),
+            }
+        }
+        (Some("minLength" | "minItems" | "minimum" | "exclusiveMinimum"), _, _) => {
+            let narrower = match (number(old), number(new)) {
+                (Some(a), Some(b)) => b > a,
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            match (request, narrower) {
+                (true, true) => (Breaking, "request constraint narrowed"),
+                (true, false) => (Compatible, "request constraint widened"),
+                (false, _) => (Compatible, "response constraint changed"),
+            }
+        }
+        (Some("nullable"), _, _) => match (request, new.is_some()) {
+            (true, true) => (Compatible, "a request field now accepts null"),
+            (true, false) => (Breaking, "a request field no longer accepts null"),
+            (false, true) => (Breaking, "a response field made nullable"),
+            (false, false) => (Compatible, "a response field is no longer nullable"),
+        },
+        (Some("uniqueItems"), _, _) => match (request, new.is_some()) {
+            (true, true) => (Breaking, "request constraint narrowed"),
+            (true, false) => (Compatible, "request constraint widened"),
+            (false, _) => (Compatible, "response constraint changed"),
+        },
+        (Some("additionalProperties"), _, _) => {
+            let closed = new.as_deref() == Some("false");
+            match (request, closed) {
+                (true, true) => (Breaking, "request object closed to extra properties"),
+                (true, false) => (Compatible, "request object opened"),
+                (false, _) => (Compatible, "response object openness changed"),
+            }
+        }
+        (Some("readOnly" | "writeOnly"), _, _) => (Compatible, "documentation of direction"),
+        (Some("pattern"), _, _) => {
+            if request {
+                (Breaking, "request pattern changed")
+            } else {
+                (Compatible, "response pattern changed")
+            }
+        }
+        (Some("type" | "format"), _, _) => (Breaking, "a type changed"),
+        (Some("default"), _, _) => (
+            Breaking,
+            "a default changed: omitted values behave differently",
+        ),
+        (Some(_), _, _) => (Breaking, "a schema combinator changed"),
+    };
+    Change {
+        impact,
+        fact: difference.fact.clone(),
+        old: old.clone(),
+        new: new.clone(),
+        why,
+    }
+}
+
+pub fn changes(old: &Value, new: &Value, prefix: &str) -> Vec<Change> {
+    let differences = upstream::compare(
+        &upstream::facts_under(old, prefix),
+        &upstream::facts_under(new, prefix),
+    );
+    differences.iter().map(classify).collect()
+}
+
+/// The next version for `current` given the worst change (0.x: breaking bumps the minor).
+pub fn next_version(current: &str, worst: Option<Impact>) -> String {
+    let (core, _metadata) = current.split_once('+').unwrap_or((current, ""));
+    let parts: Vec<u64> = core.split('.').filter_map(|p| p.parse().ok()).collect();
+    let [major, minor, patch] = parts[..] else {
+        return current.to_owned();
+    };
+    match (worst, major) {
+        (None, _) => core.to_owned(),
+        (Some(Impact::Breaking), 0) => format!("0.{}.0", minor + 1),
+        (Some(Impact::Breaking), _) => format!("{}.0.0", major + 1),
+        (Some(Impact::Compatible), 0) => format!("0.{minor}.{}", patch + 1),
+        (Some(Impact::Compatible), _) => format!("{major}.{}.0", minor + 1),
+    }
+}
+
+/// `cargo xtask diff OLD NEW [--prefix PATH]`.
+pub fn run(old_path: &Path, new_path: &Path, prefix: &str, current_version: &str) -> Result<()> {
+    let old = upstream::load_document(old_path)?;
+    let new = upstream::load_document(new_path)?;
+    if old.get("paths").is_none() || new.get("paths").is_none() {
+        return Err(Failure::new(
+            "both documents need a `paths` section: are they OpenAPI documents?",
+        ));
+    }
+    let changes = changes(&old, &new, prefix);
+    for change in &changes {
+        println!("{change}");
+    }
+    let breaking = changes
+        .iter()
+        .filter(|c| c.impact == Impact::Breaking)
+        .count();
+    let worst = changes.iter().map(|c| c.impact).max();
+    println!(
+        "{} change(s) under `{}`: {breaking} breaking, {} compatible",
+        changes.len(),
+        if prefix.is_empty() { "/" } else { prefix },
+        changes.len() - breaking
+    );
+    let bump = match worst {
+        None => "no change: keep the version core".to_owned(),
+        Some(impact) => format!(
+            "{impact}: bump {current_version} to {}+<release>",
+            next_version(current_version, Some(impact))
+        ),
+    };
+    println!("semver: {bump}");
+    Ok(())
+}
