@@ -6,7 +6,6 @@
 //! Environment: `PRISM_BIN` (set by `cargo xtask bench-mock`), `BENCH_SECONDS` (default 10),
 //! `BENCH_CONCURRENCY` (default 16).
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,35 +16,31 @@ use serde_json::json;
 struct Server {
     name: &'static str,
     url: String,
-    child: Child,
+    _process: Process,
 }
 
-impl Drop for Server {
+/// The server process, stopped when dropped (monime-mock's handle kills it itself).
+enum Process {
+    Mock { _handle: monime_mock::MockProcess },
+    Prism(Child),
+}
+
+impl Drop for Process {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Process::Prism(child) = self {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
 fn start_monime_mock() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_monime-mock"))
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
+    let process = monime_mock::MockProcess::spawn(env!("CARGO_BIN_EXE_monime-mock").as_ref(), &[])
         .expect("start monime-mock");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("monime-mock listening on ")
-        .expect("url line")
-        .to_owned();
     Server {
         name: "monime-mock",
-        url,
-        child,
+        url: process.url().to_owned(),
+        _process: Process::Mock { _handle: process },
     }
 }
 
@@ -74,7 +69,7 @@ fn start_prism(spec: &str) -> Option<Server> {
     Some(Server {
         name: "prism mock",
         url,
-        child,
+        _process: Process::Prism(child),
     })
 }
 

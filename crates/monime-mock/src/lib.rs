@@ -26,6 +26,7 @@ mod clock;
 mod delivery;
 mod error;
 mod faults;
+mod process;
 mod random;
 mod server;
 mod store;
@@ -43,6 +44,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::{DeliveryAttempt, DeliveryPolicy, ScheduledDelivery};
 pub use error::ApiError;
 pub use faults::Faults;
+pub use process::{LISTENING_LINE_PREFIX, MockProcess};
 pub use server::CounterSnapshot;
 pub use store::IDEMPOTENCY_WINDOW;
 

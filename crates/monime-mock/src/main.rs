@@ -74,7 +74,7 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
-        println!("monime-mock listening on {}", mock.base_url());
+        println!("{}{}", monime_mock::LISTENING_LINE_PREFIX, mock.base_url());
         wait_for_stop_signal().await;
         mock.shutdown().await;
         std::process::ExitCode::SUCCESS

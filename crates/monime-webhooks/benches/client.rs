@@ -7,15 +7,14 @@
 //!    one page in memory at a time).
 
 use std::hint::black_box;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
 use criterion::{BenchmarkId, Criterion};
 use futures_util::StreamExt;
+use monime_mock::MockProcess;
 use monime_webhooks::{Client, RetryPolicy};
 use monime_webhooks_api::types::WebhookEnvelope;
 use peak_alloc::PeakAlloc;
@@ -127,43 +126,19 @@ fn median_of(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// A monime-mock process, stopped when dropped.
-struct Emulator(Child, String);
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_emulator() -> Emulator {
+fn start_emulator() -> MockProcess {
     let binary = target_dir().join("release/monime-mock");
     let binary = if binary.exists() {
         binary
     } else {
         target_dir().join("debug/monime-mock")
     };
-    let mut child = Command::new(&binary)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "start {} (build it with cargo build -p monime-mock): {e}",
-                binary.display()
-            )
-        });
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("monime-mock listening on ")
-        .unwrap()
-        .to_owned();
-    Emulator(child, url)
+    MockProcess::spawn(&binary, &[]).unwrap_or_else(|e| {
+        panic!(
+            "start {} (build it with cargo build -p monime-mock): {e}",
+            binary.display()
+        )
+    })
 }
 
 fn target_dir() -> PathBuf {
@@ -222,8 +197,8 @@ async fn walk(client: &Client) -> (usize, Duration, usize) {
 
 fn list_all_scaling(runtime: &tokio::runtime::Runtime) {
     let emulator = start_emulator();
-    let small = client_for(&emulator.1, "spc-small");
-    let large = client_for(&emulator.1, "spc-large");
+    let small = client_for(emulator.url(), "spc-small");
+    let large = client_for(emulator.url(), "spc-large");
     runtime.block_on(async {
         seed(&small, 1_000).await;
         seed(&large, 10_000).await;
