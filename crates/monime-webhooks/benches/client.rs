@@ -219,15 +219,32 @@ fn list_all_scaling(runtime: &tokio::runtime::Runtime) {
         println!("\nper walk (ms, peak KiB): 1k {:?}, 10k {:?}",
             small_runs.iter().map(|r| (r.1.as_millis(), r.2 / 1024)).collect::<Vec<_>>(),
             large_runs.iter().map(|r| (r.1.as_millis(), r.2 / 1024)).collect::<Vec<_>>());
-        let peak = |runs: &[(usize, Duration, usize)]| runs.iter().map(|r| r.2).max().unwrap();
+        // The median walk's peak: a rare spike (a new pooled connection's buffers, ~33 KiB)
+        // lands in either size at random and says nothing about how memory scales.
+        let peak = |runs: &[(usize, Duration, usize)]| {
+            let mut peaks: Vec<usize> = runs.iter().map(|r| r.2).collect();
+            peaks.sort_unstable();
+            peaks[peaks.len() / 2]
+        };
+        let largest = |runs: &[(usize, Duration, usize)]| runs.iter().map(|r| r.2).max().unwrap();
         assert!(small_runs.iter().all(|r| r.0 == 1_000) && large_runs.iter().all(|r| r.0 == 10_000));
         let (t1, t10) = (best(&small_runs), best(&large_runs));
         let (m1, m10) = (peak(&small_runs), peak(&large_runs));
         let time_ratio = t10.as_secs_f64() / t1.as_secs_f64();
         let memory_ratio = m10 as f64 / m1.max(1) as f64;
-        println!("\nlist_all (median time of 7 walks, largest peak heap growth of this process):");
-        println!("  1,000 webhooks: {:>8.1} ms, peak heap +{:>7.1} KiB", t1.as_secs_f64() * 1e3, m1 as f64 / 1024.0);
-        println!("  10,000 webhooks: {:>7.1} ms, peak heap +{:>7.1} KiB", t10.as_secs_f64() * 1e3, m10 as f64 / 1024.0);
+        println!("\nlist_all (medians of 7 walks: time, and peak heap growth of this process):");
+        println!(
+            "  1,000 webhooks: {:>8.1} ms, peak heap +{:>7.1} KiB (largest of 7: +{:.1} KiB)",
+            t1.as_secs_f64() * 1e3,
+            m1 as f64 / 1024.0,
+            largest(&small_runs) as f64 / 1024.0
+        );
+        println!(
+            "  10,000 webhooks: {:>7.1} ms, peak heap +{:>7.1} KiB (largest of 7: +{:.1} KiB)",
+            t10.as_secs_f64() * 1e3,
+            m10 as f64 / 1024.0,
+            largest(&large_runs) as f64 / 1024.0
+        );
         println!(
             "  time 10k/1k = {time_ratio:.2}x ({}; goal <= 11x); peak heap 10k/1k = {memory_ratio:.2}x ({}; goal <= 1.2x)",
             if time_ratio <= 11.0 { "meets" } else { "MISSES" },
