@@ -253,7 +253,10 @@ impl fmt::Display for Failure {
 impl From<monime_webhooks::Error> for Failure {
     fn from(error: monime_webhooks::Error) -> Failure {
         match error {
-            monime_webhooks::Error::Config { .. } => Failure::Usage(error.to_string()),
+            // Bad configuration or a value the spec forbids: nothing was sent, a usage error.
+            monime_webhooks::Error::Config { .. } | monime_webhooks::Error::Validation { .. } => {
+                Failure::Usage(error.to_string())
+            }
             other => Failure::Failed(other.to_string()),
         }
     }

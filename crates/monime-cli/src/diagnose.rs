@@ -45,11 +45,11 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode, Failure> {
         (None, None) => return Err(Failure::Usage("give --secret or --public-key".to_owned())),
     };
     let now = args.now.unwrap_or_else(unix_now);
-    let outcome = key.verifier().and_then(|verifier| {
-        verifier
-            .with_tolerance(Duration::from_secs(args.tolerance))
-            .verify_at(&args.signature, &body, now)
-    });
+    // An unusable secret or key is a usage error (exit 2), not a failed verification.
+    let verifier = key.verifier().map_err(|e| Failure::Usage(e.to_string()))?;
+    let outcome = verifier
+        .with_tolerance(Duration::from_secs(args.tolerance))
+        .verify_at(&args.signature, &body, now);
     match outcome {
         Ok(verified) => {
             println!(
@@ -162,7 +162,10 @@ fn explain(key: &Key, header: &str, body: &[u8]) -> Option<String> {
         }
     }
     for other in [
-        t.parse::<i64>().ok().map(|s| (s * 1000).to_string()),
+        t.parse::<i64>()
+            .ok()
+            .and_then(|s| s.checked_mul(1000))
+            .map(|ms| ms.to_string()),
         t.strip_suffix("000").map(str::to_owned),
     ]
     .into_iter()

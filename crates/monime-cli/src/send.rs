@@ -39,6 +39,13 @@ fn id_prefix(object_type: &str) -> &str {
 }
 
 pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
+    let target = reqwest::Url::parse(&args.to)
+        .map_err(|e| Failure::Usage(format!("--to is not a URL ({e})")))?;
+    if !matches!(target.scheme(), "http" | "https") {
+        return Err(Failure::Usage(
+            "--to must be an http or https URL".to_owned(),
+        ));
+    }
     let signer = match (&args.secret, &args.es256_key) {
         (Some(secret), _) => Signer::hs256(secret),
         (None, Some(path)) => Signer::es256(&String::from_utf8_lossy(&read_file(path)?)),

@@ -216,7 +216,7 @@ async fn create_get_update_list_delete_with_the_table_view() {
 }
 
 #[test]
-fn usage_errors_exit_2_and_invalid_values_exit_1_before_sending() {
+fn usage_errors_and_invalid_values_exit_2_before_sending() {
     let usage = cli(None, &["create", "--name", "x"]);
     assert_eq!(usage.status.code(), Some(2));
     let bad_space = Command::new(BIN)
@@ -250,12 +250,47 @@ fn usage_errors_exit_2_and_invalid_values_exit_1_before_sending() {
             "short",
         ],
     );
-    assert_eq!(short.status.code(), Some(1));
+    assert_eq!(
+        short.status.code(),
+        Some(2),
+        "a value the spec forbids is a usage error"
+    );
     assert!(
         stderr(&short).contains("verificationMethod.secret"),
         "{}",
         stderr(&short)
     );
+    let body = temp_file("usage.json", BODY.as_bytes());
+    let empty_secret = cli(
+        None,
+        &[
+            "verify",
+            "--signature",
+            "t=1,v1=x",
+            "--body-file",
+            body.to_str().unwrap(),
+            "--secret",
+            "",
+        ],
+    );
+    assert_eq!(
+        empty_secret.status.code(),
+        Some(2),
+        "an unusable key is a usage error"
+    );
+    let bad_target = cli(
+        None,
+        &[
+            "send-test-event",
+            "--to",
+            "not a url",
+            "--event",
+            "payment.completed",
+            "--secret",
+            SECRET,
+        ],
+    );
+    assert_eq!(bad_target.status.code(), Some(2));
 }
 
 #[test]

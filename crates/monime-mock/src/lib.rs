@@ -72,7 +72,8 @@ impl Default for MockConfig {
     }
 }
 
-/// A running emulator. Dropping it does not stop the server; call [`MonimeMock::shutdown`].
+/// A running emulator. Dropping it stops the server and closes its connections;
+/// [`MonimeMock::shutdown`] does the same and waits until the server has stopped.
 #[derive(Debug)]
 pub struct MonimeMock {
     addr: SocketAddr,

@@ -108,7 +108,8 @@ pub struct CounterSnapshot {
     pub idempotent_replays: u64,
     pub injected_server_errors: u64,
     pub injected_rate_limits: u64,
-    /// Requests that took effect and then lost their response.
+    /// Requests whose handler ran (a valid one took effect) and whose response was then
+    /// dropped with the connection.
     pub dropped_after_commit: u64,
     pub delivery_attempts: u64,
 }

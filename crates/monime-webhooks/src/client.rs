@@ -78,6 +78,9 @@ impl<T> Deref for Response<T> {
     }
 }
 
+/// The longest single wait between attempts, whatever a server's Retry-After says.
+const MAX_WAIT: Duration = Duration::from_secs(3600);
+
 /// One request as the operations describe it.
 pub(crate) struct Call {
     pub operation: &'static str,
@@ -127,6 +130,8 @@ impl Client {
         let policy = &self.config.retry;
         let started = Instant::now();
         let mut attempt = 0u32;
+        // Whether an earlier attempt may have taken effect without us seeing the answer.
+        let mut outcome_unknown = false;
         loop {
             attempt += 1;
             let span = tracing::info_span!(
@@ -146,13 +151,13 @@ impl Client {
                     }
                     return Ok(answer);
                 }
-                // A retried DELETE answered 404: an earlier attempt deleted it and lost its
-                // response. The webhook is gone, which is what the caller asked for.
+                // A retried DELETE answered 404 after an attempt whose outcome is unknown: that
+                // attempt deleted it and lost its response. The webhook is gone, as asked.
                 Err(Error::Api {
                     status: 404,
                     request_id,
                     ..
-                }) if call.method == Method::DELETE && attempt > 1 => {
+                }) if call.method == Method::DELETE && outcome_unknown => {
                     return Ok(Answer {
                         status: StatusCode::OK,
                         body: Vec::new(),
@@ -170,10 +175,12 @@ impl Client {
             if !error.is_retryable() || attempt >= policy.max_attempts {
                 return Err(error);
             }
-            let wait = policy.delay(attempt, error.retry_after());
+            outcome_unknown |= error.outcome_unknown();
+            // A server's Retry-After is honoured, within the deadline (or an hour without one).
+            let wait = policy.delay(attempt, error.retry_after()).min(MAX_WAIT);
             if policy
                 .deadline
-                .is_some_and(|deadline| started.elapsed() + wait > deadline)
+                .is_some_and(|deadline| started.elapsed().saturating_add(wait) > deadline)
             {
                 return Err(error);
             }
@@ -244,6 +251,14 @@ impl Client {
         path: &str,
         body: Option<Value>,
     ) -> Result<Response<Value>, Error> {
+        // The path is appended to the API URL: anything but an absolute path could send the
+        // token elsewhere (`@host/...`).
+        if !path.starts_with('/') {
+            return Err(Error::Validation {
+                field: "path".to_owned(),
+                message: format!("must start with `/`, got `{path}`"),
+            });
+        }
         let idempotency_key = (method == Method::POST).then(new_idempotency_key);
         // The path may carry its own query string; it is used as given.
         let call = Call {

@@ -209,14 +209,18 @@ fn required(setting: Option<Setting>, name: &'static str) -> Result<Setting, Err
 }
 
 fn check_url(setting: Setting) -> Result<String, Error> {
+    // Messages leave the value out: a URL may carry credentials (`user:pass@`).
     let parsed = reqwest::Url::parse(&setting.value).map_err(|e| Error::Config {
         name: setting.name,
-        message: format!("is not a URL ({e}): `{}`", setting.value),
+        message: format!("is not a URL ({e})"),
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(Error::Config {
             name: setting.name,
-            message: format!("must be an http or https URL, got `{}`", setting.value),
+            message: format!(
+                "must be an http or https URL, got scheme `{}`",
+                parsed.scheme()
+            ),
         });
     }
     Ok(setting.value.trim_end_matches('/').to_owned())

@@ -59,6 +59,18 @@ impl Error {
         }
     }
 
+    /// Whether the request may have taken effect although no answer says so: the connection
+    /// failed after the request could have been sent, or a gateway-side failure.
+    pub(crate) fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Transport(error) => !error.is_connect() && !error.is_builder(),
+            Error::Api { status, .. } | Error::Decode { status, .. } => {
+                matches!(status, 408 | 500 | 502 | 504)
+            }
+            _ => false,
+        }
+    }
+
     /// Monime's `Monime-Request-Id` for the response this error came from, if any.
     pub fn request_id(&self) -> Option<&str> {
         match self {

@@ -58,7 +58,13 @@ impl Client {
                 {
                     Ok(page) => {
                         let page = page.into_inner();
-                        walk.next = page.next;
+                        // A server that repeats a cursor, sends an empty one, or an empty page
+                        // with a cursor would make the walk endless: treat it as the end.
+                        let stuck = page.webhooks.is_empty()
+                            || page.next.as_deref().is_some_and(|next| {
+                                next.is_empty() || Some(next) == walk.next.as_deref()
+                            });
+                        walk.next = if stuck { None } else { page.next };
                         walk.buffer.extend(page.webhooks);
                     }
                     Err(error) => {

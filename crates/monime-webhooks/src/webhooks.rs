@@ -224,11 +224,25 @@ fn call(operation: &'static str, method: Method, id: &str, body: Option<Value>) 
     Call {
         operation,
         method,
-        path: format!("/v1/webhooks/{id}"),
+        path: format!("/v1/webhooks/{}", path_segment(id)),
         query: Vec::new(),
         body,
         idempotency_key: None,
     }
+}
+
+/// `id` as one URL path segment: anything outside the unreserved characters is
+/// percent-encoded, so an id cannot add segments, a query or a fragment.
+fn path_segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn webhook_of(answer: &Answer) -> Result<Response<Webhook>, Error> {

@@ -602,3 +602,70 @@ async fn each_attempt_is_a_traced_span_without_bodies() {
     );
     mock.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_delete_refused_before_processing_then_404_is_an_error() {
+    let gone = json!({ "success": false, "messages": [], "error": { "code": 404, "reason": "not_found", "message": "gone" } });
+    let busy = json!({ "success": false, "messages": [], "error": { "code": 503, "reason": "service_unavailable", "message": "busy" } });
+    let (url, keys) = scripted(vec![
+        (503, "application/json", busy),
+        (404, "application/json", gone),
+    ])
+    .await;
+    let error = client(&url, patient())
+        .delete("whk-typo")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Api { status: 404, .. }),
+        "a 503 was not processed: {error:?}"
+    );
+    assert_eq!(keys.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn list_all_ends_when_a_server_repeats_its_cursor() {
+    let page = json!({ "success": true, "messages": [], "result": [{ "id": "whk-1" }], "pagination": { "count": 1, "next": "same" } });
+    let (url, keys) = scripted(vec![
+        (200, "application/json", page.clone()),
+        (200, "application/json", page),
+    ])
+    .await;
+    let items: Vec<_> = client(&url, RetryPolicy::none()).list_all().collect().await;
+    assert_eq!(
+        items.len(),
+        2,
+        "two pages, then the repeated cursor ends the walk"
+    );
+    assert_eq!(keys.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn ids_and_raw_paths_cannot_escape_their_url() {
+    let mock = MonimeMock::start().await.unwrap();
+    let client = client(&mock.base_url(), RetryPolicy::none());
+    // Sent as one percent-encoded segment, the id reaches GET /v1/webhooks/{id} whole instead
+    // of turning into `GET /v1/` or a query.
+    match client.get("whk-a/../../x?y#z").await.unwrap_err() {
+        Error::Api {
+            status: 404,
+            message,
+            ..
+        } => assert!(message.contains("whk-a/../../x?y#z"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    let refused = client
+        .raw(monime_webhooks::Method::GET, "@evil.example/x", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Error::Validation { field, .. } if field == "path"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        mock.counters().requests,
+        1,
+        "the raw call was refused before sending"
+    );
+    mock.shutdown().await;
+}
