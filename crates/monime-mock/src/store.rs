@@ -67,6 +67,14 @@ pub struct Replay {
     at: SystemTime,
 }
 
+impl Replay {
+    /// Whether the record is still within the 24 h replay window at `now`.
+    fn is_live(&self, now: SystemTime) -> bool {
+        now.duration_since(self.at)
+            .map_or(true, |age| age < IDEMPOTENCY_WINDOW)
+    }
+}
+
 /// The outcome of looking up an idempotency key.
 #[derive(Debug)]
 pub enum IdempotencyCheck {
@@ -140,10 +148,10 @@ impl Store {
         let Some(space) = self.spaces.get_mut(space) else {
             return IdempotencyCheck::Fresh;
         };
-        let live = space.idempotency.get(key).filter(|replay| {
-            now.duration_since(replay.at)
-                .map_or(true, |age| age < IDEMPOTENCY_WINDOW)
-        });
+        let live = space
+            .idempotency
+            .get(key)
+            .filter(|replay| replay.is_live(now));
         match live {
             None => {
                 space.idempotency.remove(key);
@@ -202,6 +210,12 @@ impl Store {
         space.seq_by_id.insert(webhook.id.clone(), seq);
         space.webhooks.insert(seq, webhook);
         if let Some((key, request)) = idempotency {
+            // Forget expired records now and then (when the count reaches a power of two), so
+            // a long run does not keep every key forever; amortised, it costs O(1) a create.
+            let count = space.idempotency.len();
+            if count >= 1024 && count.is_power_of_two() {
+                space.idempotency.retain(|_, replay| replay.is_live(now));
+            }
             space.idempotency.insert(
                 key,
                 Replay {
