@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::emulator::Emulator;
+use crate::emulator::{Emulator, KillOnDrop};
 use crate::failure::{Failure, Result};
 use crate::{generate, paths, tools, upstream};
 
@@ -252,16 +252,6 @@ fn run_checked(command: &mut Command, what: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Failure::new(format!("{what} failed ({status})")))
-    }
-}
-
-/// A child process stopped when dropped.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

@@ -8,8 +8,19 @@ use crate::failure::{Failure, Result};
 
 #[derive(Debug)]
 pub struct Emulator {
-    child: Child,
+    _process: KillOnDrop,
     pub url: String,
+}
+
+/// A child process stopped when dropped.
+#[derive(Debug)]
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// The workspace's cargo target folder.
@@ -35,7 +46,10 @@ impl Emulator {
             .strip_prefix("monime-mock listening on ")
             .map(str::to_owned);
         match (read, url) {
-            (Ok(_), Some(url)) => Ok(Emulator { child, url }),
+            (Ok(_), Some(url)) => Ok(Emulator {
+                _process: KillOnDrop(child),
+                url,
+            }),
             _ => {
                 let _ = child.kill();
                 Err(Failure::new(format!(
@@ -43,12 +57,5 @@ impl Emulator {
                 )))
             }
         }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -81,14 +81,9 @@ fn explain(key: &Key, header: &str, body: &[u8]) -> Option<String> {
     let t = parsed.timestamp_text;
     let signatures = parsed.signatures();
     let matches = |key: &Key, t: &str, body: &[u8]| {
-        let header = signatures
-            .iter()
-            .map(|v1| format!("v1={v1}"))
-            .collect::<Vec<_>>()
-            .join(",");
         key.verifier().is_ok_and(|v| {
             v.insecure_skip_timestamp_check()
-                .verify_at(&format!("t={t},{header}"), body, 0)
+                .verify_at(&header_for(t, signatures), body, 0)
                 .is_ok()
         })
     };
@@ -180,16 +175,15 @@ fn explain(key: &Key, header: &str, body: &[u8]) -> Option<String> {
     None
 }
 
+/// A header carrying the delivery's `v1` values with timestamp text `t`.
+fn header_for(t: &str, signatures: &[&str]) -> String {
+    let parts: Vec<String> = signatures.iter().map(|v1| format!("v1={v1}")).collect();
+    format!("t={t},{}", parts.join(","))
+}
+
 /// ES256 with a period separator, reported by the verifier's own hints.
 fn matches_es256_period(key: &Key, t: &str, body: &[u8], signatures: &[&str]) -> bool {
-    let header = format!(
-        "t={t},{}",
-        signatures
-            .iter()
-            .map(|v| format!("v1={v}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let header = header_for(t, signatures);
     match key.verifier().map(|v| {
         v.insecure_skip_timestamp_check()
             .verify_at(&header, body, 0)
