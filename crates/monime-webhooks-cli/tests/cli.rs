@@ -35,7 +35,7 @@ fn stderr(output: &Output) -> String {
 }
 
 fn temp_file(name: &str, contents: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("monime-cli-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("monime-webhooks-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
