@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::failure::{Failure, Result};
-use crate::{ci, diff, fuzz, generate, paths, upstream};
+use crate::{bench_build, ci, diff, fuzz, generate, paths, upstream};
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -21,6 +21,9 @@ commands:
                          the comparison to paths starting with PATH
   lint-spec              lint the spec with the pinned Redocly CLI
   fuzz [SECONDS]         run each fuzz target of monime-signature (default 300 s each)
+  bench-build [RUNS]     clean debug build of an empty crate using monime-webhooks against one
+                         using reqwest + serde + tokio, interleaved (default 5 runs each;
+                         0: only write the crates and count their dependency trees)
   bench-mock             throughput of monime-mock against Prism's mock server (benchmark)
   ci                     everything CI checks, in order";
 
@@ -64,6 +67,15 @@ pub fn run(args: &[String]) -> Result<()> {
                     .map_err(|_| usage(&format!("`{text}` is not a number of seconds")))?,
             };
             no_more(args).and_then(|()| fuzz::run(&root, seconds))
+        }
+        Some("bench-build") => {
+            let runs = match args.next() {
+                None => 5,
+                Some(text) => text
+                    .parse()
+                    .map_err(|_| usage(&format!("`{text}` is not a number of runs")))?,
+            };
+            no_more(args).and_then(|()| bench_build::run(&root, runs))
         }
         Some("bench-mock") => no_more(args).and_then(|()| ci::bench_mock(&root)),
         Some("diff") => {

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
+    /// The current time.
     fn now(&self) -> SystemTime;
 }
 
@@ -26,12 +27,14 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
+    /// A clock standing at `start`.
     pub fn new(start: SystemTime) -> ManualClock {
         ManualClock {
             now: Mutex::new(start),
         }
     }
 
+    /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         let mut now = self
             .now

@@ -61,9 +61,13 @@ impl DeliveryPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryAttempt {
+    /// The webhook delivered to.
     pub webhook_id: String,
+    /// The event's id (`wkd-...`), the same on every attempt.
     pub event_id: String,
+    /// The event name, e.g. `payment.completed`.
     pub event_name: String,
+    /// The receiver's URL.
     pub url: String,
     /// 1 for the first try.
     pub attempt: u32,
@@ -71,6 +75,7 @@ pub struct DeliveryAttempt {
     pub status: Option<u16>,
     /// Why no status was received (connection refused, timeout).
     pub error: Option<String>,
+    /// When the attempt was made.
     pub time: DateTime<Utc>,
 }
 
@@ -78,7 +83,9 @@ pub struct DeliveryAttempt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduledDelivery {
+    /// The subscribed webhook.
     pub webhook_id: String,
+    /// The event's id (`wkd-...`).
     pub event_id: String,
 }
 

@@ -8,14 +8,18 @@ use serde_json::json;
 /// A failed request, rendered as Monime's error envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// Monime's machine-readable reason, e.g. `not_found`.
     pub reason: &'static str,
+    /// What went wrong, for a person.
     pub message: String,
     /// Extra headers (Retry-After and Monime-Rate-Limit on 429).
     pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
+    /// An error with no extra headers.
     pub fn new(status: StatusCode, reason: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
@@ -30,10 +34,12 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
 
+    /// 401 for a missing or refused bearer token.
     pub fn unauthenticated(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
     }
 
+    /// 404 for an id the emulator does not hold.
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }

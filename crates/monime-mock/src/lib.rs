@@ -21,6 +21,9 @@
 //!
 //! See the crate README for the binary, the `/_mock` controls and fault injection.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
 mod api;
 mod clock;
 mod delivery;
@@ -53,8 +56,11 @@ pub use store::IDEMPOTENCY_WINDOW;
 pub struct MockConfig {
     /// Accepted bearer tokens; empty accepts any token starting `mon_` (test and live).
     pub tokens: Vec<String>,
+    /// Injected errors, rate limits, drops and latency (none by default).
     pub faults: Faults,
+    /// How events are delivered and retried.
     pub delivery: DeliveryPolicy,
+    /// The time the emulator stamps and signs with.
     pub clock: Arc<dyn Clock>,
     /// Request bodies above this many bytes get 413.
     pub body_limit: usize,
@@ -109,10 +115,12 @@ impl MonimeMock {
         format!("http://{}", self.addr)
     }
 
+    /// The address the emulator listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// The counters as of now, as `GET /_mock/stats` reports them.
     pub fn counters(&self) -> CounterSnapshot {
         self.shared.counters.snapshot()
     }

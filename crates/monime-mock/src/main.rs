@@ -1,5 +1,7 @@
 //! `monime-mock`: the emulator as a process, for demos, other languages and contract tests.
 
+#![warn(missing_docs)]
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -101,16 +101,20 @@ pub(crate) struct Counters {
 #[serde(rename_all = "camelCase")]
 pub struct CounterSnapshot {
     /// Every request received, `/_mock` ones included.
+    /// Requests to `/v1`.
     pub requests: u64,
     /// Webhooks created (replays excluded).
     pub creates: u64,
     /// Creates answered from the idempotency record.
     pub idempotent_replays: u64,
+    /// Requests answered with an injected 500, 502 or 503.
     pub injected_server_errors: u64,
+    /// Requests answered with an injected 429.
     pub injected_rate_limits: u64,
     /// Requests whose handler ran (a valid one took effect) and whose response was then
     /// dropped with the connection.
     pub dropped_after_commit: u64,
+    /// Delivery attempts made to receivers, retries included.
     pub delivery_attempts: u64,
 }
 

@@ -10,23 +10,38 @@ pub enum Error {
     /// The request carries no `Monime-Signature` header, or an empty one.
     MissingHeader,
     /// The header is not `t=<unix seconds>,v1=<signature>`; `problem` says what is wrong.
-    MalformedHeader { problem: String },
+    MalformedHeader {
+        /// What is wrong with the header.
+        problem: String,
+    },
     /// The header has no `t=` part.
     MissingTimestamp,
     /// The header has no `v1=` part.
     MissingSignature,
     /// `t` is further from `now` than the tolerance allows (a replay, or a skewed clock).
     TimestampOutOfTolerance {
+        /// The header's `t`, Unix seconds.
         timestamp: i64,
+        /// The time verification ran at, Unix seconds.
         now: i64,
+        /// The accepted distance between `t` and `now`, in seconds.
         tolerance_secs: u64,
     },
     /// No `v1` value is a valid signature of the body with any configured key.
-    SignatureMismatch { hints: Vec<Hint> },
+    SignatureMismatch {
+        /// The usual mistakes the signature was found to match, if any.
+        hints: Vec<Hint>,
+    },
     /// A secret or key could not be used; `problem` names the reason (never the key).
-    InvalidKey { problem: String },
+    InvalidKey {
+        /// Why the secret or key is unusable.
+        problem: String,
+    },
     /// The body passed verification but is not a Monime event.
-    InvalidBody { problem: String },
+    InvalidBody {
+        /// What is missing or wrong in the body.
+        problem: String,
+    },
 }
 
 /// A likely cause of a [`Error::SignatureMismatch`], found by re-checking the delivery with

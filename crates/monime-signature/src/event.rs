@@ -17,6 +17,7 @@ pub struct Event {
     pub api_version: String,
     /// The event id (`wkd-...`): de-duplicate deliveries by it.
     pub id: String,
+    /// The event name, e.g. `payment.completed`.
     pub name: EventName,
     /// When the event happened, in Unix seconds.
     pub timestamp: i64,
@@ -29,6 +30,7 @@ pub struct Event {
 /// The id and type of the object an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectRef {
+    /// The object's id, e.g. `pay-...`.
     pub id: String,
     /// The object type, e.g. `checkout_session` (`type` on the wire).
     #[serde(rename = "type")]

@@ -11,7 +11,9 @@ pub const MAX_SIGNATURES: usize = 8;
 /// A parsed header. `timestamp_text` is `t` exactly as sent: it is part of the signed bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureHeader<'a> {
+    /// `t` exactly as sent.
     pub timestamp_text: &'a str,
+    /// `t` as Unix seconds.
     pub timestamp: i64,
     // A fixed array: verification sits on every delivery's hot path, and a heap allocation
     // per header costs a measurable share of verifying a small body.

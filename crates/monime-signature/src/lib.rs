@@ -37,6 +37,9 @@
 //! The `axum` feature adds an extractor, `axum::VerifiedEvent`, that reads the raw body with a
 //! size limit, verifies it and answers 401 when verification fails.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
 mod error;
 mod event;
 mod header;
@@ -44,6 +47,7 @@ mod sign;
 mod verify;
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 
 pub use error::{Error, Hint};

@@ -3,6 +3,8 @@
 //!
 //! Exit codes: 0 success; 1 an API error or a signature that does not verify; 2 a usage error.
 
+#![warn(missing_docs)]
+
 mod cli;
 mod diagnose;
 mod manage;
