@@ -93,7 +93,12 @@ fn write_project(root: &Path, project: &Project, dependencies: &str) -> Result<(
 fn cargo() -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     // The user's build, not ours: no inherited target folder or flags.
-    for name in ["CARGO_TARGET_DIR", "RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "RUSTC_WRAPPER"] {
+    for name in [
+        "CARGO_TARGET_DIR",
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+    ] {
         command.env_remove(name);
     }
     command
@@ -164,7 +169,10 @@ fn median(values: &mut [f64]) -> f64 {
 /// `cargo xtask bench-build [RUNS]`; with 0 runs, only write the crates and count their trees.
 pub fn run(root: &Path, runs: usize) -> Result<()> {
     let [client, baseline] = prepare(root)?;
-    println!("projects in {}", client.dir.parent().unwrap_or(root).display());
+    println!(
+        "projects in {}",
+        client.dir.parent().unwrap_or(root).display()
+    );
     for project in [&client, &baseline] {
         println!(
             "{:<26} dependency tree: {} packages (-e normal), {} with build and proc-macro dependencies",

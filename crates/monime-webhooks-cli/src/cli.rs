@@ -63,6 +63,12 @@ pub enum Command {
     Sign(SignArgs),
     /// Send a realistic, signed test delivery to a receiver.
     SendTestEvent(SendArgs),
+    /// Receive deliveries on 127.0.0.1, verify each one and forward it to your app.
+    Listen(crate::listen::ListenArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(crate::completions::CompletionsArgs),
+    /// Print the man page (roff), or write one per command with --dir.
+    Man(crate::completions::ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +286,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Verify(args) => diagnose::verify(&args),
         Command::Sign(args) => diagnose::sign(&args),
         Command::SendTestEvent(args) => send::send_test_event(&args).await,
+        Command::Listen(args) => crate::listen::listen(&args, cli.output).await,
+        Command::Completions(args) => crate::completions::completions(&args),
+        Command::Man(args) => crate::completions::man(&args),
         command => manage::run(command, cli.api_url, view).await,
     }
 }

@@ -12,7 +12,7 @@ use sha2::Sha256;
 
 use crate::cli::{Failure, SignArgs, VerifyArgs, read_file};
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -21,13 +21,13 @@ fn unix_now() -> i64 {
 }
 
 /// The key a delivery is checked with.
-enum Key {
+pub(crate) enum Key {
     Secret(String),
     PublicKey(String),
 }
 
 impl Key {
-    fn verifier(&self) -> Result<Verifier, Error> {
+    pub(crate) fn verifier(&self) -> Result<Verifier, Error> {
         match self {
             Key::Secret(secret) => Verifier::hs256(secret.as_str()),
             Key::PublicKey(pem) => Verifier::es256(pem),
@@ -61,18 +61,32 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode, Failure> {
         }
         Err(error) => {
             println!("invalid: {error}");
-            if matches!(error, Error::SignatureMismatch { .. }) {
-                match explain(&key, &args.signature, &body) {
-                    Some(mistake) => println!("likely mistake: the signature matches {mistake}"),
-                    None => println!(
-                        "none of the usual mistakes matches: check that the secret or key belongs to \
-                         this webhook and that the body file holds the request bytes exactly as received"
-                    ),
-                }
+            if let Some(mistake) = likely_mistake(&key, &error, &args.signature, &body) {
+                println!("{mistake}");
             }
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// For a signature mismatch, the line that names the likely mistake (or says none of the usual
+/// ones matches); `None` for the other errors, whose message already says what to check.
+/// `verify` and `listen` both report failures with it.
+pub(crate) fn likely_mistake(
+    key: &Key,
+    error: &Error,
+    header: &str,
+    body: &[u8],
+) -> Option<String> {
+    if !matches!(error, Error::SignatureMismatch { .. }) {
+        return None;
+    }
+    Some(match explain(key, header, body) {
+        Some(mistake) => format!("likely mistake: the signature matches {mistake}"),
+        None => "none of the usual mistakes matches: check that the secret or key belongs to \
+                 this webhook and that the body holds the request bytes exactly as received"
+            .to_owned(),
+    })
 }
 
 /// The first usual mistake under which the signature verifies, described.

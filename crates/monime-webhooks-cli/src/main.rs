@@ -6,7 +6,9 @@
 #![warn(missing_docs)]
 
 mod cli;
+mod completions;
 mod diagnose;
+mod listen;
 mod manage;
 mod output;
 mod send;

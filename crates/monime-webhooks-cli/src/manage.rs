@@ -67,7 +67,12 @@ pub async fn run(
             client.delete(&id).await?;
             writeln!(out, "deleted {id}").map_err(io)?;
         }
-        Command::Verify(_) | Command::Sign(_) | Command::SendTestEvent(_) => {
+        Command::Verify(_)
+        | Command::Sign(_)
+        | Command::SendTestEvent(_)
+        | Command::Listen(_)
+        | Command::Completions(_)
+        | Command::Man(_) => {
             unreachable!("handled without the API")
         }
     }

@@ -86,6 +86,7 @@ fn every_help_text() {
         vec!["verify", "--help"],
         vec!["sign", "--help"],
         vec!["send-test-event", "--help"],
+        vec!["listen", "--help"],
     ] {
         let output = cli(None, &args);
         assert!(output.status.success(), "{args:?}");

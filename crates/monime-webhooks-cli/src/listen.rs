@@ -1,0 +1,449 @@
+//! `listen`: a local receiver that verifies each delivery, prints one line per event and
+//! passes the delivery on, unchanged, to the app being written.
+//!
+//! It is an inspector, not a gate: a delivery that fails verification is still forwarded (the
+//! app must verify it too, and will see the same failure), and its line says why it failed
+//! with the same diagnosis `verify` gives.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use clap::{ArgGroup, Args};
+use monime_signature::{Event, SIGNATURE_HEADER};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+use crate::cli::{Failure, Output, read_file};
+use crate::diagnose::{Key, likely_mistake, unix_now};
+
+/// Deliveries larger than this are refused with 413; Monime's events are a few kilobytes.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// How long the app may take to answer a forwarded delivery.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Headers that describe one connection, not the delivery, so they are not forwarded.
+const HOP_BY_HOP: [&str; 6] = [
+    "host",
+    "content-length",
+    "connection",
+    "transfer-encoding",
+    "keep-alive",
+    "upgrade",
+];
+
+/// `listen` flags.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("key").required(true).args(["secret", "secret_file", "public_key"])))]
+pub struct ListenArgs {
+    /// The port to listen on, on 127.0.0.1 (0 picks a free one; the address is printed).
+    #[arg(long, value_name = "PORT")]
+    pub port: u16,
+    /// The webhook's HS256 secret.
+    #[arg(long, value_name = "SECRET")]
+    pub secret: Option<String>,
+    /// A file holding the webhook's HS256 secret (one trailing newline is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+    /// A file holding the webhook's ES256 public key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+    /// Forward each delivery, unchanged, to this URL and answer with the app's response.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+    /// Accepted distance between a delivery's t and now, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub tolerance: u64,
+    /// Stop after this many deliveries (default: run until Ctrl-C).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_events: Option<u64>,
+}
+
+/// What every request handler shares.
+struct Listener {
+    key: Key,
+    tolerance: Duration,
+    forward_to: Option<reqwest::Url>,
+    http: reqwest::Client,
+    output: Output,
+    received: AtomicU64,
+    invalid: AtomicU64,
+    max_events: Option<u64>,
+    done: Notify,
+}
+
+/// The key from `--secret`, `--secret-file` or `--public-key`.
+fn key(args: &ListenArgs) -> Result<Key, Failure> {
+    let key = match (&args.secret, &args.secret_file, &args.public_key) {
+        (Some(secret), _, _) => Key::Secret(secret.clone()),
+        (None, Some(path), _) => {
+            let text = String::from_utf8(read_file(path)?).map_err(|_| {
+                Failure::Usage(format!("{} does not hold UTF-8 text", path.display()))
+            })?;
+            // Files end with a newline by convention; the secret itself never does.
+            let secret = text
+                .strip_suffix('\n')
+                .map(|s| s.strip_suffix('\r').unwrap_or(s))
+                .unwrap_or(&text);
+            Key::Secret(secret.to_owned())
+        }
+        (None, None, Some(path)) => {
+            Key::PublicKey(String::from_utf8_lossy(&read_file(path)?).into_owned())
+        }
+        (None, None, None) => {
+            return Err(Failure::Usage(
+                "give --secret, --secret-file or --public-key".to_owned(),
+            ));
+        }
+    };
+    // An unusable secret or key is a usage error, found before listening.
+    key.verifier().map_err(|e| Failure::Usage(e.to_string()))?;
+    Ok(key)
+}
+
+fn forward_url(text: &str) -> Result<reqwest::Url, Failure> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| Failure::Usage(format!("--forward-to is not a URL ({e})")))?;
+    if matches!(url.scheme(), "http" | "https") {
+        Ok(url)
+    } else {
+        Err(Failure::Usage(
+            "--forward-to must be an http or https URL".to_owned(),
+        ))
+    }
+}
+
+/// `monime-webhooks listen`: exit 0 when every delivery verified, 1 when one did not.
+pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCode, Failure> {
+    let key = key(args)?;
+    let forward_to = args.forward_to.as_deref().map(forward_url).transpose()?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(FORWARD_TIMEOUT)
+        .build()
+        .map_err(|e| Failure::Failed(format!("cannot build the HTTP client: {e}")))?;
+    let output = output.unwrap_or(if std::io::stdout().is_terminal() {
+        Output::Table
+    } else {
+        Output::Json
+    });
+    let address = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let socket = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| Failure::Usage(format!("cannot listen on {address}: {e}")))?;
+    let bound = socket
+        .local_addr()
+        .map_err(|e| Failure::Failed(format!("cannot read the bound address: {e}")))?;
+    let state = Arc::new(Listener {
+        key,
+        tolerance: Duration::from_secs(args.tolerance),
+        forward_to,
+        http,
+        output,
+        received: AtomicU64::new(0),
+        invalid: AtomicU64::new(0),
+        max_events: args.max_events,
+        done: Notify::new(),
+    });
+    // On stderr, so stdout holds only event lines (one JSON object each with --output json).
+    match &state.forward_to {
+        Some(url) => eprintln!("listening on http://{bound}, forwarding to {url}"),
+        None => eprintln!("listening on http://{bound}"),
+    }
+    let app = Router::new()
+        .fallback(receive)
+        .with_state(Arc::clone(&state));
+    let stop = Arc::clone(&state);
+    axum::serve(socket, app)
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = stop.done.notified() => {}
+                () = interrupted() => {}
+            }
+        })
+        .await
+        .map_err(|e| Failure::Failed(format!("the receiver stopped: {e}")))?;
+    let (received, invalid) = (
+        state.received.load(Ordering::SeqCst),
+        state.invalid.load(Ordering::SeqCst),
+    );
+    eprintln!("{received} deliveries, {invalid} not valid");
+    Ok(if invalid == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The verdict on one delivery.
+struct Verdict {
+    valid: bool,
+    /// Why it failed, and the likely mistake when the diagnosis finds one.
+    reason: Option<String>,
+    mistake: Option<String>,
+}
+
+fn judge(listener: &Listener, headers: &HeaderMap, body: &[u8]) -> Verdict {
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let outcome = listener.key.verifier().and_then(|verifier| {
+        verifier
+            .with_tolerance(listener.tolerance)
+            .verify_at(signature, body, unix_now())
+    });
+    match outcome {
+        Ok(_) => Verdict {
+            valid: true,
+            reason: None,
+            mistake: None,
+        },
+        Err(error) => Verdict {
+            valid: false,
+            mistake: likely_mistake(&listener.key, &error, signature, body),
+            reason: Some(error.to_string()),
+        },
+    }
+}
+
+/// What the app answered, or why it could not be reached.
+enum Forwarded {
+    Answered {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        latency: Duration,
+    },
+    Failed {
+        error: String,
+        latency: Duration,
+    },
+}
+
+async fn forward(
+    listener: &Listener,
+    url: &reqwest::Url,
+    method: Method,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Forwarded {
+    let mut request = listener.http.request(method, url.clone()).body(body);
+    for (name, value) in headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            request = request.header(name, value);
+        }
+    }
+    let started = Instant::now();
+    let outcome = async {
+        let response = request.send().await?;
+        let status = response.status();
+        let mut headers = response.headers().clone();
+        for name in HOP_BY_HOP {
+            headers.remove(name);
+        }
+        let body = response.bytes().await?;
+        Ok::<_, reqwest::Error>((status, headers, body))
+    }
+    .await;
+    let latency = started.elapsed();
+    match outcome {
+        Ok((status, headers, body)) => Forwarded::Answered {
+            status,
+            headers,
+            body,
+            latency,
+        },
+        Err(error) => Forwarded::Failed {
+            error: error.to_string(),
+            latency,
+        },
+    }
+}
+
+async fn receive(
+    State(listener): State<Arc<Listener>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let received_at = chrono::Utc::now();
+    let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("a delivery is at most {BODY_LIMIT} bytes"),
+            )
+                .into_response();
+        }
+    };
+    let verdict = judge(&listener, &headers, &body);
+    let forwarded = match &listener.forward_to {
+        Some(url) => Some(forward(&listener, url, method, &headers, body.clone()).await),
+        None => None,
+    };
+    let line = Line {
+        time: received_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        path: uri.path(),
+        event: Event::parse(&body).ok(),
+        verdict: &verdict,
+        forwarded: forwarded.as_ref(),
+    };
+    println!("{}", line.render(listener.output));
+    if !verdict.valid {
+        listener.invalid.fetch_add(1, Ordering::SeqCst);
+    }
+    let count = listener.received.fetch_add(1, Ordering::SeqCst) + 1;
+    if listener.max_events.is_some_and(|max| count >= max) {
+        listener.done.notify_one();
+    }
+    match forwarded {
+        Some(Forwarded::Answered {
+            status,
+            headers,
+            body,
+            ..
+        }) => (status, headers, body).into_response(),
+        Some(Forwarded::Failed { error, .. }) => (
+            StatusCode::BAD_GATEWAY,
+            format!("monime-webhooks listen could not reach the app: {error}"),
+        )
+            .into_response(),
+        // No app: acknowledge, so Monime does not retry; the verdict is in the output.
+        None => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({ "received": true, "valid": verdict.valid }).to_string(),
+        )
+            .into_response(),
+    }
+}
+
+/// One printed line: a delivery, its verdict and what the app answered.
+struct Line<'a> {
+    time: String,
+    path: &'a str,
+    /// The event, when the body parses as one (whether or not it verified).
+    event: Option<Event>,
+    verdict: &'a Verdict,
+    forwarded: Option<&'a Forwarded>,
+}
+
+impl Line<'_> {
+    fn render(&self, output: Output) -> String {
+        match output {
+            Output::Json => self.json().to_string(),
+            Output::Table => self.text(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        let mut line = json!({
+            "time": self.time,
+            "path": self.path,
+            "event": self.event.as_ref().map(|e| e.name.to_string()),
+            "id": self.event.as_ref().map(|e| e.id.clone()),
+            "object": self.event.as_ref().map(|e| json!({ "type": e.object.kind, "id": e.object.id })),
+            "valid": self.verdict.valid,
+        });
+        if let Some(reason) = &self.verdict.reason {
+            line["reason"] = json!(reason);
+        }
+        if let Some(mistake) = &self.verdict.mistake {
+            line["likelyMistake"] = json!(mistake);
+        }
+        match self.forwarded {
+            Some(Forwarded::Answered {
+                status, latency, ..
+            }) => {
+                line["forward"] =
+                    json!({ "status": status.as_u16(), "latencyMs": millis(*latency) });
+            }
+            Some(Forwarded::Failed { error, latency }) => {
+                line["forward"] = json!({ "error": error, "latencyMs": millis(*latency) });
+            }
+            None => {}
+        }
+        line
+    }
+
+    fn text(&self) -> String {
+        let (name, id, object) = match &self.event {
+            Some(event) => (
+                event.name.to_string(),
+                event.id.clone(),
+                format!("{} {}", event.object.kind, event.object.id),
+            ),
+            None => (
+                "(not an event)".to_owned(),
+                "-".to_owned(),
+                self.path.to_owned(),
+            ),
+        };
+        let mut line = format!("{}  {name}  {id}  {object}  ", self.time);
+        if self.verdict.valid {
+            line.push_str("valid");
+        } else {
+            line.push_str("invalid: ");
+            line.push_str(self.verdict.reason.as_deref().unwrap_or("not valid"));
+            if let Some(mistake) = &self.verdict.mistake {
+                line.push_str("; ");
+                line.push_str(mistake);
+            }
+        }
+        match self.forwarded {
+            Some(Forwarded::Answered {
+                status, latency, ..
+            }) => line.push_str(&format!(
+                "  -> {} in {:.1} ms",
+                status.as_u16(),
+                millis(*latency)
+            )),
+            Some(Forwarded::Failed { error, latency }) => line.push_str(&format!(
+                "  -> app unreachable after {:.1} ms: {error}",
+                millis(*latency)
+            )),
+            None => {}
+        }
+        line
+    }
+}
+
+fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 10_000.0).round() / 10.0
+}

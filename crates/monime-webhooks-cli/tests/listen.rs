@@ -1,0 +1,486 @@
+//! `monime-webhooks listen` end to end, all on 127.0.0.1: the emulator delivers real signed
+//! events to the `listen` process, which forwards them to a test app; a proxy that tampers with
+//! deliveries on the way; a sender that makes the usual mistake; the exit codes.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use monime_mock::{DeliveryPolicy, MockConfig, MonimeMock};
+use monime_signature::Verifier;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+const BIN: &str = env!("CARGO_BIN_EXE_monime-webhooks");
+const SECRET: &str = "test_secret_for_vector_0123456789abcdef";
+const TOKEN: &str = "mon_test_listen";
+const SPACE: &str = "spc-listen";
+
+/// A running `listen` process and the URL it announced.
+struct Listen {
+    child: Child,
+    url: String,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+/// Starts `monime-webhooks listen --port 0 ARGS` and waits for its "listening on" line.
+fn listen(args: &[&str]) -> Listen {
+    let mut child = Command::new(BIN)
+        .args(["listen", "--port", "0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let url = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .split([',', '\n'])
+        .next()
+        .unwrap()
+        .to_owned();
+    let stderr = std::thread::spawn(move || {
+        let mut rest = first;
+        stderr.read_to_string(&mut rest).unwrap();
+        rest
+    });
+    Listen { child, url, stderr }
+}
+
+impl Listen {
+    /// Waits for the process to stop by itself (`--max-events`): exit code, stdout, stderr.
+    fn finish(mut self) -> (i32, String, String) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                self.child.kill().unwrap();
+                panic!("listen did not stop after its deliveries");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stdout = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        let stderr = self.stderr.join().unwrap();
+        (status.code().unwrap(), stdout, stderr)
+    }
+}
+
+/// What a test server received: path, headers, body.
+type Received = Arc<Mutex<Vec<(String, HeaderMap, Bytes)>>>;
+
+/// The app being written: records each request and answers 202.
+async fn start_app() -> (String, Received) {
+    async fn receive(
+        State(received): State<Received>,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> (StatusCode, &'static str) {
+        received
+            .lock()
+            .unwrap()
+            .push((uri.path().to_owned(), headers, body));
+        (StatusCode::ACCEPTED, "queued")
+    }
+    let received = Received::default();
+    let app = Router::new().fallback(receive).with_state(received.clone());
+    (serve(app).await, received)
+}
+
+/// A proxy between Monime and `listen` that changes the amount in every body it passes on.
+async fn start_tampering_proxy(listen_url: String) -> String {
+    async fn tamper(State(target): State<String>, headers: HeaderMap, body: Bytes) -> StatusCode {
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.contains("\"value\":1500"), "{text}");
+        let tampered = text.replace("\"value\":1500", "\"value\":9500");
+        let mut request = reqwest::Client::new().post(&target).body(tampered);
+        for name in ["content-type", "monime-signature"] {
+            request = request.header(name, headers.get(name).unwrap());
+        }
+        let status = request.send().await.unwrap().status().as_u16();
+        StatusCode::from_u16(status).unwrap()
+    }
+    serve(Router::new().fallback(tamper).with_state(listen_url)).await
+}
+
+async fn serve(app: Router) -> String {
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", socket.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(socket, app).await.unwrap() });
+    url
+}
+
+async fn emulator() -> MonimeMock {
+    let config = MockConfig {
+        delivery: DeliveryPolicy::fast(),
+        ..MockConfig::default()
+    };
+    MonimeMock::start_with(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+async fn call(mock: &MonimeMock, path: &str, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", mock.base_url()))
+        .bearer_auth(TOKEN)
+        .header("Monime-Space-Id", SPACE)
+        .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let reply: Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {reply}");
+    reply
+}
+
+/// Registers a webhook on the emulator; returns its result object.
+async fn create_webhook(mock: &MonimeMock, url: &str, verification: Value) -> Value {
+    let body = json!({
+        "name": "listen test",
+        "url": url,
+        "apiRelease": "caph",
+        "events": ["payment.completed", "payout.failed"],
+        "headers": { "X-Shop": "main" },
+        "verificationMethod": verification,
+    });
+    call(mock, "/v1/webhooks", body).await["result"].clone()
+}
+
+async fn trigger(mock: &MonimeMock, name: &str, object_type: &str, id: &str) {
+    let body = json!({
+        "name": name,
+        "object": { "id": id, "type": object_type },
+        "data": { "id": id, "status": "completed", "amount": { "currency": "SLE", "value": 1500 } },
+    });
+    call(mock, "/_mock/events", body).await;
+}
+
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("monime-webhooks-listen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_emulator_delivers_to_listen_which_forwards_to_the_app() {
+    let (app_url, app) = start_app().await;
+    let forward_to = format!("{app_url}/hooks/monime");
+    let listener = listen(&[
+        "--secret",
+        SECRET,
+        "--forward-to",
+        &forward_to,
+        "--output",
+        "json",
+        "--max-events",
+        "2",
+    ]);
+    let mock = emulator().await;
+    create_webhook(
+        &mock,
+        &format!("{}/monime", listener.url),
+        json!({ "type": "HS256", "secret": SECRET }),
+    )
+    .await;
+    trigger(&mock, "payment.completed", "payment", "pay-listen-1").await;
+    trigger(&mock, "payout.failed", "payout", "pyt-listen-1").await;
+    assert!(mock.settle(Duration::from_secs(30)).await);
+
+    let (code, stdout, stderr) = listener.finish();
+    assert_eq!(code, 0, "every delivery verified: {stdout}{stderr}");
+    let mut lines = json_lines(&stdout);
+    lines.sort_by_key(|line| line["event"].as_str().unwrap().to_owned());
+    assert_eq!(lines.len(), 2, "one line per event: {stdout}");
+    for (line, (name, object_type, id)) in lines.iter().zip([
+        ("payment.completed", "payment", "pay-listen-1"),
+        ("payout.failed", "payout", "pyt-listen-1"),
+    ]) {
+        assert_eq!(line["valid"], json!(true), "{line}");
+        assert_eq!(line["event"], json!(name));
+        assert!(line["id"].as_str().unwrap().starts_with("wkd-"), "{line}");
+        assert_eq!(line["object"], json!({ "type": object_type, "id": id }));
+        assert_eq!(line["forward"]["status"], json!(202), "{line}");
+        assert!(line["forward"]["latencyMs"].is_number(), "{line}");
+        assert!(line["time"].as_str().unwrap().ends_with('Z'), "{line}");
+        assert!(line.get("reason").is_none(), "{line}");
+    }
+
+    // The app got each delivery unchanged: same body bytes, signature and extra headers, so
+    // it verifies them itself.
+    let received = app.lock().unwrap().clone();
+    assert_eq!(received.len(), 2);
+    let verifier = Verifier::hs256(SECRET).unwrap();
+    for (path, headers, body) in &received {
+        assert_eq!(path, "/hooks/monime");
+        assert_eq!(headers["content-type"], "application/json");
+        assert_eq!(headers["x-shop"], "main");
+        let signature = headers["monime-signature"].to_str().unwrap();
+        let event = verifier.verify_and_parse(signature, body).unwrap();
+        assert!(lines.iter().any(|line| line["id"] == json!(event.id)));
+    }
+    // Monime was answered with the app's status.
+    let deliveries = mock.deliveries();
+    assert_eq!(deliveries.len(), 2, "{deliveries:?}");
+    assert!(
+        deliveries.iter().all(|d| d.status == Some(202)),
+        "{deliveries:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_tampered_on_the_way_shows_invalid_with_its_reason() {
+    let listener = listen(&["--secret", SECRET, "--output", "table", "--max-events", "2"]);
+    let proxy = start_tampering_proxy(format!("{}/tampered", listener.url)).await;
+    let mock = emulator().await;
+    let verification = json!({ "type": "HS256", "secret": SECRET });
+    create_webhook(
+        &mock,
+        &format!("{}/direct", listener.url),
+        verification.clone(),
+    )
+    .await;
+    create_webhook(&mock, &format!("{proxy}/via-proxy"), verification).await;
+    trigger(&mock, "payment.completed", "payment", "pay-tamper-1").await;
+    assert!(mock.settle(Duration::from_secs(30)).await);
+
+    let (code, stdout, stderr) = listener.finish();
+    assert_eq!(code, 1, "a delivery did not verify: {stdout}{stderr}");
+    assert!(stderr.contains("2 deliveries, 1 not valid"), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "one line per event: {stdout}");
+    let valid: Vec<&&str> = lines.iter().filter(|l| l.ends_with("  valid")).collect();
+    let invalid: Vec<&&str> = lines.iter().filter(|l| l.contains("  invalid: ")).collect();
+    assert_eq!((valid.len(), invalid.len()), (1, 1), "{stdout}");
+    for line in [valid[0], invalid[0]] {
+        assert!(line.contains("  payment.completed  wkd-"), "{line}");
+        assert!(line.contains("  payment pay-tamper-1  "), "{line}");
+    }
+    assert!(
+        invalid[0].contains("invalid: signature mismatch"),
+        "{}",
+        invalid[0]
+    );
+    // Nothing usual explains a changed body: the diagnosis says so.
+    assert!(
+        invalid[0].contains("none of the usual mistakes matches"),
+        "{}",
+        invalid[0]
+    );
+    // Without an app, listen acknowledges every delivery.
+    assert!(mock.deliveries().iter().all(|d| d.status == Some(200)));
+}
+
+/// A sender that joined `t` and the body with a period, as some integrations do.
+fn period_signed(secret: &str, t: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    format!("t={t},v1={}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_verification_names_the_likely_mistake_as_verify_does() {
+    // The secret from a file that ends with a newline, as editors write them.
+    let secret_file = temp_file("secret.txt", format!("{SECRET}\n").as_bytes());
+    let listener = listen(&[
+        "--secret-file",
+        secret_file.to_str().unwrap(),
+        "--output",
+        "json",
+        "--max-events",
+        "1",
+    ]);
+    let body = br#"{"apiVersion":"caph.2025-08-23","event":{"id":"wkd-period","name":"payout.failed","timestamp":"1771803194"},"object":{"id":"pyt-1","type":"payout"},"data":{"id":"pyt-1"}}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let signature = period_signed(SECRET, now, body);
+    let answer = reqwest::Client::new()
+        .post(format!("{}/hooks", listener.url))
+        .header("content-type", "application/json")
+        .header("monime-signature", &signature)
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+
+    let (code, stdout, _) = listener.finish();
+    assert_eq!(code, 1);
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    assert_eq!(line["valid"], json!(false));
+    assert_eq!(line["id"], json!("wkd-period"));
+    assert!(
+        line["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("signature mismatch"),
+        "{line}"
+    );
+    // The same words `verify` prints for the same delivery.
+    let body_file = temp_file("period-body.json", body);
+    let verify = Command::new(BIN)
+        .args(["verify", "--signature", &signature, "--secret", SECRET])
+        .arg("--body-file")
+        .arg(&body_file)
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(1));
+    let verify_text = String::from_utf8(verify.stdout).unwrap();
+    let mistake = line["likelyMistake"].as_str().unwrap();
+    assert!(
+        mistake.starts_with("likely mistake: the signature matches `<t>.<body>`"),
+        "{mistake}"
+    );
+    assert!(verify_text.lines().any(|l| l == mistake), "{verify_text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn es256_deliveries_verify_with_the_public_key() {
+    let mock = emulator().await;
+    // Create first, with a placeholder URL: the public key is needed to start listen.
+    let created = create_webhook(
+        &mock,
+        "https://placeholder.example/hooks",
+        json!({ "type": "ES256" }),
+    )
+    .await;
+    let pem = created["verificationMethod"]["publicKey"].as_str().unwrap();
+    let key_file = temp_file("es256.pem", pem.as_bytes());
+    let listener = listen(&[
+        "--public-key",
+        key_file.to_str().unwrap(),
+        "--output",
+        "json",
+        "--max-events",
+        "1",
+    ]);
+    let id = created["id"].as_str().unwrap();
+    let response = reqwest::Client::new()
+        .patch(format!("{}/v1/webhooks/{id}", mock.base_url()))
+        .bearer_auth(TOKEN)
+        .header("Monime-Space-Id", SPACE)
+        .json(&json!({ "url": format!("{}/es256", listener.url) }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    trigger(&mock, "payment.completed", "payment", "pay-es256").await;
+    assert!(mock.settle(Duration::from_secs(30)).await);
+
+    let (code, stdout, _) = listener.finish();
+    assert_eq!(code, 0, "{stdout}");
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["valid"], json!(true), "{}", lines[0]);
+    assert_eq!(lines[0]["object"]["id"], json!("pay-es256"));
+}
+
+#[test]
+fn usage_errors_exit_2_before_listening() {
+    let missing = std::env::temp_dir().join("monime-webhooks-listen-no-such-file");
+    let occupied = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = occupied.local_addr().unwrap().port().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["listen", "--port", "0"], "--secret"),
+        (
+            vec![
+                "listen",
+                "--port",
+                "0",
+                "--secret",
+                SECRET,
+                "--public-key",
+                "k.pem",
+            ],
+            "cannot be used with",
+        ),
+        (
+            vec![
+                "listen",
+                "--port",
+                "0",
+                "--secret",
+                SECRET,
+                "--forward-to",
+                "not a url",
+            ],
+            "--forward-to is not a URL",
+        ),
+        (
+            vec![
+                "listen",
+                "--port",
+                "0",
+                "--secret",
+                SECRET,
+                "--forward-to",
+                "ftp://127.0.0.1/x",
+            ],
+            "http or https",
+        ),
+        (
+            vec![
+                "listen",
+                "--port",
+                "0",
+                "--secret-file",
+                missing.to_str().unwrap(),
+            ],
+            "cannot read",
+        ),
+        (vec!["listen", "--port", "0", "--secret", ""], "secret"),
+        (
+            vec!["listen", "--port", &port, "--secret", SECRET],
+            "cannot listen on",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = Command::new(BIN)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+    drop(occupied);
+}
