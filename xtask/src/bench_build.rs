@@ -159,7 +159,7 @@ pub fn clean_build(project: &Project) -> Result<Duration> {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let middle = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[middle - 1] + values[middle]) / 2.0
     } else {
         values[middle]
@@ -175,7 +175,7 @@ pub fn run(root: &Path, runs: usize) -> Result<()> {
     );
     for project in [&client, &baseline] {
         println!(
-            "{:<26} dependency tree: {} packages (-e normal), {} with build and proc-macro dependencies",
+            "{:<26} dependency tree: {} packages (-e normal), {} with build dependencies too",
             project.name,
             tree_size(project, "normal")?,
             tree_size(project, "normal,build")?

@@ -39,6 +39,10 @@ pub fn run(root: &Path) -> Result<()> {
         )
     })?;
     step("tests", || run_tests(root))?;
+    step(
+        "cargo package: every published crate, verified, with licenses and README",
+        || crate::package::run(root),
+    )?;
     step("contract: Schemathesis against monime-mock", || {
         schemathesis(root)
     })?;

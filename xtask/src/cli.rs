@@ -19,6 +19,10 @@ commands:
                          classify every change between two OpenAPI documents (breaking or
                          compatible) and print the semver bump it implies; --prefix limits
                          the comparison to paths starting with PATH
+  package                cargo package (verifying) every published crate, then check each
+                         .crate holds both license files and its README
+  versions               check the published crates' version core against CHANGELOG.md: a new
+                         Monime release needs a new one (also part of generate --check)
   lint-spec              lint the spec with the pinned Redocly CLI
   fuzz [SECONDS]         run each fuzz target of monime-signature (default 300 s each)
   bench-build [RUNS]     clean debug build of an empty crate using monime-webhooks against one
@@ -101,6 +105,15 @@ pub fn run(args: &[String]) -> Result<()> {
             let version = generate::crate_version(&root)?;
             diff::run(old, new, &prefix, &version)
         }
+        Some("package") => no_more(args).and_then(|()| crate::package::run(&root)),
+        Some("versions") => no_more(args).and_then(|()| {
+            let spec = paths::current_spec(&root)?;
+            let release = crate::spec::load(&spec, &paths::display_relative(&root, &spec))?
+                .document
+                .info
+                .version;
+            crate::versions::check(&root, &release)
+        }),
         Some("lint-spec") => no_more(args).and_then(|()| ci::lint_spec(&root)),
         Some("ci") => no_more(args).and_then(|()| ci::run(&root)),
         Some("help" | "--help" | "-h") => {

@@ -251,7 +251,9 @@ pub fn changes(old: &Value, new: &Value, prefix: &str) -> Vec<Change> {
     differences.iter().map(classify).collect()
 }
 
-/// The next version for `current` given the worst change (0.x: breaking bumps the minor).
+/// The smallest version core for a new API release after `current`, given the worst change
+/// (0.x: breaking bumps the minor). No change still bumps the patch: crates.io ignores build
+/// metadata, so `+<release>` alone does not make a version new.
 pub fn next_version(current: &str, worst: Option<Impact>) -> String {
     let (core, _metadata) = current.split_once('+').unwrap_or((current, ""));
     let parts: Vec<u64> = core.split('.').filter_map(|p| p.parse().ok()).collect();
@@ -259,10 +261,10 @@ pub fn next_version(current: &str, worst: Option<Impact>) -> String {
         return current.to_owned();
     };
     match (worst, major) {
-        (None, _) => core.to_owned(),
+        (None | Some(Impact::Compatible), 0) => format!("0.{minor}.{}", patch + 1),
+        (None, _) => format!("{major}.{minor}.{}", patch + 1),
         (Some(Impact::Breaking), 0) => format!("0.{}.0", minor + 1),
         (Some(Impact::Breaking), _) => format!("{}.0.0", major + 1),
-        (Some(Impact::Compatible), 0) => format!("0.{minor}.{}", patch + 1),
         (Some(Impact::Compatible), _) => format!("{major}.{}.0", minor + 1),
     }
 }
@@ -291,13 +293,9 @@ pub fn run(old_path: &Path, new_path: &Path, prefix: &str, current_version: &str
         if prefix.is_empty() { "/" } else { prefix },
         changes.len() - breaking
     );
-    let bump = match worst {
-        None => "no change: keep the version core".to_owned(),
-        Some(impact) => format!(
-            "{impact}: bump {current_version} to {}+<release>",
-            next_version(current_version, Some(impact))
-        ),
-    };
-    println!("semver: {bump}");
+    println!(
+        "semver: {}",
+        crate::versions::describe_bump(current_version, worst)
+    );
     Ok(())
 }

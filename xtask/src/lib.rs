@@ -9,9 +9,11 @@ pub mod emulator;
 pub mod failure;
 pub mod fuzz;
 pub mod generate;
+pub mod package;
 pub mod paths;
 pub mod spec;
 pub mod tools;
 pub mod upstream;
+pub mod versions;
 
 pub use failure::Failure;

@@ -260,7 +260,9 @@ fn the_semver_bump_follows_the_worst_change() {
         diff::next_version("1.4.2", Some(Impact::Compatible)),
         "1.5.0"
     );
-    assert_eq!(diff::next_version("0.1.0+caph.2025-08-23", None), "0.1.0");
+    // A release with no change still needs a new core: crates.io ignores build metadata.
+    assert_eq!(diff::next_version("0.1.0+caph.2025-08-23", None), "0.1.1");
+    assert_eq!(diff::next_version("1.4.2", None), "1.4.3");
 }
 
 fn monime(release: &str) -> Value {

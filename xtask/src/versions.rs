@@ -1,0 +1,169 @@
+//! Version cores that crates.io accepts: every Monime API release gets a new one.
+//!
+//! The crates carry the API release as build metadata (`0.1.0+caph.2025-08-23`), but crates.io
+//! ignores build metadata when it decides whether a version is new: `0.1.0+caph.2025-09-30`
+//! would be refused once `0.1.0+caph.2025-08-23` is published. So a new release needs a new
+//! version core even when nothing under `/v1/webhooks` changed, and at least the bump that
+//! `cargo xtask diff` derives from the changes between the two releases' specs.
+//!
+//! The released versions, and the API release each was built for, are read from CHANGELOG.md:
+//! a `## [<core>] - <date>` heading followed by a line naming `Monime API release: `<release>``.
+
+use std::path::Path;
+
+use crate::diff::{self, Impact};
+use crate::failure::{Failure, Result};
+use crate::{package, paths, upstream};
+
+pub const CHANGELOG: &str = "CHANGELOG.md";
+
+/// A released version, from the changelog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// The version core, e.g. `0.1.0`.
+    pub core: String,
+    /// Monime's API release, e.g. `caph.2025-08-23`.
+    pub api_release: String,
+}
+
+/// The released versions in the changelog, newest first (the order Keep a Changelog uses).
+pub fn released(changelog: &str) -> Result<Vec<Release>> {
+    let mut releases = Vec::new();
+    let mut lines = changelog.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(rest) = line.strip_prefix("## [") else {
+            continue;
+        };
+        let Some((core, _)) = rest.split_once(']') else {
+            continue;
+        };
+        if core.eq_ignore_ascii_case("unreleased") {
+            continue;
+        }
+        if parse_core(core).is_none() {
+            return Err(Failure::new(format!(
+                "{CHANGELOG}: `{line}` does not name a version core like 0.1.0"
+            )));
+        }
+        let api_release = std::iter::from_fn(|| lines.next_if(|l| !l.starts_with("## ")))
+            .find_map(|l| {
+                let after = l.split_once("Monime API release: `")?.1;
+                Some(after.split_once('`')?.0.to_owned())
+            })
+            .ok_or_else(|| {
+                Failure::new(format!(
+                    "{CHANGELOG}: the section of {core} does not say `Monime API release: `<release>``"
+                ))
+            })?;
+        releases.push(Release {
+            core: core.to_owned(),
+            api_release,
+        });
+    }
+    Ok(releases)
+}
+
+/// `major.minor.patch` as numbers.
+pub fn parse_core(core: &str) -> Option<[u64; 3]> {
+    let parts: Vec<u64> = core
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    parts.try_into().ok()
+}
+
+/// The smallest version core a crate may carry for the API release `current_release`, given
+/// the last release in the changelog.
+pub fn minimum_core(root: &Path, last: &Release, current_release: &str) -> Result<String> {
+    if last.api_release == current_release {
+        return Ok(last.core.clone());
+    }
+    // The two releases' specs, when both are still in openapi/, say how big the bump must be.
+    let spec = |release: &str| {
+        root.join(paths::SPEC_DIR)
+            .join(format!("{}{release}.yaml", paths::SPEC_PREFIX))
+    };
+    let (old, new) = (spec(&last.api_release), spec(current_release));
+    let worst = if old.exists() && new.exists() {
+        let changes = diff::changes(
+            &upstream::load_document(&old)?,
+            &upstream::load_document(&new)?,
+            "",
+        );
+        changes.iter().map(|c| c.impact).max()
+    } else {
+        None
+    };
+    Ok(diff::next_version(&last.core, worst))
+}
+
+/// Every published crate's version core is the same, is not older than the last release,
+/// and is new for a new API release: at least what `minimum_core` says.
+pub fn check(root: &Path, current_release: &str) -> Result<()> {
+    let path = root.join(CHANGELOG);
+    let changelog = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::new(format!("cannot read {CHANGELOG}: {e}")))?;
+    let crates = package::published(root)?;
+    let cores: Vec<(&str, &str)> = crates
+        .iter()
+        .map(|c| {
+            let core = c
+                .version
+                .split_once('+')
+                .map_or(c.version.as_str(), |(v, _)| v);
+            (c.name.as_str(), core)
+        })
+        .collect();
+    if let Some((first_name, first)) = cores.first()
+        && let Some((name, other)) = cores.iter().find(|(_, core)| core != first)
+    {
+        return Err(Failure::new(format!(
+            "the published crates are versioned together, but {first_name} is {first} and \
+             {name} is {other}"
+        )));
+    }
+    let Some(last) = released(&changelog)?.into_iter().next() else {
+        return Ok(()); // Nothing released yet: any version is new.
+    };
+    let minimum = minimum_core(root, &last, current_release)?;
+    let too_old = |core: &str| match (parse_core(core), parse_core(&minimum)) {
+        (Some(core), Some(minimum)) => core < minimum,
+        _ => true,
+    };
+    let offenders: Vec<String> = cores
+        .iter()
+        .filter(|(_, core)| too_old(core))
+        .map(|(name, core)| format!("{name} {core}"))
+        .collect();
+    if offenders.is_empty() {
+        return Ok(());
+    }
+    let why = if last.api_release == current_release {
+        format!("{} was released for {current_release}", last.core)
+    } else {
+        format!(
+            "{} was released for {}, and the crates now follow {current_release}: crates.io \
+             ignores `+<release>` build metadata, so a new Monime release needs a new version \
+             core even when nothing under /v1/webhooks changed (`cargo xtask diff` says which \
+             bump)",
+            last.core, last.api_release
+        )
+    };
+    Err(Failure::new(format!(
+        "{why}. Set every published crate's version to at least {minimum}+{current_release} \
+         (now: {}).",
+        offenders.join(", ")
+    )))
+}
+
+/// The bump a new API release needs when `cargo xtask diff` finds `worst`.
+pub fn describe_bump(current_version: &str, worst: Option<Impact>) -> String {
+    let next = diff::next_version(current_version, worst);
+    match worst {
+        None => format!(
+            "no change: still bump {current_version} to {next}+<release> (crates.io ignores \
+             build metadata, so every Monime release needs a new version core)"
+        ),
+        Some(impact) => format!("{impact}: bump {current_version} to {next}+<release>"),
+    }
+}
