@@ -88,12 +88,18 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
                 .get("operationId")
                 .and_then(Value::as_str)
                 .ok_or_else(|| {
-                    Failure::new(format!("{} {route} has no operationId", method.to_uppercase()))
+                    Failure::new(format!(
+                        "{} {route} has no operationId",
+                        method.to_uppercase()
+                    ))
                 })?;
             let snake = snake_case(operation_id);
             let place = format!("paths.{route}.{method}");
             let mut refs = Vec::new();
-            for param in shared_params.iter().chain(sequence(operation.get("parameters")).iter()) {
+            for param in shared_params
+                .iter()
+                .chain(sequence(operation.get("parameters")).iter())
+            {
                 let param = tables.resolve(param, &place)?;
                 let (name, tokens) = tables.param(param, &place)?;
                 let ident = screaming(&name);
@@ -334,9 +340,8 @@ impl<'a> Tables<'a> {
         let read_only = flag(map, "readOnly");
         let default = match map.get("default") {
             Some(value) => {
-                let json: serde_json::Value = serde_json::to_value(value).map_err(|e| {
-                    Failure::new(format!("{place}: default is not JSON: {e}"))
-                })?;
+                let json: serde_json::Value = serde_json::to_value(value)
+                    .map_err(|e| Failure::new(format!("{place}: default is not JSON: {e}")))?;
                 let text = json.to_string();
                 quote! { Some(#text) }
             }
@@ -383,7 +388,9 @@ impl<'a> Tables<'a> {
             Some("array") => {
                 let items = match map.get("items") {
                     Some(items) => self.schema_ref(items, &format!("{place}.items"))?,
-                    None => quote! { &Schema { nullable: true, read_only: false, default: None, kind: Kind::Any } },
+                    None => {
+                        quote! { &Schema { nullable: true, read_only: false, default: None, kind: Kind::Any } }
+                    }
                 };
                 let min_items = count(map, "minItems");
                 let max_items = count(map, "maxItems");
@@ -427,8 +434,7 @@ impl<'a> Tables<'a> {
             None | Some(Value::Bool(true)) => quote! { Additional::Any },
             Some(Value::Bool(false)) => quote! { Additional::Denied },
             Some(schema) => {
-                let schema =
-                    self.schema_ref(schema, &format!("{place}.additionalProperties"))?;
+                let schema = self.schema_ref(schema, &format!("{place}.additionalProperties"))?;
                 quote! { Additional::Schema(#schema) }
             }
         };
@@ -464,10 +470,13 @@ impl<'a> Tables<'a> {
                 )));
             }
         };
-        let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
-        let schema = param.get("schema").ok_or_else(|| {
-            Failure::new(format!("{place}: parameter `{name}` has no schema"))
-        })?;
+        let required = param
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let schema = param
+            .get("schema")
+            .ok_or_else(|| Failure::new(format!("{place}: parameter `{name}` has no schema")))?;
         let schema = self.schema_ref(schema, &format!("{place}.parameters.{name}"))?;
         Ok((
             name.to_owned(),
@@ -656,7 +665,9 @@ fn limits_text(property: &Value) -> String {
         parts.push(format!("one of {}", values.join(", ")));
     }
     if let Some(default) = property.get("default") {
-        let json = serde_json::to_value(default).map(|v| v.to_string()).unwrap_or_default();
+        let json = serde_json::to_value(default)
+            .map(|v| v.to_string())
+            .unwrap_or_default();
         parts.push(format!("default {json}"));
     }
     parts.join("; ")
@@ -674,7 +685,10 @@ fn open_enum(component: &str, schema: &Value) -> Result<TokenStream> {
         )));
     }
     let name = format_ident!("{}", open_enum_name(component));
-    let variants: Vec<Ident> = values.iter().map(|v| format_ident!("{}", pascal_case(v))).collect();
+    let variants: Vec<Ident> = values
+        .iter()
+        .map(|v| format_ident!("{}", pascal_case(v)))
+        .collect();
     let description = schema
         .get("description")
         .and_then(Value::as_str)
@@ -819,9 +833,9 @@ fn integer(map: &Mapping, key: &str, place: &str) -> Result<TokenStream> {
     match map.get(key) {
         None => Ok(quote! { None }),
         Some(value) => {
-            let n = value.as_i64().ok_or_else(|| {
-                Failure::new(format!("{place}: `{key}` must be a whole number"))
-            })?;
+            let n = value
+                .as_i64()
+                .ok_or_else(|| Failure::new(format!("{place}: `{key}` must be a whole number")))?;
             Ok(quote! { Some(#n) })
         }
     }

@@ -186,7 +186,9 @@ pub fn check(schema: &Schema, value: &Value, at: &str) -> Checked {
             for (index, item) in list.iter().enumerate() {
                 check(items, item, &format!("{}[{index}]", name(at)))?;
                 if *unique_items && list[..index].contains(item) {
-                    let shown = item.as_str().map_or_else(|| item.to_string(), str::to_owned);
+                    let shown = item
+                        .as_str()
+                        .map_or_else(|| item.to_string(), str::to_owned);
                     return Err(Violation::new(
                         name(at),
                         format!("items must be unique, `{shown}` appears twice"),

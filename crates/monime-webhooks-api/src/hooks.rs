@@ -77,7 +77,11 @@ impl ClientHooks<Settings> for Client {
         let settings = self.inner();
         let headers = request.headers_mut();
         headers.remove(PROGENITOR_VERSION_HEADER);
-        default_header(headers, params::MONIME_VERSION.name, Some(settings.version()))?;
+        default_header(
+            headers,
+            params::MONIME_VERSION.name,
+            Some(settings.version()),
+        )?;
         default_header(headers, params::MONIME_SPACE_ID.name, settings.space_id())?;
         if let Some(token) = &settings.token
             && !headers.contains_key(AUTHORIZATION)
@@ -100,6 +104,8 @@ impl ClientHooks<Settings> for Client {
     }
 }
 
+// The error type is progenitor's, as the `pre` hook must return it.
+#[allow(clippy::result_large_err)]
 fn default_header<E>(
     headers: &mut HeaderMap,
     name: &'static str,
@@ -255,7 +261,9 @@ fn deleted(headers: HeaderMap) -> reqwest::Response {
     let body = serde_json::to_vec(&envelope).unwrap_or_default();
     let mut response = http::Response::new(body);
     *response.headers_mut() = headers;
-    response.headers_mut().remove(reqwest::header::CONTENT_LENGTH);
+    response
+        .headers_mut()
+        .remove(reqwest::header::CONTENT_LENGTH);
     reqwest::Response::from(response)
 }
 
@@ -285,6 +293,8 @@ async fn read_capped(
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
-    rebuilt.headers_mut().remove(reqwest::header::CONTENT_LENGTH);
+    rebuilt
+        .headers_mut()
+        .remove(reqwest::header::CONTENT_LENGTH);
     Ok((reqwest::Response::from(rebuilt), too_large))
 }

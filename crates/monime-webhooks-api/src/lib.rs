@@ -56,6 +56,7 @@ pub mod spec;
 pub use body::{JsonObject, RequestBody};
 pub use generated::*;
 pub use open::WebhookVerificationMethod;
+pub use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 pub use retry::{RETRYABLE_STATUSES, RetryPolicy};
 pub use secret::{Hs256, InvalidSecret, WebhookSecret};
 pub use settings::{DEFAULT_BODY_LIMIT, Settings};

@@ -66,7 +66,8 @@ impl FromStr for WebhookSecret {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         let chars = value.chars().count();
         let text = serde_json::Value::String(value.to_owned());
-        if crate::constraints::check(&crate::spec::schemas::WEBHOOK_SECRET, &text, "secret").is_ok() {
+        if crate::constraints::check(&crate::spec::schemas::WEBHOOK_SECRET, &text, "secret").is_ok()
+        {
             Ok(WebhookSecret(value.to_owned()))
         } else {
             Err(InvalidSecret { chars })
