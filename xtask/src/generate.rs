@@ -41,20 +41,11 @@ fn settings() -> GenerationSettings {
             "WebhookSecret",
             "crate::WebhookSecret",
             [TypeImpl::FromStr].into_iter(),
-        )
-        .with_replacement(
-            "WebhookVerificationMethod",
-            "crate::WebhookVerificationMethod",
-            std::iter::empty(),
         );
-    // Response-side values Monime can grow without a new release decode into open enums
+    // Response-side values Monime can grow without a new release decode into open types
     // (generated into the tables file) instead of failing the whole response.
-    for component in tables::OPEN_ENUMS {
-        settings.with_replacement(
-            component,
-            format!("crate::{}", tables::open_enum_name(component)),
-            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
-        );
+    for (component, rust_name) in tables::OPEN_TYPES {
+        settings.with_replacement(component, format!("crate::{rust_name}"), std::iter::empty());
     }
     settings
 }

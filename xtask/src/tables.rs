@@ -15,18 +15,14 @@ use serde_yaml::{Mapping, Value};
 
 use crate::failure::{Failure, Result};
 
-/// Component schemas whose values Monime can grow without a new release: they become open
-/// enums with an `Unknown` arm (and progenitor uses them through a replacement).
-pub const OPEN_ENUMS: [&str; 1] = ["WebhookApiRelease"];
-
-/// The Rust name an open enum component gets (`WebhookApiRelease` -> `ApiRelease`): the
-/// `Webhook` prefix only says where the spec declares it.
-pub fn open_enum_name(component: &str) -> String {
-    component
-        .strip_prefix("Webhook")
-        .unwrap_or(component)
-        .to_owned()
-}
+/// Component schemas whose values Monime can grow without a new release, and the Rust name
+/// of the open type generated for each: a string enum becomes an enum with an `Unknown` arm, a
+/// `oneOf` of objects tagged by a one-value property becomes an enum whose `Unknown` arm keeps
+/// the tag and every field. progenitor uses them through replacements.
+pub const OPEN_TYPES: [(&str, &str); 2] = [
+    ("WebhookApiRelease", "ApiRelease"),
+    ("WebhookVerificationMethod", "WebhookVerificationMethod"),
+];
 
 /// Keywords that only document; everything else must be understood.
 const DOC_KEYWORDS: [&str; 8] = [
@@ -63,6 +59,12 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
         .and_then(Value::as_str)
         .ok_or_else(|| Failure::new(format!("{display_path}: info.version is missing")))?;
 
+    let server = sequence(document.get("servers"))
+        .first()
+        .and_then(|server| server.get("url"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| Failure::new(format!("{display_path}: servers[0].url is missing")))?
+        .to_owned();
     let mut schema_items = Vec::new();
     for (name, schema) in mapping(document.get("components").and_then(|c| c.get("schemas"))) {
         let name = text_key(name)?;
@@ -184,18 +186,23 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
         quote! { pub(crate) static #ident: Pattern = Pattern::new(#source); }
     });
     let mut open_enums = Vec::new();
-    for component in OPEN_ENUMS {
+    for (component, rust_name) in OPEN_TYPES {
         let schema = document
             .get("components")
             .and_then(|c| c.get("schemas"))
             .and_then(|s| s.get(component))
             .ok_or_else(|| {
                 Failure::new(format!(
-                    "xtask/src/tables.rs OPEN_ENUMS names `{component}`, which is not a \
+                    "xtask/src/tables.rs OPEN_TYPES names `{component}`, which is not a \
                      component schema of {display_path}"
                 ))
             })?;
-        open_enums.push(open_enum(component, schema)?);
+        let open = if schema.get("oneOf").is_some() {
+            open_union(&tables, component, rust_name, schema)?
+        } else {
+            open_enum(component, rust_name, schema)?
+        };
+        open_enums.push(open);
     }
 
     Ok(quote! {
@@ -205,6 +212,8 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
         pub const SPEC_FILE: &str = #display_path;
         /// The API version the spec describes (`info.version`), sent as `Monime-Version`.
         pub const API_VERSION: &str = #version;
+        /// The API's base URL (the spec's first server).
+        pub const SERVER_URL: &str = #server;
 
         #(#pattern_items)*
 
@@ -674,17 +683,18 @@ fn limits_text(property: &Value) -> String {
 }
 
 /// An open enum for a string-enum component: the known values, and `Unknown` for the rest.
-fn open_enum(component: &str, schema: &Value) -> Result<TokenStream> {
+fn open_enum(component: &str, rust_name: &str, schema: &Value) -> Result<TokenStream> {
     let values: Vec<String> = sequence(schema.get("enum"))
         .iter()
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
     if schema.get("type").and_then(Value::as_str) != Some("string") || values.is_empty() {
         return Err(Failure::new(format!(
-            "components.schemas.{component} is in OPEN_ENUMS but is not a string enum"
+            "components.schemas.{component} is in OPEN_TYPES but is neither a string enum nor \
+             a oneOf"
         )));
     }
-    let name = format_ident!("{}", open_enum_name(component));
+    let name = format_ident!("{}", rust_name);
     let variants: Vec<Ident> = values
         .iter()
         .map(|v| format_ident!("{}", pascal_case(v)))
@@ -786,6 +796,219 @@ fn open_enum(component: &str, schema: &Value) -> Result<TokenStream> {
                     "type": "string",
                     "description": #schema_text,
                     "examples": [#(#values),*]
+                })
+            }
+        }
+    })
+}
+
+/// One branch of an open union: its tag value and its other properties (JSON name, Rust
+/// name, whether Monime sets it: `readOnly` values are public, the rest may be secrets).
+struct Branch {
+    tag: String,
+    fields: Vec<(String, Ident, bool)>,
+}
+
+/// An open tagged union for a `oneOf` component whose branches are objects told apart by a
+/// one-value string property (`type: HS256`). Field values are optional strings; `Debug`
+/// prints only what Monime sets (`readOnly`), never what the caller chose (a secret).
+fn open_union(
+    tables: &Tables<'_>,
+    component: &str,
+    rust_name: &str,
+    schema: &Value,
+) -> Result<TokenStream> {
+    let place = format!("components.schemas.{component}");
+    let mut tag_key: Option<String> = None;
+    let mut branches = Vec::new();
+    for branch in sequence(schema.get("oneOf")) {
+        let branch = tables.resolve(branch, &place)?;
+        let mut tag = None;
+        let mut fields = Vec::new();
+        for (name, property) in mapping(branch.get("properties")) {
+            let name = text_key(name)?;
+            let property = tables.resolve(property, &place)?;
+            match sequence(property.get("enum")) {
+                [only] if only.as_str().is_some() => {
+                    tag = Some((name, only.as_str().unwrap_or_default().to_owned()));
+                }
+                _ => {
+                    if property.get("type").and_then(Value::as_str) != Some("string") {
+                        return Err(Failure::new(format!(
+                            "{place}: open unions hold string fields only; `{name}` is not one"
+                        )));
+                    }
+                    let ident = rust_ident(&snake_case(&name));
+                    fields.push((name, ident, flag_value(property, "readOnly")));
+                }
+            }
+        }
+        let Some((key, value)) = tag else {
+            return Err(Failure::new(format!(
+                "{place}: every oneOf branch needs a one-value enum property (its tag)"
+            )));
+        };
+        if tag_key.get_or_insert_with(|| key.clone()) != &key {
+            return Err(Failure::new(format!(
+                "{place}: the oneOf branches are tagged by different properties"
+            )));
+        }
+        branches.push(Branch { tag: value, fields });
+    }
+    let tag_key = tag_key.ok_or_else(|| Failure::new(format!("{place}: oneOf is empty")))?;
+    let name = format_ident!("{}", rust_name);
+    let description = schema
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let doc = format!(
+        "{description} An open union: a `{tag_key}` this crate does not know yet decodes into \
+         `Unknown` with every field kept. `Debug` never prints a value the caller chose."
+    );
+    let tags: Vec<&str> = branches.iter().map(|b| b.tag.as_str()).collect();
+    let variants: Vec<Ident> = branches
+        .iter()
+        .map(|b| format_ident!("{}", pascal_case(&b.tag)))
+        .collect();
+    let field_idents: Vec<Vec<&Ident>> = branches
+        .iter()
+        .map(|b| b.fields.iter().map(|(_, ident, _)| ident).collect())
+        .collect();
+    let field_names: Vec<Vec<&str>> = branches
+        .iter()
+        .map(|b| b.fields.iter().map(|(json, _, _)| json.as_str()).collect())
+        .collect();
+    let debug_values: Vec<Vec<TokenStream>> = branches
+        .iter()
+        .map(|b| {
+            b.fields
+                .iter()
+                .map(|(_, ident, public)| {
+                    if *public {
+                        quote! { #ident }
+                    } else {
+                        quote! { &#ident.as_ref().map(|_| "[redacted]") }
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let variant_texts: Vec<String> = variants.iter().map(ToString::to_string).collect();
+    let schema_text = format!(
+        "{description} `{tag_key}` is one of {}, or a later one.",
+        tags.join(", ")
+    );
+    Ok(quote! {
+        #[doc = #doc]
+        #[derive(Clone, PartialEq, Eq)]
+        pub enum #name {
+            #(
+                #[doc = concat!("`", #tag_key, ": ", #tags, "`")]
+                #variants { #( #field_idents: ::std::option::Option<::std::string::String>, )* },
+            )*
+            /// A kind this crate does not know yet: its tag and every other field, verbatim.
+            Unknown {
+                kind: ::std::string::String,
+                fields: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            },
+        }
+
+        impl #name {
+            /// Every tag the spec lists.
+            pub const KNOWN: &'static [&'static str] = &[#(#tags),*];
+
+            /// The tag as Monime spells it.
+            pub fn kind(&self) -> &str {
+                match self {
+                    #( #name::#variants { .. } => #tags, )*
+                    #name::Unknown { kind, .. } => kind,
+                }
+            }
+        }
+
+        impl ::std::fmt::Debug for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self {
+                    #(
+                        #name::#variants { #( #field_idents ),* } => f
+                            .debug_struct(#variant_texts)
+                            #( .field(stringify!(#field_idents), #debug_values) )*
+                            .finish(),
+                    )*
+                    #name::Unknown { kind, fields } => f
+                        .debug_struct("Unknown")
+                        .field("kind", kind)
+                        .field("fields", &fields.keys().collect::<::std::vec::Vec<_>>())
+                        .finish(),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                let mut map = ::serde_json::Map::new();
+                map.insert(#tag_key.to_owned(), ::serde_json::Value::String(self.kind().to_owned()));
+                match self {
+                    #(
+                        #name::#variants { #( #field_idents ),* } => {
+                            #(
+                                if let Some(value) = #field_idents {
+                                    map.insert(#field_names.to_owned(), ::serde_json::Value::String(value.clone()));
+                                }
+                            )*
+                        }
+                    )*
+                    #name::Unknown { fields, .. } => {
+                        map.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                }
+                ::serde::Serialize::serialize(&map, serializer)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                use ::serde::de::Error as _;
+                let mut fields = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
+                let kind = match fields.remove(#tag_key) {
+                    Some(::serde_json::Value::String(kind)) => kind,
+                    Some(other) => {
+                        return Err(D::Error::custom(format!("`{}` must be a string, got {other}", #tag_key)));
+                    }
+                    None => return Err(D::Error::missing_field(#tag_key)),
+                };
+                let mut text = |name: &str| -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+                    match fields.remove(name) {
+                        None | Some(::serde_json::Value::Null) => Ok(None),
+                        Some(::serde_json::Value::String(s)) => Ok(Some(s)),
+                        Some(other) => Err(D::Error::custom(format!("`{name}` must be a string, got {other}"))),
+                    }
+                };
+                Ok(match kind.as_str() {
+                    #(
+                        #tags => #name::#variants { #( #field_idents: text(#field_names)?, )* },
+                    )*
+                    _ => {
+                        drop(text);
+                        #name::Unknown { kind, fields }
+                    }
+                })
+            }
+        }
+
+        impl ::schemars::JsonSchema for #name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                #rust_name.into()
+            }
+
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::schemars::json_schema!({
+                    "type": "object",
+                    "description": #schema_text,
+                    "required": [#tag_key],
+                    "properties": { #tag_key: { "type": "string", "examples": [#(#tags),*] } }
                 })
             }
         }

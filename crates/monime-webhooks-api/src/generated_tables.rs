@@ -12,6 +12,8 @@ use crate::schema::{
 pub const SPEC_FILE: &str = "openapi/monime-webhooks.caph.2025-08-23.yaml";
 /// The API version the spec describes (`info.version`), sent as `Monime-Version`.
 pub const API_VERSION: &str = "caph.2025-08-23";
+/// The API's base URL (the spec's first server).
+pub const SERVER_URL: &str = "https://api.monime.io";
 pub(crate) static PATTERN_0: Pattern = Pattern::new("^whk-.*$");
 pub(crate) static PATTERN_1: Pattern = Pattern::new("^spc-.*$");
 /// Every component schema of the spec.
@@ -1316,6 +1318,146 @@ impl ::schemars::JsonSchema for ApiRelease {
             { "type" : "string", "description" :
             "The API release whose object shapes the webhook's events use. One of caph, siriusb, or a value Monime adds later.",
             "examples" : ["caph", "siriusb"] }
+        )
+    }
+}
+///How the webhook's deliveries are signed. An open union: a `type` this crate does not know yet decodes into `Unknown` with every field kept. `Debug` never prints a value the caller chose.
+#[derive(Clone, PartialEq, Eq)]
+pub enum WebhookVerificationMethod {
+    #[doc = concat!("`", "type", ": ", "HS256", "`")]
+    Hs256 {
+        secret: ::std::option::Option<::std::string::String>,
+    },
+    #[doc = concat!("`", "type", ": ", "ES256", "`")]
+    Es256 {
+        public_key: ::std::option::Option<::std::string::String>,
+    },
+    /// A kind this crate does not know yet: its tag and every other field, verbatim.
+    Unknown {
+        kind: ::std::string::String,
+        fields: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    },
+}
+impl WebhookVerificationMethod {
+    /// Every tag the spec lists.
+    pub const KNOWN: &'static [&'static str] = &["HS256", "ES256"];
+    /// The tag as Monime spells it.
+    pub fn kind(&self) -> &str {
+        match self {
+            WebhookVerificationMethod::Hs256 { .. } => "HS256",
+            WebhookVerificationMethod::Es256 { .. } => "ES256",
+            WebhookVerificationMethod::Unknown { kind, .. } => kind,
+        }
+    }
+}
+impl ::std::fmt::Debug for WebhookVerificationMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            WebhookVerificationMethod::Hs256 { secret } => f
+                .debug_struct("Hs256")
+                .field(stringify!(secret), &secret.as_ref().map(|_| "[redacted]"))
+                .finish(),
+            WebhookVerificationMethod::Es256 { public_key } => f
+                .debug_struct("Es256")
+                .field(stringify!(public_key), public_key)
+                .finish(),
+            WebhookVerificationMethod::Unknown { kind, fields } => f
+                .debug_struct("Unknown")
+                .field("kind", kind)
+                .field("fields", &fields.keys().collect::<::std::vec::Vec<_>>())
+                .finish(),
+        }
+    }
+}
+impl ::serde::Serialize for WebhookVerificationMethod {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut map = ::serde_json::Map::new();
+        map.insert(
+            "type".to_owned(),
+            ::serde_json::Value::String(self.kind().to_owned()),
+        );
+        match self {
+            WebhookVerificationMethod::Hs256 { secret } => {
+                if let Some(value) = secret {
+                    map.insert(
+                        "secret".to_owned(),
+                        ::serde_json::Value::String(value.clone()),
+                    );
+                }
+            }
+            WebhookVerificationMethod::Es256 { public_key } => {
+                if let Some(value) = public_key {
+                    map.insert(
+                        "publicKey".to_owned(),
+                        ::serde_json::Value::String(value.clone()),
+                    );
+                }
+            }
+            WebhookVerificationMethod::Unknown { fields, .. } => {
+                map.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        ::serde::Serialize::serialize(&map, serializer)
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for WebhookVerificationMethod {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        use ::serde::de::Error as _;
+        let mut fields = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        let kind = match fields.remove("type") {
+            Some(::serde_json::Value::String(kind)) => kind,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "`{}` must be a string, got {other}",
+                    "type"
+                )));
+            }
+            None => return Err(D::Error::missing_field("type")),
+        };
+        let mut text = |name: &str| -> ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            D::Error,
+        > {
+            match fields.remove(name) {
+                None | Some(::serde_json::Value::Null) => Ok(None),
+                Some(::serde_json::Value::String(s)) => Ok(Some(s)),
+                Some(other) => Err(D::Error::custom(format!(
+                    "`{name}` must be a string, got {other}"
+                ))),
+            }
+        };
+        Ok(match kind.as_str() {
+            "HS256" => WebhookVerificationMethod::Hs256 {
+                secret: text("secret")?,
+            },
+            "ES256" => WebhookVerificationMethod::Es256 {
+                public_key: text("publicKey")?,
+            },
+            _ => {
+                drop(text);
+                WebhookVerificationMethod::Unknown { kind, fields }
+            }
+        })
+    }
+}
+impl ::schemars::JsonSchema for WebhookVerificationMethod {
+    fn schema_name() -> ::std::borrow::Cow<'static, str> {
+        "WebhookVerificationMethod".into()
+    }
+    fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+        ::schemars::json_schema!(
+            { "type" : "object", "description" :
+            "How the webhook's deliveries are signed. `type` is one of HS256, ES256, or a later one.",
+            "required" : ["type"], "properties" : { "type" : { "type" : "string",
+            "examples" : ["HS256", "ES256"] } } }
         )
     }
 }

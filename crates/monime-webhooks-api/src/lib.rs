@@ -32,7 +32,6 @@
 mod body;
 pub mod constraints;
 pub mod hooks;
-mod open;
 mod retry;
 pub mod schema;
 mod secret;
@@ -55,12 +54,11 @@ pub mod spec;
 
 pub use body::{JsonObject, RequestBody};
 pub use generated::*;
-pub use open::WebhookVerificationMethod;
 pub use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 pub use retry::{RETRYABLE_STATUSES, RetryPolicy};
 pub use secret::{Hs256, InvalidSecret, WebhookSecret};
 pub use settings::{DEFAULT_BODY_LIMIT, Settings};
-pub use spec::{API_VERSION, ApiRelease};
+pub use spec::{API_VERSION, ApiRelease, WebhookVerificationMethod};
 
 // The generated setter macros name these through `$crate`.
 #[doc(hidden)]

@@ -11,8 +11,8 @@ use crate::RetryPolicy;
 use crate::client::Client;
 use crate::error::Error;
 
-/// Where requests go unless configured otherwise.
-pub const DEFAULT_API_URL: &str = "https://api.monime.io";
+/// Where requests go unless configured otherwise: the spec's server.
+pub const DEFAULT_API_URL: &str = monime_webhooks_api::spec::SERVER_URL;
 /// Per-attempt timeout unless configured otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
