@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::server::{Shared, inject_faults, stamp};
 use crate::store::{IdempotencyCheck, Unstorable};
 use crate::validate;
-use monime_webhooks_api::spec::{operations, params};
+use monime_webhooks_api::spec::{operations, params, response_headers};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
@@ -200,7 +200,11 @@ async fn create(
                 .counters
                 .idempotent_replays
                 .fetch_add(1, Ordering::SeqCst);
-            Ok(([("monime-cache", "irc")], axum::Json(response)).into_response())
+            Ok((
+                [(response_headers::MONIME_CACHE, "irc")],
+                axum::Json(response),
+            )
+                .into_response())
         }
         IdempotencyCheck::Conflict => Err(ApiError::new(
             StatusCode::CONFLICT,
