@@ -12,6 +12,7 @@ pub mod generate;
 pub mod package;
 pub mod paths;
 pub mod spec;
+pub mod tables;
 pub mod tools;
 pub mod upstream;
 pub mod versions;
