@@ -42,10 +42,12 @@ struct Settings {
 }
 
 impl WebhookVerifier {
+    /// Verifies with `verifier`, reading bodies up to [`DEFAULT_BODY_LIMIT`] bytes.
     pub fn new(verifier: Verifier) -> WebhookVerifier {
         WebhookVerifier::with_body_limit(verifier, DEFAULT_BODY_LIMIT)
     }
 
+    /// Verifies with `verifier`, refusing bodies larger than `body_limit` bytes with 413.
     pub fn with_body_limit(verifier: Verifier, body_limit: usize) -> WebhookVerifier {
         WebhookVerifier {
             inner: Arc::new(Settings {
@@ -59,7 +61,9 @@ impl WebhookVerifier {
 /// A delivery whose signature was verified: the parsed event and the exact bytes received.
 #[derive(Debug, Clone)]
 pub struct VerifiedEvent {
+    /// The parsed event.
     pub event: Event,
+    /// The body exactly as received, the bytes the signature covers.
     pub raw: Bytes,
     /// The signed `t`, in Unix seconds.
     pub timestamp: i64,
@@ -69,7 +73,10 @@ pub struct VerifiedEvent {
 #[derive(Debug)]
 pub enum Rejection {
     /// 413: the body is larger than the limit.
-    TooLarge { limit: usize },
+    TooLarge {
+        /// The configured body limit, in bytes.
+        limit: usize,
+    },
     /// 400: the body could not be read.
     Unreadable,
     /// 401 when the signature or timestamp fails, 400 when a verified body is not an event.
