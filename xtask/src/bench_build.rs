@@ -6,8 +6,10 @@
 //! workspace's `Cargo.lock`, so they share every common crate at the same version. Each run is a
 //! clean debug build (`cargo build` into an emptied target folder), the two interleaved
 //! (A B A B ...) so drift in the machine's speed hits both; the medians and the median of the
-//! per-pair ratios are printed, with the size of both dependency trees. It is a benchmark, not
-//! a test: nothing is asserted.
+//! per-pair ratios are printed, with the size of both dependency trees. Wall time is what a user
+//! waits; CPU time (user + sys of cargo and every rustc it ran) is what the build costs, and it
+//! is the steadier figure on a shared machine. It is a benchmark, not a test: nothing is
+//! asserted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -130,13 +132,34 @@ pub fn tree_size(project: &Project, edges: &str) -> Result<usize> {
     Ok(packages.len())
 }
 
+/// What one build took.
+#[derive(Debug, Clone, Copy)]
+pub struct Cost {
+    pub wall: Duration,
+    /// User + sys time of the build's processes; `None` where the platform does not say.
+    pub cpu: Option<Duration>,
+}
+
+/// User + sys time of this process's waited-for descendants, from `/proc/self/stat` (fields
+/// 16 and 17, `cutime` and `cstime`, in clock ticks of 1/100 s on Linux); `None` elsewhere.
+fn children_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (state), so field N is at index N - 3.
+    let ticks: u64 = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// One clean debug build of the project: its target folder emptied first.
-pub fn clean_build(project: &Project) -> Result<Duration> {
+pub fn clean_build(project: &Project) -> Result<Cost> {
     let build_dir = project.build_dir();
     if build_dir.exists() {
         std::fs::remove_dir_all(&build_dir)
             .map_err(|e| Failure::new(format!("cannot empty {}: {e}", build_dir.display())))?;
     }
+    let cpu_before = children_cpu();
     let started = Instant::now();
     let status = cargo()
         .args(["build", "--offline", "--quiet", "--manifest-path"])
@@ -145,9 +168,12 @@ pub fn clean_build(project: &Project) -> Result<Duration> {
         .arg(&build_dir)
         .status()
         .map_err(|e| Failure::new(format!("cannot run cargo build: {e}")))?;
-    let elapsed = started.elapsed();
+    let wall = started.elapsed();
+    let cpu = children_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     if status.success() {
-        Ok(elapsed)
+        Ok(Cost { wall, cpu })
     } else {
         Err(Failure::new(format!(
             "the clean build of {} failed ({status})",
@@ -187,27 +213,61 @@ pub fn run(root: &Path, runs: usize) -> Result<()> {
     // One untimed build each, so the first timed one does not pay for cold caches alone.
     clean_build(&client)?;
     clean_build(&baseline)?;
-    let (mut a, mut b, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut wall = Samples::default();
+    let mut cpu = Samples::default();
     for run in 1..=runs {
-        let client_time = clean_build(&client)?.as_secs_f64();
-        let baseline_time = clean_build(&baseline)?.as_secs_f64();
+        let a = clean_build(&client)?;
+        let b = clean_build(&baseline)?;
+        wall.push(a.wall.as_secs_f64(), b.wall.as_secs_f64());
+        if let (Some(a_cpu), Some(b_cpu)) = (a.cpu, b.cpu) {
+            cpu.push(a_cpu.as_secs_f64(), b_cpu.as_secs_f64());
+        }
         println!(
-            "run {run}/{runs}: {} {client_time:.1} s, {} {baseline_time:.1} s, ratio {:.2}",
-            client.name,
-            baseline.name,
-            client_time / baseline_time
+            "run {run}/{runs}: wall {:.1} s vs {:.1} s; cpu {} vs {}",
+            a.wall.as_secs_f64(),
+            b.wall.as_secs_f64(),
+            seconds(a.cpu),
+            seconds(b.cpu)
         );
-        a.push(client_time);
-        b.push(baseline_time);
-        ratios.push(client_time / baseline_time);
     }
-    println!(
-        "median clean debug build: {} {:.1} s, {} {:.1} s; median ratio {:.2}x (goal <= 1.20x)",
-        client.name,
-        median(&mut a),
-        baseline.name,
-        median(&mut b),
-        median(&mut ratios)
-    );
+    println!("medians over {runs} pairs ({} / {}):", client.name, baseline.name);
+    wall.report("wall time");
+    if !cpu.a.is_empty() {
+        cpu.report("cpu time (user + sys)");
+    }
+    println!("goal: at most 1.20x");
     Ok(())
+}
+
+fn seconds(value: Option<Duration>) -> String {
+    value.map_or_else(|| "-".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()))
+}
+
+/// Paired measurements of the two builds and their per-pair ratios.
+#[derive(Debug, Default)]
+struct Samples {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    ratios: Vec<f64>,
+}
+
+impl Samples {
+    fn push(&mut self, a: f64, b: f64) {
+        self.a.push(a);
+        self.b.push(b);
+        self.ratios.push(a / b);
+    }
+
+    fn report(&mut self, what: &str) {
+        let (low, high) = self
+            .ratios
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), r| (l.min(*r), h.max(*r)));
+        println!(
+            "  {what:<22} {:.1} s / {:.1} s; ratio {:.2}x (min {low:.2}, max {high:.2})",
+            median(&mut self.a),
+            median(&mut self.b),
+            median(&mut self.ratios)
+        );
+    }
 }
