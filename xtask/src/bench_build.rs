@@ -230,7 +230,10 @@ pub fn run(root: &Path, runs: usize) -> Result<()> {
             seconds(b.cpu)
         );
     }
-    println!("medians over {runs} pairs ({} / {}):", client.name, baseline.name);
+    println!(
+        "medians over {runs} pairs ({} / {}):",
+        client.name, baseline.name
+    );
     wall.report("wall time");
     if !cpu.a.is_empty() {
         cpu.report("cpu time (user + sys)");

@@ -38,6 +38,26 @@ pub fn run(root: &Path) -> Result<()> {
             &[],
         )
     })?;
+    step(
+        "monime-signature without ES256 (how monime-webhooks uses it)",
+        || {
+            cargo(
+                root,
+                &[
+                    "clippy",
+                    "--package",
+                    "monime-signature",
+                    "--no-default-features",
+                    "--features",
+                    "axum",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            )
+        },
+    )?;
     step("tests", || run_tests(root))?;
     step(
         "cargo package: every published crate, verified, with licenses and README",

@@ -34,8 +34,10 @@
 //! Errors say what to check: a mismatch explains the usual mistakes and, when it can tell,
 //! which one was made (a period separator, hex `v1`, a secret with a trailing newline).
 //!
-//! The `axum` feature adds an extractor, `axum::VerifiedEvent`, that reads the raw body with a
-//! size limit, verifies it and answers 401 when verification fails.
+//! Features: `es256` (default) for ES256 verification and signing, which brings in the P-256
+//! stack; without it the crate verifies HS256 only. `axum` adds an extractor,
+//! `axum::VerifiedEvent`, that reads the raw body with a size limit, verifies it and answers
+//! 401 when verification fails.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]

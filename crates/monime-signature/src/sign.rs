@@ -6,10 +6,15 @@ use std::fmt;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
+#[cfg(feature = "es256")]
 use p256::ecdsa::signature::DigestSigner;
+#[cfg(feature = "es256")]
 use p256::ecdsa::{Signature, SigningKey};
+#[cfg(feature = "es256")]
 use p256::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
-use sha2::{Digest, Sha256};
+#[cfg(feature = "es256")]
+use sha2::Digest;
+use sha2::Sha256;
 
 use crate::error::Error;
 use crate::verify::{SEPARATOR, hmac_key, unix_now};
@@ -35,6 +40,7 @@ pub struct Signer {
 #[derive(Clone)]
 enum SignKey {
     Hs256(Hmac<Sha256>),
+    #[cfg(feature = "es256")]
     Es256(SigningKey),
 }
 
@@ -42,6 +48,7 @@ impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.key {
             SignKey::Hs256(_) => "HS256([redacted])",
+            #[cfg(feature = "es256")]
             SignKey::Es256(_) => "ES256([redacted])",
         };
         f.debug_tuple("Signer")
@@ -59,6 +66,8 @@ impl Signer {
     }
 
     /// ES256 with a P-256 private key in PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+    #[cfg(feature = "es256")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "es256")))]
     pub fn es256(private_key_pem: &str) -> Result<Signer, Error> {
         let key = SigningKey::from_pkcs8_pem(private_key_pem.trim()).map_err(|e| {
             Error::invalid_key(format!(
@@ -72,6 +81,8 @@ impl Signer {
 
     /// A fresh ES256 key pair from the operating system's randomness, as Monime creates for
     /// each ES256 webhook.
+    #[cfg(feature = "es256")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "es256")))]
     pub fn generate_es256() -> Signer {
         Signer {
             key: SignKey::Es256(SigningKey::random(&mut rand_core::OsRng)),
@@ -82,6 +93,7 @@ impl Signer {
     pub fn public_key_pem(&self) -> Option<String> {
         match &self.key {
             SignKey::Hs256(_) => None,
+            #[cfg(feature = "es256")]
             SignKey::Es256(key) => key.verifying_key().to_public_key_pem(LineEnding::LF).ok(),
         }
     }
@@ -99,6 +111,7 @@ impl Signer {
                 mac.update(body);
                 STANDARD.encode(mac.finalize().into_bytes())
             }
+            #[cfg(feature = "es256")]
             SignKey::Es256(key) => {
                 let digest = Sha256::new()
                     .chain_update(&t)

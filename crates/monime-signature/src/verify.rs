@@ -7,10 +7,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
+#[cfg(feature = "es256")]
 use p256::ecdsa::signature::DigestVerifier;
+#[cfg(feature = "es256")]
 use p256::ecdsa::{Signature, VerifyingKey};
+#[cfg(feature = "es256")]
 use p256::pkcs8::DecodePublicKey;
-use sha2::{Digest, Sha256};
+#[cfg(feature = "es256")]
+use sha2::Digest;
+use sha2::Sha256;
 
 use crate::error::{Error, Hint};
 use crate::event::Event;
@@ -54,7 +59,11 @@ pub struct Verifier {
 
 #[derive(Clone)]
 enum VerifyKey {
-    Hs256 { secret: String, keyed: Hmac<Sha256> },
+    Hs256 {
+        secret: String,
+        keyed: Hmac<Sha256>,
+    },
+    #[cfg(feature = "es256")]
     Es256(VerifyingKey),
 }
 
@@ -72,6 +81,7 @@ impl fmt::Debug for Verifier {
             .iter()
             .map(|k| match k {
                 VerifyKey::Hs256 { .. } => "HS256([redacted])",
+                #[cfg(feature = "es256")]
                 VerifyKey::Es256(_) => "ES256(public key)",
             })
             .collect();
@@ -90,6 +100,8 @@ impl Verifier {
     }
 
     /// A verifier for ES256 deliveries, from the webhook's `publicKey` (PEM, SPKI, P-256).
+    #[cfg(feature = "es256")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "es256")))]
     pub fn es256(public_key_pem: &str) -> Result<Verifier, Error> {
         Verifier::empty().and_es256(public_key_pem)
     }
@@ -112,6 +124,8 @@ impl Verifier {
     }
 
     /// Also accepts deliveries signed by the key matching `public_key_pem`.
+    #[cfg(feature = "es256")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "es256")))]
     pub fn and_es256(mut self, public_key_pem: &str) -> Result<Verifier, Error> {
         let key = VerifyingKey::from_public_key_pem(public_key_pem.trim()).map_err(|e| {
             Error::invalid_key(format!(
@@ -277,6 +291,7 @@ impl VerifyKey {
                             .is_some_and(|bytes| equal_in_constant_time(&bytes, &expected))
                 })
             }
+            #[cfg(feature = "es256")]
             VerifyKey::Es256(key) => {
                 let digest = Sha256::new()
                     .chain_update(t)
@@ -326,6 +341,7 @@ fn equal_in_constant_time(a: &[u8; 32], b: &[u8; 32]) -> bool {
 
 /// ES256 `v1`: DER or 64-byte r||s, in standard or URL-safe base64, padded or not. Monime has
 /// not published its ES256 format, so every reasonable reading is accepted.
+#[cfg(feature = "es256")]
 fn decode_es256(text: &str) -> Option<Signature> {
     let bytes = decode_any(text)?;
     if bytes.len() == 64 {
