@@ -49,7 +49,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode, Failure> {
     let verifier = key.verifier().map_err(|e| Failure::Usage(e.to_string()))?;
     let outcome = verifier
         .with_tolerance(Duration::from_secs(args.tolerance))
-        .verify_at(&args.signature, &body, now);
+        .verify_explained_at(&args.signature, &body, now);
     match outcome {
         Ok(verified) => {
             println!(
@@ -186,7 +186,7 @@ fn matches_es256_period(key: &Key, t: &str, body: &[u8], signatures: &[&str]) ->
     let header = header_for(t, signatures);
     match key.verifier().map(|v| {
         v.insecure_skip_timestamp_check()
-            .verify_at(&header, body, 0)
+            .verify_explained_at(&header, body, 0)
     }) {
         Ok(Err(Error::SignatureMismatch { hints })) => {
             hints.contains(&monime_signature::Hint::PeriodSeparator)
