@@ -134,8 +134,11 @@ fn panicking_operations(document: &OpenAPI) -> Vec<String> {
 pub fn render(spec: &LoadedSpec, progenitor_version: &str) -> Result<String> {
     let tokens = generate_tokens(&spec.document)
         .map_err(|failure| Failure::new(format!("{}: {failure}", spec.display_path)))?;
-    let file: syn::File = syn::parse2(one_line_docs(tokens))
+    let mut file: syn::File = syn::parse2(one_line_docs(tokens))
         .map_err(|e| Failure::new(format!("progenitor produced code syn cannot parse: {e}")))?;
+    let spec_json: serde_json::Value = serde_yaml::from_str(&spec.text)
+        .map_err(|e| Failure::new(format!("{}: {e}", spec.display_path)))?;
+    crate::schema_constraints::apply(&mut file, &spec_json);
     let body = prettyplease::unparse(&file);
     let sha = hex(&Sha256::digest(spec.text.as_bytes()));
     let header = format!(

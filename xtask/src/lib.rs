@@ -9,6 +9,7 @@ pub mod failure;
 pub mod fuzz;
 pub mod generate;
 pub mod paths;
+mod schema_constraints;
 pub mod spec;
 pub mod tools;
 pub mod upstream;

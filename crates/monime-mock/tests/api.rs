@@ -488,6 +488,11 @@ async fn paging_returns_each_webhook_once_in_a_stable_order() {
     let unique: std::collections::BTreeSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "no duplicates: {seen:?}");
     assert!(!seen.contains(&deleted));
+    assert!(
+        !seen.contains(&created[20]),
+        "deleted before the walk reached it, so never seen"
+    );
+    assert!(seen.contains(&created[2]), "deleted after it was seen");
     assert!(seen.contains(&added));
     for id in created
         .iter()

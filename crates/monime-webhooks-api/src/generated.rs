@@ -21,6 +21,7 @@ pub mod types {
             rename = "alertEmails",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[schemars(extend("maxItems" = 2, "uniqueItems" = true))]
         pub alert_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///The API release whose object shapes the delivered events use.
         #[serde(rename = "apiRelease")]
@@ -30,19 +31,24 @@ pub mod types {
         pub enabled: bool,
         ///The event names that trigger a delivery, such as `payment.completed`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[schemars(extend("minItems" = 1, "maxItems" = 100, "uniqueItems" = true))]
         pub events: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Extra HTTP headers Monime adds to every delivery (at most ten).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("maxProperties" = 10))]
         pub headers: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
         ///Free-form labels kept with the webhook (at most 64 keys).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("maxProperties" = 64))]
         pub metadata:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         ///A label people recognise the webhook by.
+        #[schemars(extend("minLength" = 1, "maxLength" = 100))]
         pub name: CreateWebhookRequestName,
         ///Where Monime POSTs the events.
+        #[schemars(extend("maxLength" = 255))]
         pub url: CreateWebhookRequestUrl,
         ///How deliveries are signed. It cannot be changed after creation.
         #[serde(
@@ -534,6 +540,7 @@ pub mod types {
             rename = "alertEmails",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[schemars(extend("maxItems" = 2, "uniqueItems" = true))]
         pub alert_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///A new API release for the delivered events.
         #[serde(
@@ -546,21 +553,26 @@ pub mod types {
         pub enabled: ::std::option::Option<bool>,
         ///A new list of event names.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("minItems" = 1, "maxItems" = 100, "uniqueItems" = true))]
         pub events: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///New extra delivery headers (at most ten).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("maxProperties" = 10))]
         pub headers: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
         ///New free-form labels (at most 64 keys).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("maxProperties" = 64))]
         pub metadata:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         ///A new label.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("minLength" = 1, "maxLength" = 100))]
         pub name: ::std::option::Option<UpdateWebhookRequestName>,
         ///A new delivery URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("maxLength" = 255))]
         pub url: ::std::option::Option<UpdateWebhookRequestUrl>,
     }
     impl UpdateWebhookRequest {
@@ -766,6 +778,7 @@ pub mod types {
         pub id: ::std::option::Option<::std::string::String>,
         ///Free-form labels kept with the webhook.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("maxProperties" = 64))]
         pub metadata:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         ///The webhook's label.
