@@ -39,6 +39,9 @@ pub fn run(root: &Path) -> Result<()> {
         )
     })?;
     step("tests", || run_tests(root))?;
+    step("fuzz targets: lint and a short run (nightly)", || {
+        crate::fuzz::smoke(root)
+    })?;
     step("contract: Schemathesis against monime-mock", || {
         schemathesis(root)
     })?;
