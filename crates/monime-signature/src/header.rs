@@ -170,16 +170,6 @@ fn excerpt(text: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The general parser alone, for comparison with the canonical fast path.
-    fn general(value: &str) -> Result<SignatureHeader<'_>, Error> {
-        // A leading space keeps the fast path out; the general parser trims it.
-        let padded: &'static str = Box::leak(format!(" {value}").into_boxed_str());
-        SignatureHeader::parse(padded).map(|h| SignatureHeader {
-            timestamp_text: h.timestamp_text,
-            ..h
-        })
-    }
-
     #[test]
     fn the_canonical_fast_path_agrees_with_the_general_parser() {
         let v1 = "o+nIL3gPpRzqpfhdMgNU+sxBdncVzFkqwrPZcnZ6TcM=";
@@ -187,11 +177,13 @@ mod tests {
             format!("t=1771803194,v1={v1}"),
             format!("t=0,v1={v1}"),
             format!("t=999999999999999999,v1={v1}"),
-            format!("t=1771803194,v1=x"),
-            format!("t=1771803194,v1=a b"),
+            "t=1771803194,v1=x".to_owned(),
+            "t=1771803194,v1=a b".to_owned(),
         ] {
             let fast = parse_canonical(&value).expect("canonical");
-            let slow = general(&value).expect("valid");
+            // A leading space keeps the fast path out; the general parser trims it.
+            let padded = format!(" {value}");
+            let slow = SignatureHeader::parse(&padded).expect("valid");
             assert_eq!(fast.timestamp, slow.timestamp, "{value}");
             assert_eq!(fast.timestamp_text, slow.timestamp_text, "{value}");
             assert_eq!(fast.signatures(), slow.signatures(), "{value}");
