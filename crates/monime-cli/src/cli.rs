@@ -78,7 +78,7 @@ pub struct CreateArgs {
     pub events: Vec<String>,
     /// Sign deliveries with HMAC-SHA256 and this secret (32 to 256 characters).
     #[arg(long, value_name = "SECRET", conflicts_with_all = ["es256", "hs256_secret_file"])]
-    pub hs256_secret: Option<String>,
+    pub hs256_secret: Option<Secret>,
     /// Like --hs256-secret, read from a file (without one trailing newline), so the secret
     /// stays out of `ps` and the shell history.
     #[arg(long, value_name = "PATH", conflicts_with = "es256")]
@@ -211,6 +211,23 @@ pub struct SendArgs {
     pub repeat: u32,
 }
 
+/// A secret given on the command line; `Debug` (of the parsed arguments) never shows it.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(text.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
 /// The environment variable an HS256 secret is read from when no flag gives one.
 pub const SECRET_ENV: &str = "MONIME_WEBHOOK_SECRET";
 
@@ -220,7 +237,7 @@ pub struct SecretArgs {
     /// The webhook's HS256 secret (visible in `ps`: prefer --secret-file or
     /// MONIME_WEBHOOK_SECRET).
     #[arg(long, value_name = "SECRET", conflicts_with = "secret_file")]
-    pub secret: Option<String>,
+    pub secret: Option<Secret>,
     /// A file holding the HS256 secret (one trailing newline is ignored). Without --secret
     /// or --secret-file, MONIME_WEBHOOK_SECRET is used.
     #[arg(long, value_name = "PATH")]
@@ -232,7 +249,7 @@ impl SecretArgs {
     /// none gives one.
     pub fn resolve(&self) -> Result<Option<String>, Failure> {
         if let Some(secret) = &self.secret {
-            return Ok(Some(secret.clone()));
+            return Ok(Some(secret.0.clone()));
         }
         if let Some(path) = &self.secret_file {
             return secret_from_file(path).map(Some);
@@ -324,5 +341,43 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sign(args) => diagnose::sign(&args),
         Command::SendTestEvent(args) => send::send_test_event(&args).await,
         command => manage::run(command, cli.api_url, view).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    #[test]
+    fn parsed_arguments_never_show_a_secret_in_debug() {
+        let secret = "test_secret_for_vector_0123456789abcdef";
+        for args in [
+            vec![
+                "monime-webhooks",
+                "sign",
+                "--secret",
+                secret,
+                "--body-file",
+                "b",
+            ],
+            vec![
+                "monime-webhooks",
+                "create",
+                "--name",
+                "n",
+                "--url",
+                "u",
+                "--event",
+                "a.b",
+                "--hs256-secret",
+                secret,
+            ],
+        ] {
+            let shown = format!("{:?}", Cli::parse_from(args));
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("redacted"), "{shown}");
+        }
     }
 }

@@ -91,7 +91,7 @@ async fn create(client: &Client, args: CreateArgs) -> Result<monime_webhooks::We
         request = request.metadata(key, value);
     }
     let secret = match (args.hs256_secret, &args.hs256_secret_file) {
-        (Some(secret), _) => Some(secret),
+        (Some(secret), _) => Some(secret.0),
         (None, Some(path)) => Some(crate::cli::secret_from_file(path)?),
         (None, None) => None,
     };

@@ -50,8 +50,9 @@ pub use process::{LISTENING_LINE_PREFIX, MockProcess};
 pub use server::CounterSnapshot;
 pub use store::IDEMPOTENCY_WINDOW;
 
-/// Everything the emulator can be configured with.
-#[derive(Debug, Clone)]
+/// Everything the emulator can be configured with. `Debug` shows how many tokens are
+/// accepted, never the tokens.
+#[derive(Clone)]
 pub struct MockConfig {
     /// Accepted bearer tokens; empty accepts any token starting `mon_` (test and live).
     pub tokens: Vec<String>,
@@ -68,6 +69,21 @@ pub struct MockConfig {
     /// Delivery attempts kept for [`MonimeMock::deliveries`] and `GET /_mock/deliveries`;
     /// beyond it the oldest are dropped first, so a long run stays bounded.
     pub delivery_log_limit: usize,
+}
+
+impl std::fmt::Debug for MockConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockConfig")
+            .field("tokens", &format_args!("[{} redacted]", self.tokens.len()))
+            .field("faults", &self.faults)
+            .field("delivery", &self.delivery)
+            .field("clock", &self.clock)
+            .field("body_limit", &self.body_limit)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("delivery_log_limit", &self.delivery_log_limit)
+            .finish()
+    }
 }
 
 impl Default for MockConfig {

@@ -147,3 +147,26 @@ async fn the_bearer_scheme_is_case_insensitive() {
     Api::send(basic).await.assert_error(401, "unauthenticated");
     mock.shutdown().await;
 }
+
+#[tokio::test]
+async fn debug_output_never_shows_a_token_a_secret_or_a_header_value() {
+    let token = "mon_test_debug_token_0123";
+    let mock = start(MockConfig {
+        tokens: vec![token.to_owned()],
+        ..MockConfig::default()
+    })
+    .await;
+    let api = Api {
+        token: Some(token.to_owned()),
+        ..Api::new(&mock)
+    };
+    let mut body = common::valid_body();
+    body["headers"] = serde_json::json!({ "Authorization": "Bearer receiver-credential" });
+    api.create_id(&body).await;
+    for shown in [format!("{mock:?}"), format!("{:?}", mock.deliveries())] {
+        assert!(!shown.contains(token), "{shown}");
+        assert!(!shown.contains(common::SECRET), "{shown}");
+        assert!(!shown.contains("receiver-credential"), "{shown}");
+    }
+    mock.shutdown().await;
+}
