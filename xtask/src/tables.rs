@@ -76,6 +76,7 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
 
     let mut params: BTreeMap<String, (String, TokenStream)> = BTreeMap::new();
     let mut operations = Vec::new();
+    let mut operation_idents = Vec::new();
     let mut keys = Vec::new();
     let mut setters = Vec::new();
     let mut response_headers: BTreeMap<String, String> = BTreeMap::new();
@@ -160,6 +161,7 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
                 }
             }
             let ident = screaming(&snake);
+            operation_idents.push(ident.clone());
             let method_text = method.to_uppercase();
             operations.push(quote! {
                 pub static #ident: Operation = Operation {
@@ -236,6 +238,9 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
             #[allow(unused_imports)]
             use super::*;
             #(#operations)*
+
+            /// Every operation, in the spec's order.
+            pub static ALL: &[&Operation] = &[#(&#operation_idents),*];
         }
 
         /// The names of the response headers the spec documents.

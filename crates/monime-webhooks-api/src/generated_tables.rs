@@ -1208,6 +1208,14 @@ pub mod operations {
         ],
         body: Some(&crate::spec::schemas::UPDATE_WEBHOOK_REQUEST),
     };
+    /// Every operation, in the spec's order.
+    pub static ALL: &[&Operation] = &[
+        &LIST_WEBHOOKS,
+        &CREATE_WEBHOOK,
+        &GET_WEBHOOK,
+        &DELETE_WEBHOOK,
+        &UPDATE_WEBHOOK,
+    ];
 }
 /// The names of the response headers the spec documents.
 pub mod response_headers {
