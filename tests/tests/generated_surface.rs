@@ -90,6 +90,12 @@ mod tables {
         if let Some(default) = schema.default {
             words.push(format!("default {default}"));
         }
+        if let Some(depth) = schema.max_depth {
+            words.push(format!("max depth {depth}"));
+        }
+        if schema.http_header_map {
+            words.push("HTTP header names and values".to_owned());
+        }
         let kind = match &schema.kind {
             Kind::Any => "any".to_owned(),
             Kind::Boolean => "boolean".to_owned(),

@@ -341,6 +341,8 @@ impl<'a> Tables<'a> {
                         | "additionalProperties"
                         | "maxProperties"
                         | "oneOf"
+                        | "x-max-depth"
+                        | "x-http-header-map"
                 );
             if !known {
                 return Err(Failure::new(format!(
@@ -352,6 +354,8 @@ impl<'a> Tables<'a> {
         }
         let nullable = flag(map, "nullable");
         let read_only = flag(map, "readOnly");
+        let max_depth = count(map, "x-max-depth");
+        let http_header_map = flag(map, "x-http-header-map");
         let default = match map.get("default") {
             Some(value) => {
                 let json: serde_json::Value = serde_json::to_value(value)
@@ -403,7 +407,7 @@ impl<'a> Tables<'a> {
                 let items = match map.get("items") {
                     Some(items) => self.schema_ref(items, &format!("{place}.items"))?,
                     None => {
-                        quote! { &Schema { nullable: true, read_only: false, default: None, kind: Kind::Any } }
+                        quote! { &Schema { nullable: true, read_only: false, default: None, max_depth: None, http_header_map: false, kind: Kind::Any } }
                     }
                 };
                 let min_items = count(map, "minItems");
@@ -429,7 +433,14 @@ impl<'a> Tables<'a> {
             }
         };
         Ok(quote! {
-            Schema { nullable: #nullable, read_only: #read_only, default: #default, kind: #kind }
+            Schema {
+                nullable: #nullable,
+                read_only: #read_only,
+                default: #default,
+                max_depth: #max_depth,
+                http_header_map: #http_header_map,
+                kind: #kind,
+            }
         })
     }
 

@@ -2,7 +2,7 @@
 // and run `cargo xtask generate` again.
 //
 // spec:        openapi/monime-webhooks.caph.2025-08-23.yaml
-// spec sha256: 03ac0d46ba262d7c2e5342ff77d41a3c88d0a9ec6369658fdb3a2fee46cbaaf1
+// spec sha256: 4c8c4400453a7850ac636828da2ba07b2fcf5927931a0e2918cf8185aab330a7
 // generator:   progenitor 0.15.1
 
 #[allow(unused_imports)]
@@ -1590,6 +1590,11 @@ pub mod types {
 ///reference for release caph.2025-08-23. Beyond that reference it declares the bearer
 ///security scheme, the error envelope Monime returns on failures, and the response headers
 ///Monime documents (request id, rate-limit hints).
+///
+///Two vendor extensions carry limits of this project's own, where Monime documents none:
+///`x-http-header-map` (the keys are HTTP header names, RFC 9110 tokens, and the values carry
+///no control characters) and `x-max-depth` (free-form metadata nests at most that many
+///levels).
 ///
 ///Version: caph.2025-08-23
 pub struct Client {

@@ -213,6 +213,31 @@ async fn invalid_input_is_refused_naming_the_field_with_nothing_sent() {
             .send()
     );
     case!(
+        "header name with a space",
+        "headers",
+        base().header("X Shop", "1").send()
+    );
+    case!(
+        "header value with a line break",
+        "headers.X-Shop",
+        base().header("X-Shop", "1\r\nX-Injected: yes").send()
+    );
+    case!(
+        "metadata 17 levels deep",
+        "metadata",
+        base()
+            .metadata_entry(
+                "deep",
+                (0..16).fold(json!("leaf"), |inner, _| json!({ "k": inner }))
+            )
+            .send()
+    );
+    case!(
+        "update header name with a colon",
+        "headers",
+        client.update("whk-1").headers([("X:Shop", "1")]).send()
+    );
+    case!(
         "secret 31",
         "verificationMethod.secret",
         base().hs256("s".repeat(31)).send()
@@ -927,4 +952,30 @@ fn api_urls_must_be_https_except_loopback_and_carry_no_user_info() {
     }
     let builder = Client::builder().api_url("https://user:secret-pass@api.monime.example");
     assert!(!format!("{builder:?}").contains("secret-pass"));
+}
+
+/// The limits are this project's own (Monime documents none), so the client refuses only what
+/// cannot work: a standard header name and metadata 16 levels deep go through, and the webhook
+/// the emulator keeps decodes.
+#[tokio::test]
+async fn valid_header_tokens_and_metadata_at_the_depth_limit_go_through() {
+    let mock = MonimeMock::start().await.unwrap();
+    let client = client(&mock.base_url(), RetryPolicy::none());
+    let deepest = (0..15).fold(json!("leaf"), |inner, _| json!({ "k": inner }));
+    let created = client
+        .create()
+        .name("limits")
+        .url("https://x.example")
+        .event("a.b")
+        .header("Content-Type", "text/plain")
+        .header("X-Tab", "a\tb")
+        .metadata_entry("deep", deepest.clone())
+        .send()
+        .await
+        .expect("accepted by client and emulator");
+    let got = client.get(created.id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(got.metadata.as_ref().unwrap()["deep"], deepest);
+    let listed: Vec<Webhook> = client.list_all().map(Result::unwrap).collect().await;
+    assert_eq!(listed.len(), 1);
+    mock.shutdown().await;
 }
