@@ -477,17 +477,21 @@ fn secrets_never_show_in_debug_output() {
     assert!(!format!("{decoded:?}").contains(SECRET));
 }
 
+fn users_client(recorder: &Recorder) -> monime_webhooks::Client {
+    monime_webhooks::Client::builder()
+        .access_token(TOKEN)
+        .space_id(SPACE)
+        .api_url(recorder.base_url())
+        .build()
+        .unwrap()
+}
+
 /// The client users call goes through the generated operations: the same method, path and
 /// headers, an `Idempotency-Key` on create, and a PATCH that sends `null` for a cleared field.
 #[tokio::test]
 async fn the_client_users_call_puts_the_spec_request_on_the_wire() {
     let recorder = Recorder::start().await;
-    let client = monime_webhooks::Client::builder()
-        .access_token(TOKEN)
-        .space_id(SPACE)
-        .api_url(recorder.base_url())
-        .build()
-        .unwrap();
+    let client = users_client(&recorder);
     recorder.answer(Canned::ok(envelope(webhook("whk-1"))));
     client
         .create()
@@ -523,12 +527,7 @@ async fn the_client_users_call_puts_the_spec_request_on_the_wire() {
     );
 
     let recorder = Recorder::start().await;
-    let client = monime_webhooks::Client::builder()
-        .access_token(TOKEN)
-        .space_id(SPACE)
-        .api_url(recorder.base_url())
-        .build()
-        .unwrap();
+    let client = users_client(&recorder);
     recorder.answer(Canned::ok(envelope(webhook("whk-1"))));
     client
         .update("whk-1")

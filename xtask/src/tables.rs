@@ -14,6 +14,7 @@ use quote::{format_ident, quote};
 use serde_yaml::{Mapping, Value};
 
 use crate::failure::{Failure, Result};
+use crate::spec::METHODS;
 
 /// Component schemas whose values Monime can grow without a new release, and the Rust name
 /// of the open type generated for each: a string enum becomes an enum with an `Unknown` arm, a
@@ -34,10 +35,6 @@ const DOC_KEYWORDS: [&str; 8] = [
     "externalDocs",
     "deprecated",
     "writeOnly",
-];
-
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
 struct Tables<'a> {
