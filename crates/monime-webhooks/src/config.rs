@@ -32,6 +32,18 @@ impl Setting {
     }
 }
 
+impl Client {
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client from `MONIME_ACCESS_TOKEN`, `MONIME_SPACE_ID` and, when set,
+    /// `MONIME_API_URL` and `MONIME_VERSION`.
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env().build()
+    }
+}
+
 /// Builds a [`Client`]. `access_token` and `space_id` are required.
 ///
 /// ```
