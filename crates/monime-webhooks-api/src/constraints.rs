@@ -61,6 +61,17 @@ pub fn check_body(schema: &Schema, body: &Value) -> Checked {
     check(schema, body, "")
 }
 
+/// Checks the fields of an object body against `schema` (an object schema) without building
+/// a JSON value around them first.
+pub fn check_fields(schema: &Schema, fields: &Map<String, Value>) -> Checked {
+    match &schema.kind {
+        Kind::Object(object) if schema.max_depth.is_none() && !schema.http_header_map => {
+            check_object(object, fields, "")
+        }
+        _ => check(schema, &Value::Object(fields.clone()), ""),
+    }
+}
+
 /// Checks one parameter as it travels: text, parsed as an integer where the schema says so.
 pub fn check_param(param: &Param, text: &str) -> Checked {
     let value = match param.schema.kind {
