@@ -1,10 +1,13 @@
-//! The generated client against a recording server on 127.0.0.1: exact headers and bodies on
-//! the wire, envelope decoding, typed errors, and requests refused before any I/O.
+//! The generated client, and the client users call on top of it, against a recording server on
+//! 127.0.0.1: exact headers and bodies on the wire, envelope decoding, typed errors, and
+//! requests refused before any I/O.
 
 use monime_webhooks_api::types::{
     CreateWebhookRequestApiRelease, CreateWebhookRequestVerificationMethod, MonimeVersion,
 };
-use monime_webhooks_api::{ApiRelease, Client, Error, Hs256, WebhookVerificationMethod};
+use monime_webhooks_api::{
+    ApiRelease, Client, Error, Hs256, JsonObject, Settings, WebhookVerificationMethod,
+};
 use monime_webhooks_tests::recorder::{Canned, Recorded, Recorder};
 use serde_json::{Value, json};
 
@@ -13,14 +16,8 @@ const SPACE: &str = "spc-wire";
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
 fn client(recorder: &Recorder) -> Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    let auth = format!("Bearer {TOKEN}").parse().unwrap();
-    headers.insert(reqwest::header::AUTHORIZATION, auth);
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap();
-    Client::new_with_client(&recorder.base_url(), http)
+    let settings = Settings::none().with_token(TOKEN);
+    Client::new_with_client(&recorder.base_url(), reqwest::Client::new(), settings)
 }
 
 fn webhook(id: &str) -> Value {
@@ -267,7 +264,12 @@ async fn update_sends_only_the_changed_fields() {
         .update_webhook()
         .id("whk-1")
         .monime_space_id(SPACE)
-        .body_map(|body| body.enabled(false).name(Some("Renamed".parse().unwrap())))
+        .body(JsonObject(
+            json!({ "enabled": false, "name": "Renamed" })
+                .as_object()
+                .cloned()
+                .unwrap(),
+        ))
         .send()
         .await
         .expect("update succeeds");
@@ -473,4 +475,73 @@ fn secrets_never_show_in_debug_output() {
     let decoded: WebhookVerificationMethod =
         serde_json::from_value(json!({ "type": "HS256", "secret": SECRET })).unwrap();
     assert!(!format!("{decoded:?}").contains(SECRET));
+}
+
+fn users_client(recorder: &Recorder) -> monime_webhooks::Client {
+    monime_webhooks::Client::builder()
+        .access_token(TOKEN)
+        .space_id(SPACE)
+        .api_url(recorder.base_url())
+        .build()
+        .unwrap()
+}
+
+/// The client users call goes through the generated operations: the same method, path and
+/// headers, an `Idempotency-Key` on create, and a PATCH that sends `null` for a cleared field.
+#[tokio::test]
+async fn the_client_users_call_puts_the_spec_request_on_the_wire() {
+    let recorder = Recorder::start().await;
+    let client = users_client(&recorder);
+    recorder.answer(Canned::ok(envelope(webhook("whk-1"))));
+    client
+        .create()
+        .name("Orders")
+        .url("https://shop.example/hooks/monime")
+        .event("payment.completed")
+        .header("X-Shop", "42")
+        .metadata_entry("team", "payments")
+        .hs256(SECRET)
+        .send()
+        .await
+        .expect("create succeeds");
+    let request = only_request(&recorder);
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/v1/webhooks");
+    assert_common_headers(&request);
+    let key = request
+        .header("idempotency-key")
+        .expect("an Idempotency-Key");
+    assert_eq!(key.len(), 36, "a UUID: {key}");
+    assert_eq!(
+        request.json(),
+        json!({
+            "name": "Orders",
+            "url": "https://shop.example/hooks/monime",
+            "apiRelease": "caph",
+            "enabled": true,
+            "events": ["payment.completed"],
+            "headers": { "X-Shop": "42" },
+            "metadata": { "team": "payments" },
+            "verificationMethod": { "type": "HS256", "secret": SECRET }
+        })
+    );
+
+    let recorder = Recorder::start().await;
+    let client = users_client(&recorder);
+    recorder.answer(Canned::ok(envelope(webhook("whk-1"))));
+    client
+        .update("whk-1")
+        .name("Renamed")
+        .clear_alert_emails()
+        .send()
+        .await
+        .expect("update succeeds");
+    let request = only_request(&recorder);
+    assert_eq!(request.method, "PATCH");
+    assert_eq!(request.path, "/v1/webhooks/whk-1");
+    assert_common_headers(&request);
+    assert_eq!(
+        request.json(),
+        json!({ "name": "Renamed", "alertEmails": null })
+    );
 }

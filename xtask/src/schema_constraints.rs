@@ -5,9 +5,13 @@
 //! of a generated struct named after a spec schema, with the keywords the spec gives that
 //! property, read from the spec itself.
 
+use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use serde_json::Value;
 use syn::visit_mut::VisitMut;
+
+use crate::failure::{Failure, Result};
+use crate::spec::LoadedSpec;
 
 /// The JSON Schema keywords that constrain a value.
 const KEYWORDS: [&str; 11] = [
@@ -24,9 +28,14 @@ const KEYWORDS: [&str; 11] = [
     "multipleOf",
 ];
 
-/// Adds the spec's constraints to the fields of `file`'s structs; `spec` is the spec as JSON.
-pub fn apply(file: &mut syn::File, spec: &Value) {
-    Pass { spec }.visit_file_mut(file);
+/// progenitor's `tokens` with the spec's constraints added to the fields of its structs.
+pub fn apply(tokens: TokenStream, spec: &LoadedSpec) -> Result<TokenStream> {
+    let json: Value = serde_yaml::from_str(&spec.text)
+        .map_err(|e| Failure::new(format!("{}: {e}", spec.display_path)))?;
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| Failure::new(format!("progenitor produced code syn cannot parse: {e}")))?;
+    Pass { spec: &json }.visit_file_mut(&mut file);
+    Ok(file.into_token_stream())
 }
 
 struct Pass<'a> {

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use monime_webhooks::Webhook;
+use monime_webhooks::api::schema::Kind;
+use monime_webhooks::api::spec::schemas;
 use serde_json::Value;
 
 use crate::cli::Output;
@@ -105,20 +107,11 @@ impl View {
                 let Value::Object(fields) = json else {
                     return Ok(());
                 };
-                let order = [
-                    "id",
-                    "name",
-                    "url",
-                    "enabled",
-                    "events",
-                    "apiRelease",
-                    "verificationMethod",
-                    "headers",
-                    "alertEmails",
-                    "metadata",
-                    "createTime",
-                    "updateTime",
-                ];
+                // The spec's order of the Webhook's properties, then anything newer.
+                let order: Vec<&str> = match &schemas::WEBHOOK.kind {
+                    Kind::Object(object) => object.properties.iter().map(|p| p.name).collect(),
+                    _ => Vec::new(),
+                };
                 let rest = fields.keys().filter(|k| !order.contains(&k.as_str()));
                 for key in order.iter().copied().chain(rest.map(String::as_str)) {
                     let value = match fields.get(key) {

@@ -297,6 +297,48 @@ fn usage_errors_and_invalid_values_exit_2_before_sending() {
     assert_eq!(bad_target.status.code(), Some(2));
 }
 
+/// Refused before any request: a cleartext or credential-carrying API URL, and delivery
+/// headers that could not be sent or would smuggle a header of their own.
+#[test]
+fn unsafe_api_urls_and_header_values_exit_2_before_sending() {
+    for url in [
+        "http://api.monime.example",
+        "https://user:hunter2@api.monime.example",
+    ] {
+        let refused = cli(Some(url), &["list"]);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{url}: {}",
+            stderr(&refused)
+        );
+        assert!(stderr(&refused).contains("api_url"), "{}", stderr(&refused));
+        assert!(
+            !stderr(&refused).contains("hunter2"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    for (header, field) in [
+        ("Bad Name=x", "headers"),
+        ("X-Shop=a\nHost: evil", "headers.X-Shop"),
+    ] {
+        let refused = cli(
+            Some("http://127.0.0.1:9"),
+            &[
+                "create", "--name", "x", "--url", "u", "--event", "a.b", "--header", header,
+            ],
+        );
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{header:?}: {}",
+            stderr(&refused)
+        );
+        assert!(stderr(&refused).contains(field), "{}", stderr(&refused));
+    }
+}
+
 #[test]
 fn verify_says_valid_and_names_the_separator_mistake() {
     let body = temp_file("body.json", BODY.as_bytes());

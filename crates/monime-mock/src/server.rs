@@ -19,6 +19,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore, watch};
 use tower::ServiceExt;
 
+use monime_webhooks_api::spec::response_headers;
+
 use crate::MockConfig;
 use crate::clock::Clock;
 use crate::delivery::DeliveryAttempt;
@@ -158,7 +160,9 @@ pub(crate) async fn stamp(
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("monime-request-id", value);
+        response
+            .headers_mut()
+            .insert(response_headers::MONIME_REQUEST_ID, value);
     }
     response
 }
@@ -207,12 +211,14 @@ pub(crate) async fn inject_faults(
                 "rate_limited",
                 "injected fault: too many requests",
             );
-            error
-                .headers
-                .push(("retry-after", faults.retry_after_secs.to_string()));
-            error
-                .headers
-                .push(("monime-rate-limit", "space-limit".to_owned()));
+            error.headers.push((
+                response_headers::RETRY_AFTER,
+                faults.retry_after_secs.to_string(),
+            ));
+            error.headers.push((
+                response_headers::MONIME_RATE_LIMIT,
+                "space-limit".to_owned(),
+            ));
             error.into_response()
         }
         Fault::DropAfterCommit => {

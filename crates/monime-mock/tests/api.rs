@@ -285,6 +285,24 @@ async fn every_create_constraint_is_enforced_and_nothing_is_stored() {
             "verificationMethod.curve",
         ),
         (
+            "header name not a token",
+            with("headers", json!({ "Bad Name": "x" })),
+            "headers",
+        ),
+        (
+            "header value with a line break",
+            with("headers", json!({ "X-Shop": "1\r\nHost: evil" })),
+            "headers.X-Shop",
+        ),
+        (
+            "metadata 17 levels deep",
+            with(
+                "metadata",
+                json!({ "deep": (0..16).fold(json!("leaf"), |inner, _| json!({ "k": inner })) }),
+            ),
+            "metadata",
+        ),
+        (
             "unknown top-level field",
             with("color", json!("blue")),
             "color",

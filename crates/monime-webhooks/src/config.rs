@@ -4,14 +4,15 @@
 use std::fmt;
 use std::time::Duration;
 
-use monime_webhooks_api::constraints;
+use monime_webhooks_api::spec::params;
+use monime_webhooks_api::{Settings, constraints};
 
+use crate::RetryPolicy;
 use crate::client::Client;
 use crate::error::Error;
-use crate::retry::RetryPolicy;
 
-/// Where requests go unless configured otherwise.
-pub const DEFAULT_API_URL: &str = "https://api.monime.io";
+/// Where requests go unless configured otherwise: the spec's server.
+pub const DEFAULT_API_URL: &str = monime_webhooks_api::spec::SERVER_URL;
 /// Per-attempt timeout unless configured otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -28,6 +29,18 @@ impl Setting {
             value: value.into(),
             name,
         }
+    }
+}
+
+impl Client {
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client from `MONIME_ACCESS_TOKEN`, `MONIME_SPACE_ID` and, when set,
+    /// `MONIME_API_URL` and `MONIME_VERSION`.
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env().build()
     }
 }
 
@@ -52,6 +65,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
+    body_limit: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -59,7 +73,10 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("access_token", &self.token.as_ref().map(|_| "[redacted]"))
             .field("space_id", &self.space_id.as_ref().map(|s| &s.value))
-            .field("api_url", &self.api_url.as_ref().map(|s| &s.value))
+            .field(
+                "api_url",
+                &self.api_url.as_ref().map(|s| without_user_info(&s.value)),
+            )
             .field("version", &self.version.as_ref().map(|s| &s.value))
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
@@ -133,6 +150,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest response body read, in bytes (default
+    /// [`monime_webhooks_api::DEFAULT_BODY_LIMIT`]); a larger one fails the call unread.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = Some(bytes);
+        self
+    }
+
     /// The timeout of each attempt (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -154,43 +178,50 @@ impl ClientBuilder {
             });
         }
         let space = required(self.space_id, "space_id")?;
-        constraints::space_id(&space.value).map_err(|v| Error::Config {
-            name: space.name,
-            message: v.message,
+        constraints::check_param(&params::MONIME_SPACE_ID, &space.value).map_err(|v| {
+            Error::Config {
+                name: space.name,
+                message: v.message,
+            }
         })?;
         let api_url = match self.api_url {
             Some(url) => check_url(url)?,
             None => DEFAULT_API_URL.to_owned(),
         };
-        let version = match self.version {
-            Some(version) => {
-                constraints::monime_version(&version.value).map_err(|v| Error::Config {
+        let mut settings = Settings::none()
+            .with_token(token.value)
+            .with_space_id(space.value)
+            .with_retry(self.retry.unwrap_or_default())
+            .with_timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .with_body_limit(
+                self.body_limit
+                    .unwrap_or(monime_webhooks_api::DEFAULT_BODY_LIMIT),
+            );
+        if let Some(version) = self.version {
+            constraints::check_param(&params::MONIME_VERSION, &version.value).map_err(|v| {
+                Error::Config {
                     name: version.name,
                     message: v.message,
-                })?;
-                version.value
-            }
-            None => monime_webhooks_api::API_VERSION.to_owned(),
-        };
+                }
+            })?;
+            settings = settings.with_version(version.value);
+        }
         let http = match self.http {
             Some(http) => http,
+            // Redirects are never followed: a 3xx could send the token and a webhook secret
+            // to a host the caller did not name.
             None => reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| Error::Config {
                     name: "http_client",
                     message: format!("cannot be built: {e}"),
                 })?,
         };
-        Ok(Client::new(crate::client::Config {
-            token: token.value,
-            space_id: space.value,
-            api_url,
-            version,
-            retry: self.retry.unwrap_or_default(),
-            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            http,
-        }))
+        Ok(Client::new(monime_webhooks_api::Client::new_with_client(
+            &api_url, http, settings,
+        )))
     }
 }
 
@@ -223,5 +254,44 @@ fn check_url(setting: Setting) -> Result<String, Error> {
             ),
         });
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::Config {
+            name: setting.name,
+            message: "must not carry user-info (`user:pass@`); the access token authenticates"
+                .to_owned(),
+        });
+    }
+    if parsed.scheme() == "http" && !is_loopback(&parsed) {
+        return Err(Error::Config {
+            name: setting.name,
+            message: "must use https (plain http is allowed for loopback hosts only): the \
+                      token and webhook secrets would travel in cleartext"
+                .to_owned(),
+        });
+    }
     Ok(setting.value.trim_end_matches('/').to_owned())
+}
+
+/// `localhost`, 127.0.0.0/8 or ::1: traffic that never leaves the machine.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    url.host_str().is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
+}
+
+/// `url` with any `user:pass@` replaced, for `Debug`.
+fn without_user_info(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("[redacted]");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "[not a URL]".to_owned(),
+    }
 }
