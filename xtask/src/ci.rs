@@ -261,7 +261,10 @@ fn run_checked(command: &mut Command, what: &str) -> Result<()> {
 /// `cargo test --workspace` with insta in strict mode, then a check that every committed
 /// snapshot was used and none is pending review.
 fn run_tests(root: &Path) -> Result<()> {
-    let references = root.join("target/insta-references.txt");
+    // In the build's target folder (`CARGO_TARGET_DIR` when set), which exists by now.
+    let target = crate::emulator::target_dir(root);
+    let _ = std::fs::create_dir_all(&target);
+    let references = target.join("insta-references.txt");
     let _ = std::fs::remove_file(&references);
     let references_env = references.to_string_lossy().into_owned();
     cargo(
