@@ -63,6 +63,9 @@ pub fn run(root: &Path) -> Result<()> {
         "cargo package: every published crate, verified, with licenses and README",
         || crate::package::run(root),
     )?;
+    step("fuzz targets: lint and a short run (nightly)", || {
+        crate::fuzz::smoke(root)
+    })?;
     step("contract: Schemathesis against monime-mock", || {
         schemathesis(root)
     })?;
@@ -158,6 +161,12 @@ fn schemathesis(root: &Path) -> Result<()> {
         ])
         .args(["--header", "Authorization: Bearer mon_test_contract"])
         .args(["--max-examples", "30", "--seed", "20250823", "--no-color"])
+        // Teaches the generator our vendor extensions (x-http-header-map, x-max-depth).
+        .env(
+            "SCHEMATHESIS_HOOKS",
+            root.join("tools/schemathesis_hooks.py"),
+        )
+        .env("MONIME_SPEC", &spec)
         // Schemathesis keeps its example database in the working directory.
         .current_dir(root.join(".tools"))
         .status()
@@ -282,7 +291,10 @@ fn run_checked(command: &mut Command, what: &str) -> Result<()> {
 /// `cargo test --workspace` with insta in strict mode, then a check that every committed
 /// snapshot was used and none is pending review.
 fn run_tests(root: &Path) -> Result<()> {
-    let references = root.join("target/insta-references.txt");
+    // In the build's target folder (`CARGO_TARGET_DIR` when set), which exists by now.
+    let target = crate::emulator::target_dir(root);
+    let _ = std::fs::create_dir_all(&target);
+    let references = target.join("insta-references.txt");
     let _ = std::fs::remove_file(&references);
     let references_env = references.to_string_lossy().into_owned();
     cargo(

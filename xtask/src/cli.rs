@@ -25,6 +25,7 @@ commands:
                          Monime release needs a new one (also part of generate --check)
   lint-spec              lint the spec with the pinned Redocly CLI
   fuzz [SECONDS]         run each fuzz target of monime-signature (default 300 s each)
+  fuzz --smoke           what CI runs: clippy on the fuzz targets, then 20,000 inputs each
   bench-build [RUNS]     clean debug build of an empty crate using monime-webhooks against one
                          using reqwest + serde + tokio, interleaved (default 5 runs each;
                          0: only write the crates and count their dependency trees)
@@ -66,6 +67,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("fuzz") => {
             let seconds = match args.next() {
                 None => 300,
+                Some("--smoke") => return no_more(args).and_then(|()| fuzz::smoke(&root)),
                 Some(text) => text
                     .parse()
                     .map_err(|_| usage(&format!("`{text}` is not a number of seconds")))?,

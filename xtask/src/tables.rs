@@ -14,6 +14,7 @@ use quote::{format_ident, quote};
 use serde_yaml::{Mapping, Value};
 
 use crate::failure::{Failure, Result};
+use crate::spec::METHODS;
 
 /// Component schemas whose values Monime can grow without a new release, and the Rust name
 /// of the open type generated for each: a string enum becomes an enum with an `Unknown` arm, a
@@ -34,10 +35,6 @@ const DOC_KEYWORDS: [&str; 8] = [
     "externalDocs",
     "deprecated",
     "writeOnly",
-];
-
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
 struct Tables<'a> {
@@ -76,6 +73,7 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
 
     let mut params: BTreeMap<String, (String, TokenStream)> = BTreeMap::new();
     let mut operations = Vec::new();
+    let mut operation_idents = Vec::new();
     let mut keys = Vec::new();
     let mut setters = Vec::new();
     let mut response_headers: BTreeMap<String, String> = BTreeMap::new();
@@ -160,6 +158,7 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
                 }
             }
             let ident = screaming(&snake);
+            operation_idents.push(ident.clone());
             let method_text = method.to_uppercase();
             operations.push(quote! {
                 pub static #ident: Operation = Operation {
@@ -236,6 +235,9 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
             #[allow(unused_imports)]
             use super::*;
             #(#operations)*
+
+            /// Every operation, in the spec's order.
+            pub static ALL: &[&Operation] = &[#(&#operation_idents),*];
         }
 
         /// The names of the response headers the spec documents.
@@ -336,6 +338,8 @@ impl<'a> Tables<'a> {
                         | "additionalProperties"
                         | "maxProperties"
                         | "oneOf"
+                        | "x-max-depth"
+                        | "x-http-header-map"
                 );
             if !known {
                 return Err(Failure::new(format!(
@@ -347,6 +351,8 @@ impl<'a> Tables<'a> {
         }
         let nullable = flag(map, "nullable");
         let read_only = flag(map, "readOnly");
+        let max_depth = count(map, "x-max-depth");
+        let http_header_map = flag(map, "x-http-header-map");
         let default = match map.get("default") {
             Some(value) => {
                 let json: serde_json::Value = serde_json::to_value(value)
@@ -398,7 +404,7 @@ impl<'a> Tables<'a> {
                 let items = match map.get("items") {
                     Some(items) => self.schema_ref(items, &format!("{place}.items"))?,
                     None => {
-                        quote! { &Schema { nullable: true, read_only: false, default: None, kind: Kind::Any } }
+                        quote! { &Schema { nullable: true, read_only: false, default: None, max_depth: None, http_header_map: false, kind: Kind::Any } }
                     }
                 };
                 let min_items = count(map, "minItems");
@@ -424,7 +430,14 @@ impl<'a> Tables<'a> {
             }
         };
         Ok(quote! {
-            Schema { nullable: #nullable, read_only: #read_only, default: #default, kind: #kind }
+            Schema {
+                nullable: #nullable,
+                read_only: #read_only,
+                default: #default,
+                max_depth: #max_depth,
+                http_header_map: #http_header_map,
+                kind: #kind,
+            }
         })
     }
 
@@ -821,10 +834,12 @@ fn open_union(
     let place = format!("components.schemas.{component}");
     let mut tag_key: Option<String> = None;
     let mut branches = Vec::new();
+    let mut json_branches = Vec::new();
     for branch in sequence(schema.get("oneOf")) {
         let branch = tables.resolve(branch, &place)?;
         let mut tag = None;
         let mut fields = Vec::new();
+        let mut json_properties = serde_json::Map::new();
         for (name, property) in mapping(branch.get("properties")) {
             let name = text_key(name)?;
             let property = tables.resolve(property, &place)?;
@@ -839,6 +854,17 @@ fn open_union(
                         )));
                     }
                     let ident = rust_ident(&snake_case(&name));
+                    let mut rules = serde_json::Map::new();
+                    rules.insert("type".to_owned(), "string".into());
+                    for key in ["minLength", "maxLength", "pattern"] {
+                        if let Some(value) = property.get(key) {
+                            rules.insert(
+                                key.to_owned(),
+                                serde_json::to_value(value).unwrap_or_default(),
+                            );
+                        }
+                    }
+                    json_properties.insert(name.clone(), serde_json::Value::Object(rules));
                     fields.push((name, ident, flag_value(property, "readOnly")));
                 }
             }
@@ -853,6 +879,12 @@ fn open_union(
                 "{place}: the oneOf branches are tagged by different properties"
             )));
         }
+        json_properties.insert(key.clone(), serde_json::json!({ "const": value }));
+        json_branches.push(serde_json::json!({
+            "type": "object",
+            "required": [key],
+            "properties": json_properties,
+        }));
         branches.push(Branch { tag: value, fields });
     }
     let tag_key = tag_key.ok_or_else(|| Failure::new(format!("{place}: oneOf is empty")))?;
@@ -900,6 +932,17 @@ fn open_union(
         "{description} `{tag_key}` is one of {}, or a later one.",
         tags.join(", ")
     );
+    // The known branches with their constraints, and any other tag (a later method) open.
+    json_branches.push(serde_json::json!({
+        "type": "object",
+        "required": [tag_key],
+        "properties": { tag_key.clone(): { "type": "string", "not": { "enum": tags } } },
+    }));
+    let json_text = serde_json::json!({
+        "description": schema_text,
+        "oneOf": json_branches,
+    })
+    .to_string();
     Ok(quote! {
         #[doc = #doc]
         #[derive(Clone, PartialEq, Eq)]
@@ -1004,12 +1047,10 @@ fn open_union(
             }
 
             fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                ::schemars::json_schema!({
-                    "type": "object",
-                    "description": #schema_text,
-                    "required": [#tag_key],
-                    "properties": { #tag_key: { "type": "string", "examples": [#(#tags),*] } }
-                })
+                ::serde_json::from_str::<::serde_json::Value>(#json_text)
+                    .ok()
+                    .and_then(|value| ::schemars::Schema::try_from(value).ok())
+                    .unwrap_or_else(|| ::schemars::json_schema!({ "type": "object" }))
             }
         }
     })

@@ -5,7 +5,7 @@
 //! app must verify it too, and will see the same failure), and its line says why it failed
 //! with the same diagnosis `verify` gives.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,13 +18,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use clap::{ArgGroup, Args};
+use clap::Args;
 use monime_signature::{Event, SIGNATURE_HEADER};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::cli::{Failure, Output, read_file};
-use crate::diagnose::{Key, likely_mistake, unix_now};
+use crate::cli::{Failure, Output, SecretArgs, read_file};
+use crate::diagnose::{Key, likely_mistake, missing_secret, unix_now};
+use crate::output::{errln, printable};
 
 /// Deliveries larger than this are refused with 413; Monime's events are a few kilobytes.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -44,19 +45,14 @@ const HOP_BY_HOP: [&str; 6] = [
 
 /// `listen` flags.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("key").required(true).args(["secret", "secret_file", "public_key"])))]
 pub struct ListenArgs {
     /// The port to listen on, on 127.0.0.1 (0 picks a free one; the address is printed).
     #[arg(long, value_name = "PORT")]
     pub port: u16,
-    /// The webhook's HS256 secret.
-    #[arg(long, value_name = "SECRET")]
-    pub secret: Option<String>,
-    /// A file holding the webhook's HS256 secret (one trailing newline is ignored).
-    #[arg(long, value_name = "FILE")]
-    pub secret_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub secret: SecretArgs,
     /// A file holding the webhook's ES256 public key (PEM).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["secret", "secret_file"])]
     pub public_key: Option<PathBuf>,
     /// Forward each delivery, unchanged, to this URL and answer with the app's response.
     #[arg(long, value_name = "URL")]
@@ -82,29 +78,12 @@ struct Listener {
     done: Notify,
 }
 
-/// The key from `--secret`, `--secret-file` or `--public-key`.
+/// The key from `--public-key`, or the secret from `--secret`, `--secret-file` or the
+/// environment, as `verify` reads them.
 fn key(args: &ListenArgs) -> Result<Key, Failure> {
-    let key = match (&args.secret, &args.secret_file, &args.public_key) {
-        (Some(secret), _, _) => Key::Secret(secret.clone()),
-        (None, Some(path), _) => {
-            let text = String::from_utf8(read_file(path)?).map_err(|_| {
-                Failure::Usage(format!("{} does not hold UTF-8 text", path.display()))
-            })?;
-            // Files end with a newline by convention; the secret itself never does.
-            let secret = text
-                .strip_suffix('\n')
-                .map(|s| s.strip_suffix('\r').unwrap_or(s))
-                .unwrap_or(&text);
-            Key::Secret(secret.to_owned())
-        }
-        (None, None, Some(path)) => {
-            Key::PublicKey(String::from_utf8_lossy(&read_file(path)?).into_owned())
-        }
-        (None, None, None) => {
-            return Err(Failure::Usage(
-                "give --secret, --secret-file or --public-key".to_owned(),
-            ));
-        }
+    let key = match &args.public_key {
+        Some(path) => Key::PublicKey(String::from_utf8_lossy(&read_file(path)?).into_owned()),
+        None => Key::Secret(args.secret.resolve()?.ok_or_else(missing_secret)?),
     };
     // An unusable secret or key is a usage error, found before listening.
     key.verifier().map_err(|e| Failure::Usage(e.to_string()))?;
@@ -157,8 +136,8 @@ pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCod
     });
     // On stderr, so stdout holds only event lines (one JSON object each with --output json).
     match &state.forward_to {
-        Some(url) => eprintln!("listening on http://{bound}, forwarding to {url}"),
-        None => eprintln!("listening on http://{bound}"),
+        Some(url) => errln!("listening on http://{bound}, forwarding to {url}"),
+        None => errln!("listening on http://{bound}"),
     }
     let app = Router::new()
         .fallback(receive)
@@ -177,7 +156,7 @@ pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCod
         state.received.load(Ordering::SeqCst),
         state.invalid.load(Ordering::SeqCst),
     );
-    eprintln!("{received} deliveries, {invalid} not valid");
+    errln!("{received} deliveries, {invalid} not valid");
     Ok(if invalid == 0 {
         ExitCode::SUCCESS
     } else {
@@ -224,7 +203,7 @@ fn judge(listener: &Listener, headers: &HeaderMap, body: &[u8]) -> Verdict {
     let outcome = listener.key.verifier().and_then(|verifier| {
         verifier
             .with_tolerance(listener.tolerance)
-            .verify_at(signature, body, unix_now())
+            .verify_explained_at(signature, body, unix_now())
     });
     match outcome {
         Ok(_) => Verdict {
@@ -324,7 +303,8 @@ async fn receive(
         verdict: &verdict,
         forwarded: forwarded.as_ref(),
     };
-    println!("{}", line.render(listener.output));
+    // A reader that went away is fine (see output::stdout); nothing else can be done here.
+    let _ = writeln!(crate::output::stdout(), "{}", line.render(listener.output));
     if !verdict.valid {
         listener.invalid.fetch_add(1, Ordering::SeqCst);
     }
@@ -368,7 +348,8 @@ impl Line<'_> {
     fn render(&self, output: Output) -> String {
         match output {
             Output::Json => self.json().to_string(),
-            Output::Table => self.text(),
+            // The event's fields come from an unverified body: no terminal control characters.
+            Output::Table => printable(&self.text()).into_owned(),
         }
     }
 

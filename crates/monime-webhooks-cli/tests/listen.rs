@@ -37,6 +37,7 @@ fn listen(args: &[&str]) -> Listen {
     let mut child = Command::new(BIN)
         .args(["listen", "--port", "0"])
         .args(args)
+        .env_remove("MONIME_WEBHOOK_SECRET")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -474,6 +475,7 @@ fn usage_errors_exit_2_before_listening() {
     for (args, expected) in cases {
         let output = Command::new(BIN)
             .args(&args)
+            .env_remove("MONIME_WEBHOOK_SECRET")
             .stdin(Stdio::null())
             .output()
             .unwrap();
