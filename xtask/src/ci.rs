@@ -261,7 +261,12 @@ fn run_checked(command: &mut Command, what: &str) -> Result<()> {
 /// `cargo test --workspace` with insta in strict mode, then a check that every committed
 /// snapshot was used and none is pending review.
 fn run_tests(root: &Path) -> Result<()> {
-    let references = root.join("target/insta-references.txt");
+    // In the target folder cargo uses (CARGO_TARGET_DIR may put it outside the clone), made
+    // first: insta appends to the file and fails if its folder is missing.
+    let target = crate::emulator::target_dir(root);
+    std::fs::create_dir_all(&target)
+        .map_err(|e| Failure::new(format!("cannot create {}: {e}", target.display())))?;
+    let references = target.join("insta-references.txt");
     let _ = std::fs::remove_file(&references);
     let references_env = references.to_string_lossy().into_owned();
     cargo(

@@ -313,6 +313,7 @@ fn package_version(manifest: &str) -> Option<String> {
 
 /// `cargo xtask generate [--check]`.
 pub fn run(check: bool) -> Result<()> {
+    crate::events::run(check)?;
     let root = paths::workspace_root();
     let spec_path = paths::current_spec(&root)?;
     let spec = spec::load(&spec_path, &paths::display_relative(&root, &spec_path))?;

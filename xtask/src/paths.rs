@@ -11,6 +11,7 @@ pub const GENERATED_CRATE: &str = "crates/monime-webhooks-api";
 pub const GENERATED_FILE: &str = "crates/monime-webhooks-api/src/generated.rs";
 pub const SPEC_DIR: &str = "openapi";
 pub const SPEC_PREFIX: &str = "monime-webhooks.";
+pub const OBJECTS_SPEC_PREFIX: &str = "monime-objects.";
 pub const UPSTREAM_ALLOW_LIST: &str = "openapi/upstream-allow.txt";
 /// `openapi/upstream-facts.<release>.json`: the facts of Monime's document for one release,
 /// committed so CI compares against them without Monime's document at hand.
@@ -50,6 +51,12 @@ fn located_workspace() -> Option<PathBuf> {
     }
     let manifest = PathBuf::from(String::from_utf8(output.stdout).ok()?.trim());
     manifest.parent().map(Path::to_path_buf)
+}
+
+/// Our spec of the objects events carry, for `release`, beside the webhooks spec.
+pub fn objects_spec(root: &Path, release: &str) -> PathBuf {
+    root.join(SPEC_DIR)
+        .join(format!("{OBJECTS_SPEC_PREFIX}{release}.yaml"))
 }
 
 /// The committed facts of Monime's document for `release` (`caph.2025-08-23`).

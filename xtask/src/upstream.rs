@@ -419,17 +419,52 @@ pub enum Theirs {
     Document(PathBuf),
 }
 
-/// The facts of our spec for the release it describes.
+/// The facts of our specs for the release they describe: the webhook operations, and the
+/// event objects of `openapi/monime-objects.<release>.yaml` when that file exists.
 pub fn our_facts(root: &Path) -> Result<(Facts, String, PathBuf)> {
     let spec = paths::current_spec(root)?;
     let document = load_document(&spec)?;
     let release = paths::spec_release(&document, &spec)?;
-    Ok((facts(&document), release, spec))
+    let mut out = facts(&document);
+    let objects = paths::objects_spec(root, &release);
+    if objects.exists() {
+        out.extend(object_facts(&load_document(&objects)?, true));
+    }
+    Ok((out, release, spec))
 }
 
-/// The facts of Monime's document that we compare and commit.
+/// The facts of Monime's document that we compare and commit: its webhook operations and
+/// every object schema it defines.
 pub fn document_facts(document: &Value) -> Facts {
-    facts(document)
+    let mut out = facts(document);
+    out.extend(object_facts(document, false));
+    out
+}
+
+/// Our extension naming the `object.type` of events that carry a schema as their `data`.
+pub const OBJECT_TYPE_EXTENSION: &str = "x-monime-object-type";
+
+/// One subtree per object schema under `components.schemas`: `object <Name>...`. With
+/// `events_only`, only the schemas marked with [`OBJECT_TYPE_EXTENSION`] (our own helper
+/// schemas such as `Money` are reached through the objects that use them).
+pub fn object_facts(document: &Value, events_only: bool) -> Facts {
+    let mut out = Facts::new();
+    let resolver = Resolver { document };
+    let Some(schemas) = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return out;
+    };
+    for (name, schema) in schemas {
+        if events_only && schema.get(OBJECT_TYPE_EXTENSION).is_none() {
+            continue;
+        }
+        let prefix = format!("object {name}");
+        out.insert(prefix.clone(), "declared".to_owned());
+        resolver.schema(&mut out, &prefix, schema, 0);
+    }
+    out
 }
 
 /// Reads a committed facts file (`{"release": ..., "facts": {fact: value}}`).

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::Error;
+use monime_events::{DecodeError, EventData};
 
 /// One delivered event.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,11 +74,92 @@ impl Event {
         })
     }
 
+    /// `data` decoded as the object `object.type` names: [`EventData::Payment`] for
+    /// `payment`, [`EventData::Payout`] for `payout`, ..., and [`EventData::Other`] with `data`
+    /// as received for an object type this release does not describe. The untyped
+    /// [`Event::data`] stays available.
+    ///
+    /// ```
+    /// # let body = br#"{"apiVersion":"caph.2025-08-23","event":{"id":"wkd-1","name":"payout.failed","timestamp":"1771803194"},"object":{"id":"pyt-1","type":"payout"},"data":{"id":"pyt-1","status":"failed","failureDetail":{"code":"fund_insufficient"}}}"#;
+    /// use monime_signature::{Event, EventData, PayoutFailureDetailCode};
+    ///
+    /// let event = Event::parse(body)?;
+    /// let EventData::Payout(payout) = event.typed_data()? else { panic!("a payout") };
+    /// let code = payout.failure_detail.and_then(|d| d.code);
+    /// assert_eq!(code, Some(PayoutFailureDetailCode::FundInsufficient));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn typed_data(&self) -> Result<EventData, DecodeError> {
+        EventData::from_value(&self.object.kind, &self.data)
+    }
+
     /// When the event happened.
     pub fn occurred_at(&self) -> SystemTime {
         let seconds = u64::try_from(self.timestamp).unwrap_or(0);
         UNIX_EPOCH + Duration::from_secs(seconds)
     }
+}
+
+/// One delivered event with its `data` decoded straight from the body into its type, with no
+/// `serde_json::Value` in between: the fast path when the typed object is all you need.
+/// [`Event::parse`] then [`Event::typed_data`] gives the same `data` and keeps the raw one.
+///
+/// ```
+/// # let body = br#"{"apiVersion":"caph.2025-08-23","event":{"id":"wkd-1","name":"payment.completed","timestamp":"1771803194"},"object":{"id":"pay-1","type":"payment"},"data":{"id":"pay-1","amount":{"currency":"SLE","value":1500}}}"#;
+/// use monime_signature::{EventData, TypedEvent};
+///
+/// let event = TypedEvent::parse(body)?;
+/// let EventData::Payment(payment) = &event.data else { panic!("a payment") };
+/// assert_eq!(payment.amount.as_ref().and_then(|a| a.value), Some(1500));
+/// # Ok::<(), monime_signature::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypedEvent {
+    /// The API version the payload is shaped for, e.g. `caph.2025-08-23`.
+    pub api_version: String,
+    /// The event id (`wkd-...`): de-duplicate deliveries by it.
+    pub id: String,
+    pub name: EventName,
+    /// When the event happened, in Unix seconds.
+    pub timestamp: i64,
+    /// The object the event is about.
+    pub object: ObjectRef,
+    /// The object itself, decoded by `object.type`.
+    pub data: EventData,
+}
+
+impl TypedEvent {
+    /// Parses a delivery body and decodes its `data`. Verify the signature first. A `data`
+    /// that does not fit its type is an [`Error::InvalidBody`] naming the JSON path.
+    pub fn parse(body: &[u8]) -> Result<TypedEvent, Error> {
+        let wire: WireEventRaw<'_> =
+            serde_json::from_slice(body).map_err(|e| Error::InvalidBody {
+                problem: format!("{e} (line {}, column {})", e.line(), e.column()),
+            })?;
+        let raw = wire.data.map_or("null", |raw| raw.get());
+        let data =
+            EventData::from_json(&wire.object.kind, raw).map_err(|e| Error::InvalidBody {
+                problem: e.to_string(),
+            })?;
+        Ok(TypedEvent {
+            api_version: wire.api_version,
+            id: wire.event.id,
+            name: wire.event.name,
+            timestamp: wire.event.timestamp.0,
+            object: wire.object,
+            data,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEventRaw<'a> {
+    api_version: String,
+    event: WireEventHeader,
+    object: ObjectRef,
+    #[serde(borrow, default)]
+    data: Option<&'a serde_json::value::RawValue>,
 }
 
 #[derive(Deserialize)]
