@@ -8,8 +8,10 @@ fn generated_source() -> String {
     std::fs::read_to_string(path).expect("generated.rs exists")
 }
 
+/// The spec the crate was generated from: the newest release, as `cargo xtask generate`
+/// chose it and recorded it in the generated tables.
 fn spec() -> openapiv3::OpenAPI {
-    let path = workspace_root().join("openapi/monime-webhooks.caph.2025-08-23.yaml");
+    let path = workspace_root().join(monime_webhooks_api::spec::SPEC_FILE);
     let text = std::fs::read_to_string(path).expect("spec exists");
     serde_yaml::from_str(&text).expect("spec parses")
 }
@@ -36,7 +38,7 @@ fn generated_header_names_spec_hash_and_generator() {
     );
     assert_eq!(
         header[3],
-        "// spec:        openapi/monime-webhooks.caph.2025-08-23.yaml"
+        format!("// spec:        {}", monime_webhooks_api::spec::SPEC_FILE)
     );
     let stamped = header[4]
         .strip_prefix("// spec sha256: ")

@@ -4,7 +4,9 @@
 use monime_webhooks_api::types::{
     CreateWebhookRequestApiRelease, CreateWebhookRequestVerificationMethod, MonimeVersion,
 };
-use monime_webhooks_api::{ApiRelease, Client, Error, Hs256, WebhookVerificationMethod};
+use monime_webhooks_api::{
+    ApiRelease, Client, Error, Hs256, JsonObject, Settings, WebhookVerificationMethod,
+};
 use monime_webhooks_tests::recorder::{Canned, Recorded, Recorder};
 use serde_json::{Value, json};
 
@@ -13,14 +15,8 @@ const SPACE: &str = "spc-wire";
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
 fn client(recorder: &Recorder) -> Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    let auth = format!("Bearer {TOKEN}").parse().unwrap();
-    headers.insert(reqwest::header::AUTHORIZATION, auth);
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap();
-    Client::new_with_client(&recorder.base_url(), http)
+    let settings = Settings::none().with_token(TOKEN);
+    Client::new_with_client(&recorder.base_url(), reqwest::Client::new(), settings)
 }
 
 fn webhook(id: &str) -> Value {
@@ -267,7 +263,12 @@ async fn update_sends_only_the_changed_fields() {
         .update_webhook()
         .id("whk-1")
         .monime_space_id(SPACE)
-        .body_map(|body| body.enabled(false).name(Some("Renamed".parse().unwrap())))
+        .body(JsonObject(
+            json!({ "enabled": false, "name": "Renamed" })
+                .as_object()
+                .cloned()
+                .unwrap(),
+        ))
         .send()
         .await
         .expect("update succeeds");

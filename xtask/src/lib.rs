@@ -12,6 +12,7 @@ pub mod fuzz;
 pub mod generate;
 pub mod paths;
 pub mod spec;
+pub mod tables;
 pub mod tools;
 pub mod upstream;
 

@@ -9,6 +9,7 @@ use crate::failure::{Failure, Result};
 
 pub const GENERATED_CRATE: &str = "crates/monime-webhooks-api";
 pub const GENERATED_FILE: &str = "crates/monime-webhooks-api/src/generated.rs";
+pub const TABLES_FILE: &str = "crates/monime-webhooks-api/src/generated_tables.rs";
 pub const SPEC_DIR: &str = "openapi";
 pub const SPEC_PREFIX: &str = "monime-webhooks.";
 pub const OBJECTS_SPEC_PREFIX: &str = "monime-objects.";

@@ -5,7 +5,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use monime_webhooks::ApiRelease;
 
 use crate::{diagnose, manage, send};
 
@@ -94,18 +97,18 @@ pub struct CreateArgs {
     /// Create the webhook disabled.
     #[arg(long)]
     pub disabled: bool,
-    /// The API release of delivered events.
-    #[arg(long, value_enum, default_value = "caph")]
-    pub api_release: Release,
+    /// The API release of delivered events (default: the spec's default).
+    #[arg(long, value_parser = api_release())]
+    pub api_release: Option<ApiRelease>,
     /// The Idempotency-Key (default: a fresh UUID).
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Release {
-    Caph,
-    Siriusb,
+/// The releases the spec lists, parsed into the one release type.
+fn api_release() -> impl TypedValueParser<Value = ApiRelease> {
+    clap::builder::PossibleValuesParser::new(ApiRelease::KNOWN)
+        .map(|text| ApiRelease::from(text.as_str()))
 }
 
 #[derive(Debug, Args)]
@@ -122,8 +125,8 @@ pub struct UpdateArgs {
     /// Turn deliveries off.
     #[arg(long)]
     pub disable: bool,
-    #[arg(long, value_enum)]
-    pub api_release: Option<Release>,
+    #[arg(long, value_parser = api_release())]
+    pub api_release: Option<ApiRelease>,
     /// Replace the subscribed events (repeatable).
     #[arg(long = "event", value_name = "NAME", conflicts_with = "clear_events")]
     pub events: Vec<String>,

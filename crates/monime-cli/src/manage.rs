@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use monime_webhooks::{Client, ClientBuilder};
 use serde_json::{Map, Value};
 
-use crate::cli::{Command, CreateArgs, Failure, Release, UpdateArgs};
+use crate::cli::{Command, CreateArgs, Failure, UpdateArgs};
 use crate::output::View;
 
 fn client(api_url: Option<String>) -> Result<Client, Failure> {
@@ -16,13 +16,6 @@ fn client(api_url: Option<String>) -> Result<Client, Failure> {
         builder = builder.api_url(url);
     }
     Ok(builder.build()?)
-}
-
-fn release(release: Release) -> monime_webhooks::Release {
-    match release {
-        Release::Caph => monime_webhooks::Release::Caph,
-        Release::Siriusb => monime_webhooks::Release::Siriusb,
-    }
 }
 
 fn io(error: std::io::Error) -> Failure {
@@ -79,8 +72,10 @@ async fn create(client: &Client, args: CreateArgs) -> Result<monime_webhooks::We
         .create()
         .name(args.name)
         .url(args.url)
-        .events(args.events)
-        .api_release(release(args.api_release));
+        .events(args.events);
+    if let Some(release) = args.api_release {
+        request = request.api_release(release);
+    }
     if args.disabled {
         request = request.enabled(false);
     }
@@ -91,7 +86,7 @@ async fn create(client: &Client, args: CreateArgs) -> Result<monime_webhooks::We
         request = request.alert_email(email);
     }
     for (key, value) in args.metadata {
-        request = request.metadata(key, value);
+        request = request.metadata_entry(key, value);
     }
     if let Some(secret) = args.hs256_secret {
         request = request.hs256(secret);
@@ -116,7 +111,7 @@ async fn update(client: &Client, args: UpdateArgs) -> Result<monime_webhooks::We
         request = request.enabled(args.enable);
     }
     if let Some(value) = args.api_release {
-        request = request.api_release(release(value));
+        request = request.api_release(value);
     }
     if args.clear_events {
         request = request.clear_events();

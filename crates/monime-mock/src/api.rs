@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use monime_signature::ObjectRef;
@@ -20,14 +20,17 @@ use serde_json::{Value, json};
 use crate::delivery;
 use crate::error::ApiError;
 use crate::server::{Shared, inject_faults, stamp};
-use crate::store::IdempotencyCheck;
+use crate::store::{IdempotencyCheck, Unstorable};
 use crate::validate;
-use monime_webhooks_api::constraints;
+use monime_webhooks_api::spec::{operations, params};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
-        .route("/v1/webhooks", get(list).post(create))
-        .route("/v1/webhooks/{id}", get(fetch).patch(update).delete(remove))
+        .route(operations::LIST_WEBHOOKS.path, get(list))
+        .route(operations::CREATE_WEBHOOK.path, post(create))
+        .route(operations::GET_WEBHOOK.path, get(fetch))
+        .route(operations::UPDATE_WEBHOOK.path, patch(update))
+        .route(operations::DELETE_WEBHOOK.path, delete(remove))
         .route_layer(from_fn_with_state(shared.clone(), inject_faults));
     let controls = Router::new()
         .route("/_mock/events", post(trigger_event))
@@ -127,6 +130,15 @@ fn decode_cursor(text: &str) -> Option<u64> {
         .ok()
 }
 
+/// The page size when the request names none: the spec's `default` of `limit`.
+fn default_limit() -> usize {
+    params::LIMIT
+        .schema
+        .default
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(1)
+}
+
 async fn list(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -136,21 +148,16 @@ async fn list(
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
             .map_err(|e| ApiError::invalid(format!("the query string is malformed: {e}")))?;
-    let mut limit = 10usize;
+    let mut limit = default_limit();
     let mut after = 0u64;
     for (name, value) in pairs {
         match name.as_str() {
-            "limit" => {
-                let parsed = value.parse::<u64>().map_err(|_| {
-                    ApiError::invalid(format!(
-                        "limit: must be an integer from 1 to 50, got `{value}`"
-                    ))
-                })?;
-                constraints::list_limit(parsed)?;
-                limit = usize::try_from(parsed).unwrap_or(50);
+            name if name == params::LIMIT.name => {
+                validate::query(&params::LIMIT, &value)?;
+                limit = value.trim().parse().unwrap_or(limit);
             }
-            "after" => {
-                constraints::list_after(&value)?;
+            name if name == params::AFTER.name => {
+                validate::query(&params::AFTER, &value)?;
                 if !value.is_empty() {
                     // Any string is a schema-valid `after`; one that names no position in
                     // this list is a position that does not exist: 404, not 400.
@@ -184,7 +191,7 @@ async fn create(
     let space = caller(&shared, &headers)?;
     let key = validate::idempotency_key(&headers)?;
     let body = json_body(&shared, &headers, body, true)?.unwrap_or(Value::Null);
-    let input = validate::create(&body)?;
+    validate::body(&operations::CREATE_WEBHOOK, &body)?;
     let now = shared.clock.now();
     let mut store = shared.lock_store();
     match store.check_idempotency(&space, &key, &body, now) {
@@ -201,7 +208,7 @@ async fn create(
             format!("Idempotency-Key `{key}` was already used with a different request body"),
         )),
         IdempotencyCheck::Fresh => {
-            let response = store.create(&space, input, now, Some((key, body)), success);
+            let response = store.create(&space, &body, now, Some((key, body.clone())), success)?;
             shared.counters.creates.fetch_add(1, Ordering::SeqCst);
             Ok(axum::Json(response).into_response())
         }
@@ -215,9 +222,11 @@ async fn fetch(
 ) -> Answer {
     let space = caller(&shared, &headers)?;
     validate::webhook_id(&id)?;
-    let store = shared.lock_store();
-    let webhook = store.get(&space, &id).ok_or_else(|| missing(&id))?;
-    Ok(axum::Json(success(webhook.to_json())).into_response())
+    let webhook = shared
+        .lock_store()
+        .get(&space, &id)
+        .ok_or_else(|| missing(&id))?;
+    Ok(axum::Json(success(webhook)).into_response())
 }
 
 async fn update(
@@ -228,14 +237,16 @@ async fn update(
 ) -> Answer {
     let space = caller(&shared, &headers)?;
     validate::webhook_id(&id)?;
-    let body = json_body(&shared, &headers, body, false)?;
-    let change = validate::update(body.as_ref())?;
+    // A missing PATCH body is an empty change.
+    let body = json_body(&shared, &headers, body, false)?.unwrap_or_else(|| json!({}));
+    validate::body(&operations::UPDATE_WEBHOOK, &body)?;
+    let change = body.as_object().cloned().unwrap_or_default();
     let now = shared.clock.now();
-    let mut store = shared.lock_store();
-    let webhook = store
-        .update(&space, &id, change, now)
-        .ok_or_else(|| missing(&id))?;
-    Ok(axum::Json(success(webhook.to_json())).into_response())
+    let webhook = shared
+        .lock_store()
+        .update(&space, &id, &change, now)
+        .ok_or_else(|| missing(&id))??;
+    Ok(axum::Json(success(webhook)).into_response())
 }
 
 async fn remove(
@@ -249,6 +260,12 @@ async fn remove(
         Ok(axum::Json(json!({ "success": true, "messages": [] })).into_response())
     } else {
         Err(missing(&id))
+    }
+}
+
+impl From<Unstorable> for ApiError {
+    fn from(Unstorable(reason): Unstorable) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", reason)
     }
 }
 

@@ -7,11 +7,11 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use monime_signature::Signer;
-use monime_webhooks_api::types::Webhook;
-use monime_webhooks_api::{ApiRelease, WebhookVerificationMethod};
+use monime_webhooks_api::WebhookVerificationMethod;
+use monime_webhooks_api::schema::{Kind, Object};
+use monime_webhooks_api::spec::schemas;
+use monime_webhooks_api::types::{CreateWebhookRequest, Webhook};
 use serde_json::{Map, Value};
-
-use crate::validate::{CreateInput, MethodInput, Patch, UpdateInput};
 
 /// How long a successful create is replayed for its `Idempotency-Key`.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
@@ -25,38 +25,144 @@ pub struct Store {
 
 #[derive(Debug, Default)]
 struct Space {
-    webhooks: BTreeMap<u64, StoredWebhook>,
+    webhooks: BTreeMap<u64, Entry>,
     seq_by_id: HashMap<String, u64>,
     idempotency: HashMap<String, Replay>,
 }
 
+/// A webhook as the API returns it (the spec's own type), and the key its deliveries are
+/// signed with (Monime keeps the ES256 private key; the emulator does too).
+#[derive(Debug, Clone)]
+struct Entry {
+    id: String,
+    webhook: Webhook,
+    signer: Option<Signer>,
+}
+
+/// What a delivery needs of a stored webhook.
 #[derive(Debug, Clone)]
 pub struct StoredWebhook {
     pub id: String,
-    name: String,
     pub url: String,
-    pub enabled: bool,
-    pub events: Option<Vec<String>>,
-    api_release: String,
-    method: Option<StoredMethod>,
     pub headers: Option<BTreeMap<String, String>>,
-    alert_emails: Option<Vec<String>>,
-    metadata: Option<Map<String, Value>>,
-    create_time: SystemTime,
-    update_time: Option<SystemTime>,
+    signer: Option<Signer>,
 }
 
-#[derive(Debug, Clone)]
-enum StoredMethod {
-    Hs256 {
-        secret: String,
-        signer: Signer,
-    },
-    /// Monime keeps the private key; the emulator does too, to sign deliveries.
-    Es256 {
-        signer: Signer,
-        public_key_pem: String,
-    },
+impl StoredWebhook {
+    /// The key deliveries are signed with, if the webhook has a verification method.
+    pub fn signer(&self) -> Option<&Signer> {
+        self.signer.as_ref()
+    }
+}
+
+/// Why a body the validator accepted cannot be stored: the generated types and the spec tables
+/// disagree, which regeneration should have prevented.
+#[derive(Debug)]
+pub struct Unstorable(pub String);
+
+/// The spec's `Webhook` object schema.
+fn webhook_schema() -> &'static Object {
+    match &schemas::WEBHOOK.kind {
+        Kind::Object(object) => object,
+        _ => unreachable!("the spec's Webhook is an object"),
+    }
+}
+
+impl Entry {
+    /// The webhook as the API returns it. Nullable fields are sent as null rather than left
+    /// out, as Monime does.
+    fn to_json(&self) -> Value {
+        let mut json = serde_json::to_value(&self.webhook).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut json {
+            for property in webhook_schema().properties {
+                if property.schema.nullable {
+                    map.entry(property.name).or_insert(Value::Null);
+                }
+            }
+        }
+        json
+    }
+
+    fn delivery_view(&self) -> StoredWebhook {
+        StoredWebhook {
+            id: self.id.clone(),
+            url: self.webhook.url.clone().unwrap_or_default(),
+            headers: self.webhook.headers.clone(),
+            signer: self.signer.clone(),
+        }
+    }
+}
+
+/// The webhook a validated create body makes: every property the `Webhook` schema also has is
+/// copied through the generated types, so a property the spec adds to both is stored and
+/// returned after regeneration alone.
+fn new_webhook(body: &Value, id: String, now: SystemTime) -> Result<Entry, Unstorable> {
+    let request: CreateWebhookRequest = serde_json::from_value(body.clone()).map_err(|e| {
+        Unstorable(format!(
+            "the create body does not fit the generated type: {e}"
+        ))
+    })?;
+    let typed = serde_json::to_value(&request)
+        .map_err(|e| Unstorable(format!("the create body cannot be re-encoded: {e}")))?;
+    let mut kept = Map::new();
+    if let Value::Object(fields) = typed {
+        for (key, value) in fields {
+            if webhook_schema().property(&key).is_some() {
+                kept.insert(key, value);
+            }
+        }
+    }
+    let mut webhook: Webhook = serde_json::from_value(Value::Object(kept))
+        .map_err(|e| Unstorable(format!("the create body does not fit Webhook: {e}")))?;
+    let signer = match &mut webhook.verification_method {
+        Some(WebhookVerificationMethod::Hs256 {
+            secret: Some(secret),
+        }) => Some(
+            Signer::hs256(secret)
+                .map_err(|e| Unstorable(format!("the HS256 secret is unusable: {e}")))?,
+        ),
+        Some(WebhookVerificationMethod::Es256 { public_key }) => {
+            let signer = Signer::generate_es256();
+            *public_key = signer.public_key_pem();
+            Some(signer)
+        }
+        _ => None,
+    };
+    webhook.id = Some(id.clone());
+    webhook.create_time = Some(DateTime::<Utc>::from(now));
+    webhook.update_time = None;
+    Ok(Entry {
+        id,
+        webhook,
+        signer,
+    })
+}
+
+/// Applies a validated PATCH body: a value replaces the field; `null` clears a field the
+/// `Webhook` can hold as null and leaves the others unchanged.
+fn patched(webhook: &Webhook, change: &Map<String, Value>) -> Result<Webhook, Unstorable> {
+    let mut json = match serde_json::to_value(webhook) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err(Unstorable("the webhook cannot be re-encoded".to_owned())),
+    };
+    for (key, value) in change {
+        let Some(property) = webhook_schema().property(key) else {
+            return Err(Unstorable(format!(
+                "`{key}` is in the update body but not in Webhook"
+            )));
+        };
+        match value {
+            Value::Null if property.schema.nullable => {
+                json.remove(key);
+            }
+            Value::Null => {}
+            value => {
+                json.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    serde_json::from_value(Value::Object(json))
+        .map_err(|e| Unstorable(format!("the change does not fit Webhook: {e}")))
 }
 
 /// A successful create kept for replay under its idempotency key.
@@ -84,57 +190,6 @@ pub enum IdempotencyCheck {
     Replay(Value),
     /// The key was used with a different body.
     Conflict,
-}
-
-impl StoredWebhook {
-    /// The webhook as the API returns it, built from the generated type so the shape follows
-    /// the spec.
-    pub fn to_json(&self) -> Value {
-        let method = self.method.as_ref().map(|method| match method {
-            StoredMethod::Hs256 { secret, .. } => WebhookVerificationMethod::Hs256 {
-                secret: Some(secret.clone()),
-            },
-            StoredMethod::Es256 { public_key_pem, .. } => WebhookVerificationMethod::Es256 {
-                public_key: Some(public_key_pem.clone()),
-            },
-        });
-        let webhook = Webhook {
-            id: Some(self.id.clone()),
-            name: Some(self.name.clone()),
-            url: Some(self.url.clone()),
-            enabled: Some(self.enabled),
-            events: self.events.clone(),
-            api_release: self.api_release.parse::<ApiRelease>().ok(),
-            verification_method: method,
-            headers: self.headers.clone(),
-            alert_emails: self.alert_emails.clone(),
-            create_time: Some(DateTime::<Utc>::from(self.create_time)),
-            update_time: self.update_time.map(DateTime::<Utc>::from),
-            metadata: self.metadata.clone(),
-        };
-        let mut json = serde_json::to_value(webhook).unwrap_or(Value::Null);
-        // Nullable fields are sent as null rather than left out, as Monime does.
-        if let Value::Object(map) = &mut json {
-            for key in [
-                "events",
-                "verificationMethod",
-                "headers",
-                "alertEmails",
-                "updateTime",
-                "metadata",
-            ] {
-                map.entry(key).or_insert(Value::Null);
-            }
-        }
-        json
-    }
-
-    /// The key deliveries are signed with, if the webhook has a verification method.
-    pub fn signer(&self) -> Option<&Signer> {
-        self.method.as_ref().map(|method| match method {
-            StoredMethod::Hs256 { signer, .. } | StoredMethod::Es256 { signer, .. } => signer,
-        })
-    }
 }
 
 impl Store {
@@ -169,46 +224,18 @@ impl Store {
     pub fn create(
         &mut self,
         space: &str,
-        input: CreateInput,
+        body: &Value,
         now: SystemTime,
         idempotency: Option<(String, Value)>,
         envelope: impl FnOnce(Value) -> Value,
-    ) -> Value {
+    ) -> Result<Value, Unstorable> {
+        let entry = new_webhook(body, format!("whk-{}", uuid::Uuid::new_v4().simple()), now)?;
         self.next_seq += 1;
         let seq = self.next_seq;
-        let method = input.method.map(|method| match method {
-            MethodInput::Hs256 { secret } => {
-                // Validation guaranteed 32..=256 characters, so the key is usable.
-                let signer = Signer::hs256(&secret).expect("validated HS256 secret");
-                StoredMethod::Hs256 { secret, signer }
-            }
-            MethodInput::Es256 => {
-                let signer = Signer::generate_es256();
-                let public_key_pem = signer.public_key_pem().unwrap_or_default();
-                StoredMethod::Es256 {
-                    signer,
-                    public_key_pem,
-                }
-            }
-        });
-        let webhook = StoredWebhook {
-            id: format!("whk-{}", uuid::Uuid::new_v4().simple()),
-            name: input.name,
-            url: input.url,
-            enabled: input.enabled,
-            events: input.events,
-            api_release: input.api_release,
-            method,
-            headers: input.headers,
-            alert_emails: input.alert_emails,
-            metadata: input.metadata,
-            create_time: now,
-            update_time: None,
-        };
-        let response = envelope(webhook.to_json());
+        let response = envelope(entry.to_json());
         let space = self.spaces.entry(space.to_owned()).or_default();
-        space.seq_by_id.insert(webhook.id.clone(), seq);
-        space.webhooks.insert(seq, webhook);
+        space.seq_by_id.insert(entry.id.clone(), seq);
+        space.webhooks.insert(seq, entry);
         if let Some((key, request)) = idempotency {
             // Forget expired records now and then (when the count reaches a power of two), so
             // a long run does not keep every key forever; amortised, it costs O(1) a create.
@@ -225,41 +252,33 @@ impl Store {
                 },
             );
         }
-        response
+        Ok(response)
     }
 
-    pub fn get(&self, space: &str, id: &str) -> Option<&StoredWebhook> {
+    /// The webhook `id` of `space` as the API returns it.
+    pub fn get(&self, space: &str, id: &str) -> Option<Value> {
         let space = self.spaces.get(space)?;
-        space.webhooks.get(space.seq_by_id.get(id)?)
+        space
+            .webhooks
+            .get(space.seq_by_id.get(id)?)
+            .map(Entry::to_json)
     }
 
+    /// Applies a validated change; `None` when there is no such webhook.
     pub fn update(
         &mut self,
         space: &str,
         id: &str,
-        change: UpdateInput,
+        change: &Map<String, Value>,
         now: SystemTime,
-    ) -> Option<&StoredWebhook> {
+    ) -> Option<Result<Value, Unstorable>> {
         let space = self.spaces.get_mut(space)?;
-        let webhook = space.webhooks.get_mut(space.seq_by_id.get(id)?)?;
-        if let Some(name) = change.name {
-            webhook.name = name;
-        }
-        if let Some(url) = change.url {
-            webhook.url = url;
-        }
-        if let Some(enabled) = change.enabled {
-            webhook.enabled = enabled;
-        }
-        if let Some(release) = change.api_release {
-            webhook.api_release = release;
-        }
-        apply(&mut webhook.events, change.events);
-        apply(&mut webhook.headers, change.headers);
-        apply(&mut webhook.alert_emails, change.alert_emails);
-        apply(&mut webhook.metadata, change.metadata);
-        webhook.update_time = Some(now);
-        Some(webhook)
+        let entry = space.webhooks.get_mut(space.seq_by_id.get(id)?)?;
+        Some(patched(&entry.webhook, change).map(|mut webhook| {
+            webhook.update_time = Some(DateTime::<Utc>::from(now));
+            entry.webhook = webhook;
+            entry.to_json()
+        }))
     }
 
     pub fn delete(&mut self, space: &str, id: &str) -> bool {
@@ -282,7 +301,7 @@ impl Store {
         let items: Vec<(u64, Value)> = range
             .by_ref()
             .take(limit)
-            .map(|(seq, webhook)| (*seq, webhook.to_json()))
+            .map(|(seq, entry)| (*seq, entry.to_json()))
             .collect();
         let next = match (items.last(), range.next()) {
             (Some((last, _)), Some(_)) => Some(*last),
@@ -299,26 +318,20 @@ impl Store {
         space
             .webhooks
             .values()
-            .filter(|w| {
-                w.enabled
-                    && w.events
+            .filter(|entry| {
+                entry.webhook.enabled == Some(true)
+                    && entry
+                        .webhook
+                        .events
                         .as_ref()
                         .is_some_and(|e| e.iter().any(|n| n == event))
             })
-            .cloned()
+            .map(Entry::delivery_view)
             .collect()
     }
 
     /// How many webhooks exist, in all spaces.
     pub fn webhook_count(&self) -> usize {
         self.spaces.values().map(|space| space.webhooks.len()).sum()
-    }
-}
-
-fn apply<T>(slot: &mut Option<T>, patch: Patch<T>) {
-    match patch {
-        Patch::Unchanged => {}
-        Patch::Clear => *slot = None,
-        Patch::Set(value) => *slot = Some(value),
     }
 }

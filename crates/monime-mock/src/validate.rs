@@ -1,9 +1,10 @@
-//! Header and path checks of the emulator; body checks live in
-//! `monime_webhooks_api::constraints`, shared with the client.
+//! The emulator's checks of what it receives, all through the spec tables and the one
+//! validator the client uses too (`monime_webhooks_api::constraints`).
 
 use axum::http::HeaderMap;
 use monime_webhooks_api::constraints::{self, Violation};
-pub use monime_webhooks_api::constraints::{CreateInput, MethodInput, Patch, UpdateInput};
+use monime_webhooks_api::schema::{Operation, Param};
+use monime_webhooks_api::spec::params;
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -14,12 +15,12 @@ impl From<Violation> for ApiError {
     }
 }
 
-pub fn create(body: &Value) -> Result<CreateInput, ApiError> {
-    Ok(constraints::create(body)?)
-}
-
-pub fn update(body: Option<&Value>) -> Result<UpdateInput, ApiError> {
-    Ok(constraints::update(body)?)
+/// The body of `operation`, checked against its schema.
+pub fn body(operation: &Operation, body: &Value) -> Result<(), ApiError> {
+    match operation.body {
+        Some(schema) => Ok(constraints::check_body(schema, body)?),
+        None => Ok(()),
+    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
@@ -32,31 +33,36 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Api
     }
 }
 
-/// `Monime-Space-Id`: required, at most 64 characters, `spc-` prefix.
+/// A header parameter: checked, and present when the spec requires it.
+fn header_param(headers: &HeaderMap, param: &Param) -> Result<Option<String>, ApiError> {
+    let value = header(headers, param.name)?;
+    constraints::check_required_param(param, value)?;
+    Ok(value.map(str::to_owned))
+}
+
+/// `Monime-Space-Id`, which every operation requires.
 pub fn space_id(headers: &HeaderMap) -> Result<String, ApiError> {
-    let value = header(headers, "monime-space-id")?
-        .ok_or_else(|| ApiError::invalid("Monime-Space-Id: header is required"))?;
-    constraints::space_id(value)?;
-    Ok(value.to_owned())
+    header_param(headers, &params::MONIME_SPACE_ID)?
+        .ok_or_else(|| Violation::new(params::MONIME_SPACE_ID.name, "is required").into())
 }
 
-/// `Monime-Version`: optional, one of the versions the spec lists.
+/// `Monime-Version`, when sent.
 pub fn monime_version(headers: &HeaderMap) -> Result<(), ApiError> {
-    if let Some(version) = header(headers, "monime-version")? {
-        constraints::monime_version(version)?;
-    }
-    Ok(())
+    header_param(headers, &params::MONIME_VERSION).map(|_| ())
 }
 
-/// `Idempotency-Key`: required on create, at most 64 characters.
+/// `Idempotency-Key`, which create requires.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let key = header(headers, "idempotency-key")?
-        .ok_or_else(|| ApiError::invalid("Idempotency-Key: header is required"))?;
-    constraints::idempotency_key(key)?;
-    Ok(key.to_owned())
+    header_param(headers, &params::IDEMPOTENCY_KEY)?
+        .ok_or_else(|| Violation::new(params::IDEMPOTENCY_KEY.name, "is required").into())
 }
 
-/// A path `id`: must match `^whk-.*$`.
+/// A path `id`.
 pub fn webhook_id(id: &str) -> Result<(), ApiError> {
-    Ok(constraints::webhook_id(id)?)
+    Ok(constraints::check_param(&params::ID, id)?)
+}
+
+/// A query parameter's text, checked.
+pub fn query(param: &Param, value: &str) -> Result<(), ApiError> {
+    Ok(constraints::check_param(param, value)?)
 }

@@ -523,210 +523,6 @@ pub mod types {
                 })
         }
     }
-    ///The fields of a webhook to change; absent fields stay as they are.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
-    #[serde(deny_unknown_fields)]
-    pub struct UpdateWebhookRequest {
-        ///New alert addresses (at most two).
-        #[serde(
-            rename = "alertEmails",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub alert_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        ///A new API release for the delivered events.
-        #[serde(
-            rename = "apiRelease",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub api_release: ::std::option::Option<UpdateWebhookRequestApiRelease>,
-        ///Turn deliveries on or off.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub enabled: ::std::option::Option<bool>,
-        ///A new list of event names.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub events: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        ///New extra delivery headers (at most ten).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub headers: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
-        >,
-        ///New free-form labels (at most 64 keys).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub metadata:
-            ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-        ///A new label.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<UpdateWebhookRequestName>,
-        ///A new delivery URL.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub url: ::std::option::Option<UpdateWebhookRequestUrl>,
-    }
-    impl UpdateWebhookRequest {
-        pub fn builder() -> builder::UpdateWebhookRequest {
-            Default::default()
-        }
-    }
-    ///A new API release for the delivered events.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
-    pub enum UpdateWebhookRequestApiRelease {
-        #[serde(rename = "caph")]
-        Caph,
-        #[serde(rename = "siriusb")]
-        Siriusb,
-    }
-    impl ::std::fmt::Display for UpdateWebhookRequestApiRelease {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Caph => f.write_str("caph"),
-                Self::Siriusb => f.write_str("siriusb"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for UpdateWebhookRequestApiRelease {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "caph" => Ok(Self::Caph),
-                "siriusb" => Ok(Self::Siriusb),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateWebhookRequestApiRelease {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateWebhookRequestApiRelease {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///A new label.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
-    #[serde(transparent)]
-    pub struct UpdateWebhookRequestName(::std::string::String);
-    impl ::std::ops::Deref for UpdateWebhookRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateWebhookRequestName> for ::std::string::String {
-        fn from(value: UpdateWebhookRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateWebhookRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateWebhookRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateWebhookRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateWebhookRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///A new delivery URL.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
-    #[serde(transparent)]
-    pub struct UpdateWebhookRequestUrl(::std::string::String);
-    impl ::std::ops::Deref for UpdateWebhookRequestUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateWebhookRequestUrl> for ::std::string::String {
-        fn from(value: UpdateWebhookRequestUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateWebhookRequestUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateWebhookRequestUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateWebhookRequestUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateWebhookRequestUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///An HTTP endpoint of yours that Monime calls with a signed POST whenever one of the
     ///chosen events happens in the space, for example `payment.completed`.
     #[derive(
@@ -1342,186 +1138,6 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct UpdateWebhookRequest {
-            alert_emails: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                ::std::string::String,
-            >,
-            api_release: ::std::result::Result<
-                ::std::option::Option<super::UpdateWebhookRequestApiRelease>,
-                ::std::string::String,
-            >,
-            enabled: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            events: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                ::std::string::String,
-            >,
-            headers: ::std::result::Result<
-                ::std::option::Option<
-                    ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
-                >,
-                ::std::string::String,
-            >,
-            metadata: ::std::result::Result<
-                ::std::option::Option<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<
-                ::std::option::Option<super::UpdateWebhookRequestName>,
-                ::std::string::String,
-            >,
-            url: ::std::result::Result<
-                ::std::option::Option<super::UpdateWebhookRequestUrl>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for UpdateWebhookRequest {
-            fn default() -> Self {
-                Self {
-                    alert_emails: Ok(Default::default()),
-                    api_release: Ok(Default::default()),
-                    enabled: Ok(Default::default()),
-                    events: Ok(Default::default()),
-                    headers: Ok(Default::default()),
-                    metadata: Ok(Default::default()),
-                    name: Ok(Default::default()),
-                    url: Ok(Default::default()),
-                }
-            }
-        }
-        impl UpdateWebhookRequest {
-            pub fn alert_emails<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                    >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.alert_emails = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for alert_emails: {e}"));
-                self
-            }
-            pub fn api_release<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<super::UpdateWebhookRequestApiRelease>,
-                    >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.api_release = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for api_release: {e}"));
-                self
-            }
-            pub fn enabled<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.enabled = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for enabled: {e}"));
-                self
-            }
-            pub fn events<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                    >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.events = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for events: {e}"));
-                self
-            }
-            pub fn headers<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<
-                            ::std::collections::BTreeMap<
-                                ::std::string::String,
-                                ::std::string::String,
-                            >,
-                        >,
-                    >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.headers = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for headers: {e}"));
-                self
-            }
-            pub fn metadata<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<
-                            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                        >,
-                    >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.metadata = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for metadata: {e}"));
-                self
-            }
-            pub fn name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<super::UpdateWebhookRequestName>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
-                self
-            }
-            pub fn url<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<super::UpdateWebhookRequestUrl>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.url = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for url: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<UpdateWebhookRequest> for super::UpdateWebhookRequest {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: UpdateWebhookRequest,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    alert_emails: value.alert_emails?,
-                    api_release: value.api_release?,
-                    enabled: value.enabled?,
-                    events: value.events?,
-                    headers: value.headers?,
-                    metadata: value.metadata?,
-                    name: value.name?,
-                    url: value.url?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::UpdateWebhookRequest> for UpdateWebhookRequest {
-            fn from(value: super::UpdateWebhookRequest) -> Self {
-                Self {
-                    alert_emails: Ok(value.alert_emails),
-                    api_release: Ok(value.api_release),
-                    enabled: Ok(value.enabled),
-                    events: Ok(value.events),
-                    headers: Ok(value.headers),
-                    metadata: Ok(value.metadata),
-                    name: Ok(value.name),
-                    url: Ok(value.url),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct Webhook {
             alert_emails: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -1979,6 +1595,7 @@ pub mod types {
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    pub(crate) inner: crate::Settings,
 }
 impl Client {
     /// Create a new client.
@@ -1986,7 +1603,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str) -> Self {
+    pub fn new(baseurl: &str, inner: crate::Settings) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -1996,7 +1613,7 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap())
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
@@ -2004,14 +1621,15 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+    pub fn new_with_client(baseurl: &str, client: reqwest::Client, inner: crate::Settings) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            inner,
         }
     }
 }
-impl ClientInfo<()> for Client {
+impl ClientInfo<crate::Settings> for Client {
     fn api_version() -> &'static str {
         "caph.2025-08-23"
     }
@@ -2021,11 +1639,11 @@ impl ClientInfo<()> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &() {
-        &()
+    fn inner(&self) -> &crate::Settings {
+        &self.inner
     }
 }
-impl ClientHooks<()> for &Client {}
+impl ClientHooks<crate::Settings> for &Client {}
 impl Client {
     ///List webhooks
     ///
@@ -2683,7 +2301,7 @@ pub mod builder {
         id: Result<types::WebhookId, String>,
         monime_space_id: Result<types::SpaceId, String>,
         monime_version: Result<Option<types::MonimeVersion>, String>,
-        body: Result<types::builder::UpdateWebhookRequest, String>,
+        body: Result<crate::JsonObject, String>,
     }
     impl<'a> UpdateWebhook<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2692,7 +2310,7 @@ pub mod builder {
                 id: Err("id was not initialized".to_string()),
                 monime_space_id: Err("monime_space_id was not initialized".to_string()),
                 monime_version: Ok(None),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -2725,24 +2343,11 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateWebhookRequest>,
-            <V as std::convert::TryInto<types::UpdateWebhookRequest>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::JsonObject>,
         {
-            self.body = value.try_into().map(From::from).map_err(|s| {
-                format!(
-                    "conversion to `UpdateWebhookRequest` for body failed: {}",
-                    s
-                )
-            });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                    types::builder::UpdateWebhookRequest,
-                ) -> types::builder::UpdateWebhookRequest,
-        {
-            self.body = self.body.map(f);
+            self.body = value
+                .try_into()
+                .map_err(|_| "conversion to `crate :: JsonObject` for body failed".to_string());
             self
         }
         ///Sends a `PATCH` request to `/v1/webhooks/{id}`
@@ -2759,9 +2364,7 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let monime_space_id = monime_space_id.map_err(Error::InvalidRequest)?;
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::UpdateWebhookRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/webhooks/{}",
                 client.baseurl,

@@ -1,28 +1,300 @@
-//! Request hooks for the generated client.
+//! The generated client's request hooks: everything a call needs beyond what the spec says.
 //!
-//! progenitor stamps every request with `api-version: <info.version>`, a header Monime does not
-//! read; Monime reads `Monime-Version`. The hook swaps one for the other and leaves a version
-//! the caller chose on the builder untouched.
+//! * `pre` adds the caller's credentials and defaults from [`Settings`]: `Authorization`,
+//!   `Monime-Space-Id` and `Monime-Version` when the request has none, and drops the
+//!   `api-version` header progenitor stamps on every request (Monime reads `Monime-Version`).
+//! * `exec` sends the request under the retry policy: transport errors and the retryable
+//!   statuses are tried again with the same request (so a create keeps its `Idempotency-Key`),
+//!   honouring `Retry-After` on 429 and 503, within the policy's deadline. One `monime.request`
+//!   tracing span per attempt. Redirects are never followed by the client the caller builds
+//!   (see `monime_webhooks::ClientBuilder`), and the body of the final answer is read up to
+//!   [`Settings::body_limit`].
+//! * What the final answer said (status, request id, rate-limit hints) is kept for the caller
+//!   of [`observe`], because progenitor's errors do not always carry it.
 
-use progenitor_client::{ClientHooks, Error, OperationInfo};
-use reqwest::header::{HeaderName, HeaderValue};
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-use crate::{API_VERSION, Client};
+use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use tracing::Instrument;
 
-const MONIME_VERSION: HeaderName = HeaderName::from_static("monime-version");
+use crate::retry::{RETRY_AFTER_STATUSES, RETRYABLE_STATUSES};
+use crate::spec::{params, response_headers};
+use crate::{Client, Settings};
+
+/// progenitor's own version header; Monime does not read it.
 const PROGENITOR_VERSION_HEADER: &str = "api-version";
 
-impl ClientHooks<()> for Client {
+/// The longest single wait between attempts, whatever a server's `Retry-After` says.
+pub const MAX_WAIT: Duration = Duration::from_secs(3600);
+
+/// What the last answer of a call said, for errors that lost it on the way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exchange {
+    /// Attempts made, the first included.
+    pub attempts: u32,
+    pub status: Option<u16>,
+    pub request_id: Option<String>,
+    /// `Retry-After` of a 429 or 503, as a wait.
+    pub retry_after: Option<Duration>,
+    /// `Monime-Rate-Limit` of a 429.
+    pub rate_limit: Option<String>,
+    /// `Location` of a 3xx answer.
+    pub location: Option<String>,
+    /// The body was larger than the limit and was not read.
+    pub body_too_large: bool,
+}
+
+tokio::task_local! {
+    static EXCHANGE: Arc<Mutex<Exchange>>;
+}
+
+/// Runs `call` (one generated operation's `send()`) and returns its output with what the
+/// final answer said.
+pub async fn observe<F: Future>(call: F) -> (F::Output, Exchange) {
+    let slot = Arc::new(Mutex::new(Exchange::default()));
+    let output = EXCHANGE.scope(slot.clone(), call).await;
+    let exchange = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    (output, exchange)
+}
+
+fn record(exchange: Exchange) {
+    // Outside `observe` (the generated client used directly) there is nobody to tell.
+    let _ = EXCHANGE.try_with(|slot| {
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = exchange;
+    });
+}
+
+impl ClientHooks<Settings> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         _info: &OperationInfo,
     ) -> Result<(), Error<E>> {
+        let settings = self.inner();
         let headers = request.headers_mut();
         headers.remove(PROGENITOR_VERSION_HEADER);
-        if !headers.contains_key(&MONIME_VERSION) {
-            headers.insert(MONIME_VERSION, HeaderValue::from_static(API_VERSION));
+        default_header(
+            headers,
+            params::MONIME_VERSION.name,
+            Some(settings.version()),
+        )?;
+        default_header(headers, params::MONIME_SPACE_ID.name, settings.space_id())?;
+        if let Some(token) = &settings.token
+            && !headers.contains_key(AUTHORIZATION)
+        {
+            let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                Error::InvalidRequest("the access token is not a valid header value".to_owned())
+            })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
         }
         Ok(())
     }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        send_with_retries(self.client(), self.inner(), request, info.operation_id).await
+    }
+}
+
+// The error type is progenitor's, as the `pre` hook must return it.
+#[allow(clippy::result_large_err)]
+fn default_header<E>(
+    headers: &mut HeaderMap,
+    name: &'static str,
+    value: Option<&str>,
+) -> Result<(), Error<E>> {
+    let Some(value) = value else {
+        return Ok(());
+    };
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| Error::InvalidRequest(format!("`{name}` is not a header name")))?;
+    if !headers.contains_key(&name) {
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| Error::InvalidRequest(format!("{name}: not a valid header value")))?;
+        headers.insert(name, value);
+    }
+    Ok(())
+}
+
+async fn send_with_retries(
+    http: &reqwest::Client,
+    settings: &Settings,
+    request: reqwest::Request,
+    operation: &'static str,
+) -> reqwest::Result<reqwest::Response> {
+    let policy = &settings.retry;
+    let started = Instant::now();
+    let method = request.method().clone();
+    let mut pending = Some(request);
+    let mut attempt = 0u32;
+    // Whether an earlier attempt may have taken effect without us seeing its answer.
+    let mut outcome_unknown = false;
+    loop {
+        attempt += 1;
+        let Some(mut request) = pending.take() else {
+            unreachable!("the loop continues only with a request left to send");
+        };
+        // A body that cannot be copied (a stream) is sent once.
+        pending = request.try_clone();
+        if request.timeout().is_none() {
+            *request.timeout_mut() = settings.timeout;
+        }
+        let span = tracing::info_span!(
+            "monime.request",
+            operation,
+            method = %method,
+            attempt,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        let may_retry = |attempt: u32, wait: Duration| {
+            attempt < policy.max_attempts
+                && policy
+                    .deadline
+                    .is_none_or(|deadline| started.elapsed().saturating_add(wait) <= deadline)
+        };
+        match http.execute(request).instrument(span.clone()).await {
+            Err(error) => {
+                let retryable = !error.is_builder() && !error.is_redirect();
+                let wait = policy.delay(attempt, None).min(MAX_WAIT);
+                if !retryable || pending.is_none() || !may_retry(attempt, wait) {
+                    record(Exchange {
+                        attempts: attempt,
+                        ..Exchange::default()
+                    });
+                    return Err(error);
+                }
+                outcome_unknown |= !error.is_connect();
+                tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying: {error}");
+                tokio::time::sleep(wait).await;
+            }
+            Ok(response) => {
+                let status = response.status();
+                let exchange = exchange_of(attempt, status, response.headers());
+                span.record("status", status.as_u16());
+                if let Some(id) = &exchange.request_id {
+                    span.record("request_id", id.as_str());
+                }
+                if RETRYABLE_STATUSES.contains(&status.as_u16()) && pending.is_some() {
+                    let wait = policy.delay(attempt, exchange.retry_after).min(MAX_WAIT);
+                    if may_retry(attempt, wait) {
+                        tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying after {status}");
+                        drop(response);
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                }
+                // A retried DELETE that finds nothing after an attempt whose outcome is unknown:
+                // that attempt deleted it and its answer was lost. The webhook is gone, as asked.
+                if method == Method::DELETE && status == StatusCode::NOT_FOUND && outcome_unknown {
+                    let mut done = exchange.clone();
+                    done.status = Some(StatusCode::OK.as_u16());
+                    record(done);
+                    return Ok(deleted(response.headers().clone()));
+                }
+                let (response, too_large) = read_capped(response, settings.body_limit).await?;
+                record(Exchange {
+                    body_too_large: too_large,
+                    ..exchange
+                });
+                return Ok(response);
+            }
+        }
+    }
+}
+
+fn exchange_of(attempts: u32, status: StatusCode, headers: &HeaderMap) -> Exchange {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let retry_after = RETRY_AFTER_STATUSES
+        .contains(&status.as_u16())
+        .then(|| text(response_headers::RETRY_AFTER))
+        .flatten()
+        .and_then(|value| parse_retry_after(&value, chrono::Utc::now()));
+    Exchange {
+        attempts,
+        status: Some(status.as_u16()),
+        request_id: text(response_headers::MONIME_REQUEST_ID),
+        retry_after,
+        rate_limit: text(response_headers::MONIME_RATE_LIMIT),
+        location: status
+            .is_redirection()
+            .then(|| text(reqwest::header::LOCATION.as_str()))
+            .flatten(),
+        body_too_large: false,
+    }
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 section 10.2.3); a date in the
+/// past means no wait.
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// The answer a DELETE would have had: the spec's empty envelope.
+fn deleted(headers: HeaderMap) -> reqwest::Response {
+    let envelope = crate::types::EmptyEnvelope {
+        success: Some(true),
+        messages: Vec::new(),
+    };
+    let body = serde_json::to_vec(&envelope).unwrap_or_default();
+    let mut response = http::Response::new(body);
+    *response.headers_mut() = headers;
+    response
+        .headers_mut()
+        .remove(reqwest::header::CONTENT_LENGTH);
+    reqwest::Response::from(response)
+}
+
+/// The response with its body read, up to `limit` bytes; a longer body is dropped unread
+/// (the second value says so) rather than held in memory.
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<(reqwest::Response, bool)> {
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
+    let declared_too_large = response
+        .content_length()
+        .is_some_and(|length| length > limit as u64);
+    let mut body = Vec::new();
+    let mut too_large = declared_too_large;
+    while !too_large && let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            too_large = true;
+            body.clear();
+        } else {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    rebuilt
+        .headers_mut()
+        .remove(reqwest::header::CONTENT_LENGTH);
+    Ok((reqwest::Response::from(rebuilt), too_large))
 }

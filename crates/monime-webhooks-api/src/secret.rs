@@ -8,7 +8,7 @@ use std::str::FromStr;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// An HS256 shared secret of 32 to 256 characters.
+/// An HS256 shared secret, within the spec's length limits.
 ///
 /// ```
 /// use monime_webhooks_api::WebhookSecret;
@@ -21,8 +21,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct WebhookSecret(String);
 
 impl WebhookSecret {
-    pub const MIN_CHARS: usize = 32;
-    pub const MAX_CHARS: usize = 256;
+    /// The length limits in characters, from the spec's `WebhookSecret` schema.
+    pub fn limits() -> (Option<usize>, Option<usize>) {
+        match crate::spec::schemas::WEBHOOK_SECRET.kind {
+            crate::schema::Kind::String {
+                min_length,
+                max_length,
+                ..
+            } => (min_length, max_length),
+            _ => (None, None),
+        }
+    }
 
     /// The secret itself, for signing and verifying.
     pub fn expose(&self) -> &str {
@@ -38,11 +47,12 @@ pub struct InvalidSecret {
 
 impl fmt::Display for InvalidSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (min, max) = WebhookSecret::limits();
         write!(
             f,
             "an HS256 secret must be {} to {} characters long, this one has {}",
-            WebhookSecret::MIN_CHARS,
-            WebhookSecret::MAX_CHARS,
+            min.unwrap_or(0),
+            max.map_or_else(|| "any number of".to_owned(), |m| m.to_string()),
             self.chars
         )
     }
@@ -55,7 +65,9 @@ impl FromStr for WebhookSecret {
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         let chars = value.chars().count();
-        if (Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars) {
+        let text = serde_json::Value::String(value.to_owned());
+        if crate::constraints::check(&crate::spec::schemas::WEBHOOK_SECRET, &text, "secret").is_ok()
+        {
             Ok(WebhookSecret(value.to_owned()))
         } else {
             Err(InvalidSecret { chars })
@@ -105,11 +117,12 @@ impl JsonSchema for WebhookSecret {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let (min, max) = WebhookSecret::limits();
         json_schema!({
             "type": "string",
-            "minLength": WebhookSecret::MIN_CHARS,
-            "maxLength": WebhookSecret::MAX_CHARS,
-            "description": "The HS256 shared secret, 32 to 256 characters."
+            "minLength": min,
+            "maxLength": max,
+            "description": "The HS256 shared secret; its length limits come from the spec."
         })
     }
 }

@@ -166,7 +166,7 @@ async fn seed(client: &Client, count: usize) {
                     .name(format!("hook {i}"))
                     .url("https://shop.example/hooks/monime")
                     .events(["payment.completed", "payout.failed"])
-                    .metadata("team", "payments")
+                    .metadata_entry("team", "payments")
                     .send()
                     .await
                     .unwrap();

@@ -1,48 +1,34 @@
-//! The client and its one request pipeline: every operation, the raw escape hatch included,
-//! goes through [`Client::execute`], which adds auth and Monime's headers, retries, maps
-//! errors and traces.
+//! The client: the generated client with this crate's settings, and the one place where a
+//! generated operation's outcome becomes a [`Response`] or an [`Error`].
 
 use std::fmt;
+use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode};
-use serde::de::DeserializeOwned;
+use monime_webhooks_api::hooks;
+use monime_webhooks_api::spec::{params, response_headers};
+use monime_webhooks_api::types::ErrorEnvelope;
+use monime_webhooks_api::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use reqwest::Method;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::Value;
-use tracing::Instrument;
 
 use crate::config::ClientBuilder;
 use crate::error::{Error, excerpt};
-use crate::retry::RetryPolicy;
-
-pub(crate) struct Config {
-    pub token: String,
-    pub space_id: String,
-    pub api_url: String,
-    pub version: String,
-    pub retry: RetryPolicy,
-    pub timeout: Duration,
-    pub http: reqwest::Client,
-}
 
 /// A client of Monime's Webhooks API for one space. Cheap to clone; clones share the
 /// connection pool.
 #[derive(Clone)]
 pub struct Client {
-    config: Arc<Config>,
+    api: Arc<monime_webhooks_api::Client>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("api_url", &self.config.api_url)
-            .field("space_id", &self.config.space_id)
-            .field("version", &self.config.version)
-            .field("access_token", &"[redacted]")
-            .field("retry", &self.config.retry)
-            .field("timeout", &self.config.timeout)
+            .field("api_url", &self.api_url())
+            .field("settings", self.api.inner())
             .finish()
     }
 }
@@ -68,6 +54,13 @@ impl<T> Response<T> {
     pub fn into_inner(self) -> T {
         self.value
     }
+
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            value: f(self.value),
+            request_id: self.request_id,
+        }
+    }
 }
 
 impl<T> Deref for Response<T> {
@@ -76,26 +69,6 @@ impl<T> Deref for Response<T> {
     fn deref(&self) -> &T {
         &self.value
     }
-}
-
-/// The longest single wait between attempts, whatever a server's Retry-After says.
-const MAX_WAIT: Duration = Duration::from_secs(3600);
-
-/// One request as the operations describe it.
-pub(crate) struct Call {
-    pub operation: &'static str,
-    pub method: Method,
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    pub body: Option<Value>,
-    pub idempotency_key: Option<String>,
-}
-
-/// A 2xx answer, body not yet decoded.
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    pub body: Vec<u8>,
-    pub request_id: Option<String>,
 }
 
 impl Client {
@@ -109,129 +82,45 @@ impl Client {
         ClientBuilder::from_env().build()
     }
 
-    pub(crate) fn new(config: Config) -> Client {
-        Client {
-            config: Arc::new(config),
-        }
+    pub(crate) fn new(api: monime_webhooks_api::Client) -> Client {
+        Client { api: Arc::new(api) }
+    }
+
+    /// The generated client underneath, with the same settings and hooks: every operation of
+    /// the spec, exactly as the spec shapes it.
+    pub fn api(&self) -> &monime_webhooks_api::Client {
+        &self.api
     }
 
     /// The space this client acts on.
     pub fn space_id(&self) -> &str {
-        &self.config.space_id
+        self.api.inner().space_id().unwrap_or_default()
     }
 
     /// The API base URL.
     pub fn api_url(&self) -> &str {
-        &self.config.api_url
+        self.api.baseurl()
     }
 
-    /// Sends `call`, retrying per the policy, and returns the first 2xx answer.
-    pub(crate) async fn execute(&self, call: &Call) -> Result<Answer, Error> {
-        let policy = &self.config.retry;
-        let started = Instant::now();
-        let mut attempt = 0u32;
-        // Whether an earlier attempt may have taken effect without us seeing the answer.
-        let mut outcome_unknown = false;
-        loop {
-            attempt += 1;
-            let span = tracing::info_span!(
-                "monime.request",
-                operation = call.operation,
-                method = %call.method,
-                attempt,
-                status = tracing::field::Empty,
-                request_id = tracing::field::Empty,
-            );
-            let outcome = self.attempt(call).instrument(span.clone()).await;
-            let error = match outcome {
-                Ok(answer) => {
-                    span.record("status", answer.status.as_u16());
-                    if let Some(id) = &answer.request_id {
-                        span.record("request_id", id.as_str());
-                    }
-                    return Ok(answer);
-                }
-                // A retried DELETE answered 404 after an attempt whose outcome is unknown: that
-                // attempt deleted it and lost its response. The webhook is gone, as asked.
-                Err(Error::Api {
-                    status: 404,
-                    request_id,
-                    ..
-                }) if call.method == Method::DELETE && outcome_unknown => {
-                    return Ok(Answer {
-                        status: StatusCode::OK,
-                        body: Vec::new(),
-                        request_id,
-                    });
-                }
-                Err(error) => error,
-            };
-            if let Some(status) = error.status() {
-                span.record("status", status);
+    /// Runs one generated operation and maps its outcome.
+    pub(crate) async fn run<T>(
+        &self,
+        call: impl Future<Output = Result<ResponseValue<T>, monime_webhooks_api::Error<ErrorEnvelope>>>,
+    ) -> Result<Response<T>, Error> {
+        let (outcome, exchange) = hooks::observe(call).await;
+        match outcome {
+            Ok(value) => {
+                let request_id = header_text(value.headers(), response_headers::MONIME_REQUEST_ID);
+                Ok(Response::new(value.into_inner(), request_id))
             }
-            if let Some(id) = error.request_id() {
-                span.record("request_id", id);
-            }
-            if !error.is_retryable() || attempt >= policy.max_attempts {
-                return Err(error);
-            }
-            outcome_unknown |= error.outcome_unknown();
-            // A server's Retry-After is honoured, within the deadline (or an hour without one).
-            let wait = policy.delay(attempt, error.retry_after()).min(MAX_WAIT);
-            if policy
-                .deadline
-                .is_some_and(|deadline| started.elapsed().saturating_add(wait) > deadline)
-            {
-                return Err(error);
-            }
-            tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying: {error}");
-            tokio::time::sleep(wait).await;
+            Err(error) => Err(Error::from_generated(error, &exchange).await),
         }
     }
 
-    async fn attempt(&self, call: &Call) -> Result<Answer, Error> {
-        let config = &self.config;
-        let mut request = config
-            .http
-            .request(
-                call.method.clone(),
-                format!("{}{}", config.api_url, call.path),
-            )
-            .timeout(config.timeout)
-            .bearer_auth(&config.token)
-            .header("monime-space-id", &config.space_id)
-            .header("monime-version", &config.version)
-            .header(reqwest::header::ACCEPT, "application/json");
-        if !call.query.is_empty() {
-            request = request.query(&call.query);
-        }
-        if let Some(key) = &call.idempotency_key {
-            request = request.header("idempotency-key", key);
-        }
-        if let Some(body) = &call.body {
-            request = request.json(body);
-        }
-        let response = request.send().await.map_err(Error::Transport)?;
-        let status = response.status();
-        let request_id = header_text(response.headers(), "monime-request-id");
-        if status.is_success() {
-            let body = response.bytes().await.map_err(Error::Transport)?.to_vec();
-            return Ok(Answer {
-                status,
-                body,
-                request_id,
-            });
-        }
-        // Only failures need the other headers (Retry-After, Monime-Rate-Limit).
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(Error::Transport)?;
-        Err(error_from(status, &headers, &body, request_id))
-    }
-
-    /// Sends any request to the API with this client's auth, headers, retries and errors:
-    /// the escape hatch for endpoints or fields our spec does not have yet. A `POST` gets a
-    /// fresh `Idempotency-Key`, reused on every retry. Returns the parsed JSON body (`null`
-    /// for an empty one).
+    /// Sends any request to the API with this client's auth, headers, retries and errors
+    /// (the generated client's own hooks): the escape hatch for endpoints or fields our spec
+    /// does not have yet. A `POST` gets a fresh `Idempotency-Key`, reused on every retry.
+    /// Returns the parsed JSON body (`null` for an empty one).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -259,23 +148,59 @@ impl Client {
                 message: format!("must start with `/`, got `{path}`"),
             });
         }
-        let idempotency_key = (method == Method::POST).then(new_idempotency_key);
-        // The path may carry its own query string; it is used as given.
-        let call = Call {
-            operation: "raw",
-            method,
-            path: path.to_owned(),
-            query: Vec::new(),
-            body,
-            idempotency_key,
+        let mut request = self
+            .api
+            .client()
+            .request(method.clone(), format!("{}{path}", self.api_url()))
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        if method == Method::POST {
+            request = request.header(params::IDEMPOTENCY_KEY.name, new_idempotency_key());
+        }
+        if let Some(body) = &body {
+            request = request
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(serde_json::to_vec(body).unwrap_or_default());
+        }
+        let mut request = request.build().map_err(Error::Transport)?;
+        let info = OperationInfo {
+            operation_id: "raw",
         };
-        let answer = self.execute(&call).await?;
-        let value = if answer.body.is_empty() {
+        let call = async {
+            self.api
+                .pre::<ErrorEnvelope>(&mut request, &info)
+                .await
+                .map_err(Some)?;
+            self.api.exec(request, &info).await.map_err(|e| {
+                Some(monime_webhooks_api::Error::<ErrorEnvelope>::CommunicationError(e))
+            })
+        };
+        let (outcome, exchange) = hooks::observe(call).await;
+        let response = match outcome {
+            Ok(response) => response,
+            Err(Some(error)) => return Err(Error::from_generated(error, &exchange).await),
+            Err(None) => unreachable!("raw maps every failure"),
+        };
+        if !response.status().is_success() {
+            let error = monime_webhooks_api::Error::UnexpectedResponse(response);
+            return Err(Error::from_generated(error, &exchange).await);
+        }
+        let status = response.status().as_u16();
+        let request_id = header_text(response.headers(), response_headers::MONIME_REQUEST_ID);
+        let bytes = response.bytes().await.map_err(Error::Transport)?;
+        if exchange.body_too_large {
+            return Err(Error::too_large(&exchange));
+        }
+        let value = if bytes.is_empty() {
             Value::Null
         } else {
-            decode(&answer)?
+            serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+                status,
+                message: e.to_string(),
+                excerpt: excerpt(&bytes),
+                request_id: request_id.clone(),
+            })?
         };
-        Ok(Response::new(value, answer.request_id))
+        Ok(Response::new(value, request_id))
     }
 }
 
@@ -283,70 +208,9 @@ pub(crate) fn new_idempotency_key() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Decodes a 2xx body into `T`.
-pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, Error> {
-    serde_json::from_slice(&answer.body).map_err(|e| Error::Decode {
-        status: answer.status.as_u16(),
-        message: e.to_string(),
-        excerpt: excerpt(&answer.body),
-        request_id: answer.request_id.clone(),
-    })
-}
-
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v: &HeaderValue| v.to_str().ok())
         .map(str::to_owned)
-}
-
-/// Maps a non-2xx answer to [`Error::RateLimited`], [`Error::Api`] or, when the body is not
-/// Monime's error envelope, [`Error::Decode`].
-fn error_from(
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-    request_id: Option<String>,
-) -> Error {
-    let envelope: Option<Value> = serde_json::from_slice(body).ok();
-    let error = envelope
-        .as_ref()
-        .and_then(|v| v.get("error"))
-        .filter(|e| e.is_object());
-    let text = |key: &str| {
-        error
-            .and_then(|e| e.get(key))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return Error::RateLimited {
-            retry_after: header_text(headers, "retry-after")
-                .and_then(|v| v.trim().parse().ok())
-                .map(Duration::from_secs),
-            limit: header_text(headers, "monime-rate-limit"),
-            message: text("message").unwrap_or_else(|| "too many requests".to_owned()),
-            request_id,
-        };
-    }
-    match error {
-        Some(error) => Error::Api {
-            status: status.as_u16(),
-            code: error.get("code").and_then(Value::as_i64),
-            reason: text("reason").unwrap_or_else(|| "unknown".to_owned()),
-            message: text("message").unwrap_or_default(),
-            details: error
-                .get("details")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
-            request_id,
-        },
-        None => Error::Decode {
-            status: status.as_u16(),
-            message: "not Monime's error envelope".to_owned(),
-            excerpt: excerpt(body),
-            request_id,
-        },
-    }
 }

@@ -4,14 +4,15 @@
 use std::fmt;
 use std::time::Duration;
 
-use monime_webhooks_api::constraints;
+use monime_webhooks_api::spec::params;
+use monime_webhooks_api::{Settings, constraints};
 
+use crate::RetryPolicy;
 use crate::client::Client;
 use crate::error::Error;
-use crate::retry::RetryPolicy;
 
-/// Where requests go unless configured otherwise.
-pub const DEFAULT_API_URL: &str = "https://api.monime.io";
+/// Where requests go unless configured otherwise: the spec's server.
+pub const DEFAULT_API_URL: &str = monime_webhooks_api::spec::SERVER_URL;
 /// Per-attempt timeout unless configured otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -154,43 +155,46 @@ impl ClientBuilder {
             });
         }
         let space = required(self.space_id, "space_id")?;
-        constraints::space_id(&space.value).map_err(|v| Error::Config {
-            name: space.name,
-            message: v.message,
+        constraints::check_param(&params::MONIME_SPACE_ID, &space.value).map_err(|v| {
+            Error::Config {
+                name: space.name,
+                message: v.message,
+            }
         })?;
         let api_url = match self.api_url {
             Some(url) => check_url(url)?,
             None => DEFAULT_API_URL.to_owned(),
         };
-        let version = match self.version {
-            Some(version) => {
-                constraints::monime_version(&version.value).map_err(|v| Error::Config {
+        let mut settings = Settings::none()
+            .with_token(token.value)
+            .with_space_id(space.value)
+            .with_retry(self.retry.unwrap_or_default())
+            .with_timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT));
+        if let Some(version) = self.version {
+            constraints::check_param(&params::MONIME_VERSION, &version.value).map_err(|v| {
+                Error::Config {
                     name: version.name,
                     message: v.message,
-                })?;
-                version.value
-            }
-            None => monime_webhooks_api::API_VERSION.to_owned(),
-        };
+                }
+            })?;
+            settings = settings.with_version(version.value);
+        }
         let http = match self.http {
             Some(http) => http,
+            // Redirects are never followed: a 3xx could send the token and a webhook secret
+            // to a host the caller did not name.
             None => reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| Error::Config {
                     name: "http_client",
                     message: format!("cannot be built: {e}"),
                 })?,
         };
-        Ok(Client::new(crate::client::Config {
-            token: token.value,
-            space_id: space.value,
-            api_url,
-            version,
-            retry: self.retry.unwrap_or_default(),
-            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            http,
-        }))
+        Ok(Client::new(monime_webhooks_api::Client::new_with_client(
+            &api_url, http, settings,
+        )))
     }
 }
 
@@ -223,5 +227,31 @@ fn check_url(setting: Setting) -> Result<String, Error> {
             ),
         });
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::Config {
+            name: setting.name,
+            message: "must not carry user-info (`user:pass@`); the access token authenticates"
+                .to_owned(),
+        });
+    }
+    if parsed.scheme() == "http" && !is_loopback(&parsed) {
+        return Err(Error::Config {
+            name: setting.name,
+            message: "must use https (plain http is allowed for loopback hosts only): the \
+                      token and webhook secrets would travel in cleartext"
+                .to_owned(),
+        });
+    }
     Ok(setting.value.trim_end_matches('/').to_owned())
+}
+
+/// `localhost`, 127.0.0.0/8 or ::1: traffic that never leaves the machine.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    url.host_str().is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
 }

@@ -1,8 +1,10 @@
-//! The one error type of the client.
+//! The one error type of the client, and how the generated client's failures map into it.
 
 use std::fmt;
 use std::time::Duration;
 
+use monime_webhooks_api::hooks::Exchange;
+use monime_webhooks_api::types::ErrorEnvelope;
 use serde_json::Value;
 
 /// Everything a call can fail with. `Display` is one line and never contains a token or a
@@ -32,6 +34,13 @@ pub enum Error {
         message: String,
         request_id: Option<String>,
     },
+    /// The server answered with a redirect, which the client never follows: the request (and
+    /// its token) stays with the host you named.
+    Redirect {
+        status: u16,
+        location: Option<String>,
+        request_id: Option<String>,
+    },
     /// The request did not complete: connection refused or reset, timeout, TLS.
     Transport(reqwest::Error),
     /// The response could not be decoded; `excerpt` is the start of the body, secrets masked.
@@ -43,29 +52,15 @@ pub enum Error {
     },
 }
 
-/// Statuses worth retrying: timeouts, rate limits and server-side failures.
-pub(crate) const RETRYABLE_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
-
 impl Error {
-    /// Whether trying the same request again may succeed.
+    /// Whether trying the same request again may succeed. The client has already retried per
+    /// its [`crate::RetryPolicy`] when it returns an error.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(error) => !error.is_builder() && !error.is_redirect(),
             Error::RateLimited { .. } => true,
             Error::Api { status, .. } | Error::Decode { status, .. } => {
-                RETRYABLE_STATUSES.contains(status)
-            }
-            Error::Config { .. } | Error::Validation { .. } => false,
-        }
-    }
-
-    /// Whether the request may have taken effect although no answer says so: the connection
-    /// failed after the request could have been sent, or a gateway-side failure.
-    pub(crate) fn outcome_unknown(&self) -> bool {
-        match self {
-            Error::Transport(error) => !error.is_connect() && !error.is_builder(),
-            Error::Api { status, .. } | Error::Decode { status, .. } => {
-                matches!(status, 408 | 500 | 502 | 504)
+                monime_webhooks_api::RETRYABLE_STATUSES.contains(status)
             }
             _ => false,
         }
@@ -76,6 +71,7 @@ impl Error {
         match self {
             Error::Api { request_id, .. }
             | Error::RateLimited { request_id, .. }
+            | Error::Redirect { request_id, .. }
             | Error::Decode { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
@@ -84,18 +80,109 @@ impl Error {
     /// The HTTP status of the response this error came from, if any.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Api { status, .. }
+            | Error::Decode { status, .. }
+            | Error::Redirect { status, .. } => Some(*status),
             Error::RateLimited { .. } => Some(429),
             Error::Transport(error) => error.status().map(|s| s.as_u16()),
             _ => None,
         }
     }
 
-    pub(crate) fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::RateLimited { retry_after, .. } => *retry_after,
-            _ => None,
+    /// A response whose body was over the client's limit.
+    pub(crate) fn too_large(exchange: &Exchange) -> Error {
+        Error::Decode {
+            status: exchange.status.unwrap_or_default(),
+            message: "the response body is larger than the client's body limit; it was not read"
+                .to_owned(),
+            excerpt: String::new(),
+            request_id: exchange.request_id.clone(),
         }
+    }
+
+    /// Maps a failure of a generated operation, with what its final answer said.
+    pub(crate) async fn from_generated(
+        error: monime_webhooks_api::Error<ErrorEnvelope>,
+        exchange: &Exchange,
+    ) -> Error {
+        use monime_webhooks_api::Error as Generated;
+        if exchange.body_too_large {
+            return Error::too_large(exchange);
+        }
+        let request_id = exchange.request_id.clone();
+        match error {
+            Generated::InvalidRequest(message) => Error::Validation {
+                field: "request".to_owned(),
+                message,
+            },
+            Generated::CommunicationError(error) | Generated::ResponseBodyError(error) => {
+                Error::Transport(error)
+            }
+            Generated::ErrorResponse(value) => {
+                let status = value.status().as_u16();
+                from_envelope(status, exchange, value.into_inner())
+            }
+            Generated::InvalidResponsePayload(bytes, error) => Error::Decode {
+                status: exchange.status.unwrap_or_default(),
+                message: error.to_string(),
+                excerpt: excerpt(&bytes),
+                request_id,
+            },
+            Generated::UnexpectedResponse(response) => {
+                let status = response.status();
+                if status.is_redirection() {
+                    return Error::Redirect {
+                        status: status.as_u16(),
+                        location: exchange.location.clone(),
+                        request_id,
+                    };
+                }
+                let bytes = response.bytes().await.unwrap_or_default();
+                match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
+                    Ok(envelope) if !status.is_success() => {
+                        from_envelope(status.as_u16(), exchange, envelope)
+                    }
+                    _ => Error::Decode {
+                        status: status.as_u16(),
+                        message: if status.is_success() {
+                            "a success status the spec does not declare".to_owned()
+                        } else {
+                            "not Monime's error envelope".to_owned()
+                        },
+                        excerpt: excerpt(&bytes),
+                        request_id,
+                    },
+                }
+            }
+            Generated::InvalidUpgrade(error) => Error::Transport(error),
+            Generated::Custom(message) => Error::Decode {
+                status: exchange.status.unwrap_or_default(),
+                message,
+                excerpt: String::new(),
+                request_id,
+            },
+        }
+    }
+}
+
+/// [`Error::RateLimited`] for a 429, [`Error::Api`] otherwise.
+fn from_envelope(status: u16, exchange: &Exchange, envelope: ErrorEnvelope) -> Error {
+    let detail = envelope.error;
+    if status == 429 {
+        return Error::RateLimited {
+            retry_after: exchange.retry_after,
+            limit: exchange.rate_limit.clone(),
+            message: detail.message,
+            request_id: exchange.request_id.clone(),
+        };
+    }
+    Error::Api {
+        status,
+        code: Some(detail.code),
+        reason: detail.reason,
+        message: detail.message,
+        details: detail.details,
+        request_id: exchange.request_id.clone(),
     }
 }
 
@@ -139,6 +226,20 @@ impl fmt::Display for Error {
                 }
                 write!(f, ": {message}{}", request(request_id))
             }
+            Error::Redirect {
+                status,
+                location,
+                request_id,
+            } => {
+                write!(
+                    f,
+                    "Monime answered {status}, a redirect, which is not followed"
+                )?;
+                if let Some(location) = location {
+                    write!(f, " (Location: {})", location.escape_debug())?;
+                }
+                write!(f, "{}", request(request_id))
+            }
             Error::Transport(error) => write!(f, "request to Monime failed: {}", one_line(error)),
             Error::Decode {
                 status,
@@ -173,7 +274,7 @@ impl From<monime_webhooks_api::constraints::Violation> for Error {
 }
 
 /// reqwest's error with its causes, on one line. reqwest errors print the URL, which holds no
-/// secret here: the token travels in a header.
+/// secret here: the token travels in a header and user-info in the URL is refused.
 fn one_line(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);

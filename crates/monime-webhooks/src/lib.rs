@@ -26,12 +26,19 @@
 //! ```
 //!
 //! What the client does for you:
+//! * **The spec's own client**: every operation goes through the client `cargo xtask generate`
+//!   makes from our OpenAPI spec ([`Client::api`]); the create and update builders have one
+//!   setter per body property of the spec, so a property added to the spec is settable after
+//!   regeneration alone.
 //! * **Validation**: every constraint of the spec is checked before a request is sent
-//!   ([`Error::Validation`] names the field).
+//!   ([`Error::Validation`] names the field), from tables generated from the spec.
 //! * **Idempotency**: a create carries a fresh UUID v4 `Idempotency-Key` (or yours), the same
 //!   on every retry, so a retried create never makes a second webhook.
 //! * **Retries** ([`RetryPolicy`], default 3 attempts): transport errors, 408, 429, 500, 502,
-//!   503 and 504, honouring `Retry-After`; never other 4xx.
+//!   503 and 504, honouring `Retry-After` (seconds or a date) on 429 and 503; never other 4xx.
+//! * **Safety**: redirects are never followed ([`Error::Redirect`]); the API URL must be https
+//!   (plain http only for loopback hosts) without user-info; response bodies are read up to a
+//!   limit.
 //! * **Versions**: every request sends `Monime-Version` ([`API_VERSION`] unless configured).
 //! * **Errors**: one [`Error`] type with Monime's reason, message and `Monime-Request-Id`.
 //! * **Tracing**: a `monime.request` span per attempt (operation, attempt, status, request
@@ -48,19 +55,19 @@
 mod client;
 mod config;
 mod error;
-mod retry;
 mod stream;
 mod webhooks;
 
 pub use client::{Client, Response};
 pub use config::{ClientBuilder, DEFAULT_API_URL, DEFAULT_TIMEOUT};
 pub use error::Error;
-pub use retry::RetryPolicy;
-pub use stream::LIST_ALL_PAGE_SIZE;
-pub use webhooks::{Change, CreateWebhook, ListWebhooks, Page, Release, UpdateWebhook};
+pub use stream::list_all_page_size;
+pub use webhooks::{CreateWebhook, ListWebhooks, Page, UpdateWebhook};
 
 pub use monime_signature as signature;
+/// The generated client and the spec tables this crate is layered on.
+pub use monime_webhooks_api as api;
 pub use monime_webhooks_api::types::Webhook;
-pub use monime_webhooks_api::{API_VERSION, ApiRelease, WebhookVerificationMethod};
+pub use monime_webhooks_api::{API_VERSION, ApiRelease, RetryPolicy, WebhookVerificationMethod};
 /// reqwest's `Method`, for [`Client::raw`].
 pub use reqwest::Method;

@@ -209,7 +209,7 @@ async fn invalid_input_is_refused_naming_the_field_with_nothing_sent() {
         "65 metadata",
         "metadata",
         (0..65)
-            .fold(base(), |b, i| b.metadata(format!("k{i}"), i))
+            .fold(base(), |b, i| b.metadata_entry(format!("k{i}"), i))
             .send()
     );
     case!(
@@ -533,25 +533,84 @@ async fn four_xx_is_never_retried_and_undecodable_bodies_are_decode_errors() {
     assert!(text.contains("[redacted]"), "{text}");
 }
 
+/// A server whose first connection reads the request and closes without answering (the
+/// request may have taken effect), and whose later connections answer `answer`.
+async fn drops_first_then(answer: (u16, Value)) -> (String, Arc<Mutex<u32>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = Arc::new(Mutex::new(0u32));
+    let count = served.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match socket.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let seen = {
+                let mut count = count.lock().unwrap();
+                *count += 1;
+                *count
+            };
+            if seen == 1 {
+                drop(socket);
+                continue;
+            }
+            let body = answer.1.to_string();
+            let head = format!(
+                "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nmonime-request-id: req-after-drop\r\nconnection: close\r\n\r\n",
+                answer.0,
+                body.len()
+            );
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(body.as_bytes()).await;
+        }
+    });
+    (url, served)
+}
+
 #[tokio::test]
-async fn a_retried_delete_that_finds_nothing_succeeds() {
+async fn a_retried_delete_that_finds_nothing_after_a_lost_answer_succeeds() {
     let gone = json!({ "success": false, "messages": [], "error": { "code": 404, "reason": "not_found", "message": "gone" } });
-    let broken = json!({ "success": false, "messages": [], "error": { "code": 502, "reason": "bad_gateway", "message": "lost" } });
-    let (url, keys) = scripted(vec![
-        (502, "application/json", broken),
-        (404, "application/json", gone.clone()),
-    ])
-    .await;
-    client(&url, patient())
+    let (url, served) = drops_first_then((404, gone.clone())).await;
+    let deleted = client(&url, patient())
         .delete("whk-1")
         .await
-        .expect("the first attempt deleted it");
-    assert_eq!(keys.lock().unwrap().len(), 2);
-    let (url, _) = scripted(vec![(404, "application/json", gone)]).await;
+        .expect("the first attempt deleted it and its answer was lost");
+    assert_eq!(deleted.request_id(), Some("req-after-drop"));
+    assert_eq!(*served.lock().unwrap(), 2);
+
+    // Without an earlier attempt whose outcome is unknown, 404 is 404.
+    let (url, _) = scripted(vec![(404, "application/json", gone.clone())]).await;
     assert!(matches!(
         client(&url, patient()).delete("whk-1").await.unwrap_err(),
         Error::Api { status: 404, .. }
     ));
+    // A 500 or 502 is an answer, not a lost one: the 404 after it is reported, even for an id
+    // that never existed.
+    for status in [500u16, 502] {
+        let failed = json!({ "success": false, "messages": [], "error": { "code": status, "reason": "failed", "message": "failed" } });
+        let (url, keys) = scripted(vec![
+            (status, "application/json", failed),
+            (404, "application/json", gone.clone()),
+        ])
+        .await;
+        assert!(
+            matches!(
+                client(&url, patient()).delete("whk-1").await.unwrap_err(),
+                Error::Api { status: 404, .. }
+            ),
+            "after {status}"
+        );
+        assert_eq!(keys.lock().unwrap().len(), 2);
+    }
 }
 
 #[derive(Clone, Default)]

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use futures_util::TryStreamExt;
 use monime_mock::MonimeMock;
-use monime_webhooks::{Client, ClientBuilder, Error, Release, WebhookVerificationMethod};
+use monime_webhooks::{ApiRelease, Client, ClientBuilder, Error, WebhookVerificationMethod};
 use serde_json::json;
 
 const SECRET: &str = "test_secret_for_vector_0123456789abcdef";
@@ -29,8 +29,8 @@ async fn every_operation_round_trips() {
         .events(["payment.completed", "payout.failed"])
         .header("X-Shop", "main")
         .alert_email("ops@shop.example")
-        .metadata("team", "payments")
-        .api_release(Release::Caph)
+        .metadata_entry("team", "payments")
+        .api_release(ApiRelease::Caph)
         .hs256(SECRET)
         .send()
         .await
@@ -192,7 +192,7 @@ fn configuration_errors_name_the_field_or_variable() {
                 .access_token("mon_test_x")
                 .space_id("space-1")
         ),
-        "invalid configuration: space_id must match ^spc-.*$"
+        "invalid configuration: space_id must match ^spc-.*$, got `space-1`"
     );
     assert!(
         error(Client::builder().access_token("mon test").space_id("spc-1"))

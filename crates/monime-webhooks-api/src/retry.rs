@@ -8,7 +8,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use monime_webhooks::RetryPolicy;
+/// use monime_webhooks_api::RetryPolicy;
 ///
 /// let patient = RetryPolicy { max_attempts: 6, deadline: Some(Duration::from_secs(120)), ..RetryPolicy::default() };
 /// let never = RetryPolicy::none();
@@ -40,6 +40,12 @@ impl Default for RetryPolicy {
         }
     }
 }
+
+/// Statuses worth retrying: timeouts, rate limits and server-side failures.
+pub const RETRYABLE_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
+
+/// Statuses whose `Retry-After` is honoured.
+pub(crate) const RETRY_AFTER_STATUSES: [u16; 2] = [429, 503];
 
 impl RetryPolicy {
     /// Every call is tried once.

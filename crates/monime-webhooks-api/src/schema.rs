@@ -1,0 +1,152 @@
+//! The shapes the generated tables (`generated_tables.rs`) use to carry the spec's schemas,
+//! parameters and operations into Rust: plain `static` data that the validator in
+//! [`crate::constraints`], the client and the emulator read. Nothing here names a property,
+//! a limit or a value; `cargo xtask generate` writes those from the spec.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+/// One schema of the spec, with `$ref`s already resolved by the generator.
+#[derive(Debug)]
+pub struct Schema {
+    /// `nullable: true`: JSON `null` is a valid value.
+    pub nullable: bool,
+    /// `readOnly: true`: set by Monime; a value sent in a request is ignored.
+    pub read_only: bool,
+    /// The `default` value as JSON text, if the spec gives one.
+    pub default: Option<&'static str>,
+    pub kind: Kind,
+}
+
+/// What a [`Schema`] allows, keyword by keyword.
+#[derive(Debug)]
+pub enum Kind {
+    /// No `type`: any JSON value.
+    Any,
+    Boolean,
+    Integer {
+        minimum: Option<i64>,
+        maximum: Option<i64>,
+    },
+    String {
+        min_length: Option<usize>,
+        max_length: Option<usize>,
+        pattern: Option<&'static Pattern>,
+        /// The `enum` values; empty when any string is allowed.
+        values: &'static [&'static str],
+    },
+    Array {
+        items: &'static Schema,
+        min_items: Option<usize>,
+        max_items: Option<usize>,
+        unique_items: bool,
+    },
+    Object(&'static Object),
+}
+
+/// An object schema: its properties, and what else it allows.
+#[derive(Debug)]
+pub struct Object {
+    pub properties: &'static [Property],
+    pub required: &'static [&'static str],
+    pub additional: Additional,
+    pub max_properties: Option<usize>,
+    /// `oneOf` branches the value must also match (each an object schema).
+    pub one_of: &'static [&'static Schema],
+}
+
+impl Object {
+    /// The property named `name` (the JSON key).
+    pub fn property(&self, name: &str) -> Option<&'static Property> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+}
+
+/// One property of an object schema.
+#[derive(Debug)]
+pub struct Property {
+    /// The JSON key, as the spec spells it (`alertEmails`).
+    pub name: &'static str,
+    pub schema: &'static Schema,
+}
+
+/// `additionalProperties`.
+#[derive(Debug)]
+pub enum Additional {
+    /// `false`: only the listed properties.
+    Denied,
+    /// Absent or `true`: anything.
+    Any,
+    /// Extra properties must match this schema.
+    Schema(&'static Schema),
+}
+
+/// A `pattern`, compiled once on first use (ECMAScript syntax, as OpenAPI specifies).
+pub struct Pattern {
+    pub source: &'static str,
+    compiled: OnceLock<Option<regress::Regex>>,
+}
+
+impl Pattern {
+    pub const fn new(source: &'static str) -> Pattern {
+        Pattern {
+            source,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// Whether `text` matches. A pattern that does not compile matches nothing, so a bad
+    /// spec refuses values instead of letting them through.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.compiled
+            .get_or_init(|| regress::Regex::new(self.source).ok())
+            .as_ref()
+            .is_some_and(|regex| regex.find(text).is_some())
+    }
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Pattern").field(&self.source).finish()
+    }
+}
+
+/// Where a parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Path,
+    Query,
+    Header,
+}
+
+/// One parameter of an operation.
+#[derive(Debug)]
+pub struct Param {
+    /// The name on the wire (`Monime-Space-Id`, `limit`, `id`).
+    pub name: &'static str,
+    pub location: Location,
+    pub required: bool,
+    pub schema: &'static Schema,
+}
+
+/// One operation of the spec.
+#[derive(Debug)]
+pub struct Operation {
+    /// progenitor's name for it (`create_webhook`), also the tracing span's `operation`.
+    pub id: &'static str,
+    pub method: &'static str,
+    /// The path template, `{name}` for path parameters (axum's syntax too).
+    pub path: &'static str,
+    pub params: &'static [&'static Param],
+    pub body: Option<&'static Schema>,
+}
+
+impl Operation {
+    /// The parameter named `name`, if this operation takes it.
+    pub fn param(&self, name: &str) -> Option<&'static Param> {
+        self.params
+            .iter()
+            .copied()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+}
