@@ -34,6 +34,7 @@ use crate::Outcome;
 /// ```
 #[derive(Debug, Clone)]
 pub struct PgInbox {
+    table: String,
     create: String,
     claim: String,
 }
@@ -93,6 +94,15 @@ impl<E> From<tokio_postgres::Error> for PgProcessError<E> {
     }
 }
 
+/// Monime's event ids (`wkd-...`) are letters, digits and dashes; such an id can be written
+/// into SQL as a literal with nothing to escape.
+fn is_plain_id(id: &str) -> bool {
+    (1..=200).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
 fn valid_identifier(part: &str) -> bool {
     (1..=63).contains(&part.len())
         && part.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
@@ -109,6 +119,7 @@ impl PgInbox {
             return Err(InvalidTableName(table.to_owned()));
         }
         Ok(PgInbox {
+            table: table.to_owned(),
             create: format!(
                 "CREATE TABLE IF NOT EXISTS {table} (event_id text PRIMARY KEY, \
                  processed_at timestamptz NOT NULL DEFAULT now())"
@@ -146,7 +157,22 @@ impl PgInbox {
         tx: &Transaction<'_>,
         event_id: &str,
     ) -> Result<bool, tokio_postgres::Error> {
-        // One round trip: an unnamed statement with its parameter type given.
+        if is_plain_id(event_id) {
+            // One round trip through the simple query protocol: one message, no statement to
+            // parse and describe. Only for ids that need no escaping at all.
+            let sql = format!(
+                "INSERT INTO {} (event_id) VALUES ('{event_id}') ON CONFLICT (event_id) DO NOTHING",
+                self.table
+            );
+            let messages = tx.simple_query(&sql).await?;
+            return Ok(messages.iter().any(|message| {
+                matches!(
+                    message,
+                    tokio_postgres::SimpleQueryMessage::CommandComplete(1)
+                )
+            }));
+        }
+        // Any other id goes as a parameter: an unnamed statement with its type given.
         let rows = tx
             .query_typed(&self.claim, &[(&event_id, Type::TEXT)])
             .await?;

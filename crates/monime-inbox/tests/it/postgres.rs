@@ -82,6 +82,26 @@ fn claims_commit_and_roll_back_with_the_handlers_writes() {
         }
         assert_eq!(count(&client, "effects").await, 1);
 
+        // Ids that would need escaping go as parameters, and are claimed once too.
+        for id in ["wkd-'); DROP TABLE effects; --", "wkd-ünï", "wkd $1 \\ \""] {
+            for attempt in 0..2 {
+                let outcome = inbox
+                    .process(&mut client, id, async |_tx| {
+                        Ok::<_, tokio_postgres::Error>(())
+                    })
+                    .await
+                    .unwrap();
+                let expected = if attempt == 0 {
+                    Outcome::Processed(())
+                } else {
+                    Outcome::Duplicate
+                };
+                assert_eq!(outcome, expected, "{id}");
+            }
+        }
+        assert_eq!(count(&client, "effects").await, 1, "nothing was injected");
+        assert_eq!(count(&client, "monime_inbox").await, 4);
+
         // Two deliveries at once: the second waits for the first transaction, then sees
         // the claim (after commit) or takes it (after rollback).
         for commit_first in [true, false] {
