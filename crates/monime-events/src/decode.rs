@@ -127,3 +127,20 @@ fn tracked(object_type: &str, data: &Value) -> Result<EventData, DecodeError> {
         )
     })
 }
+
+/// Decodes `data` as the object `object_type` names inside a larger document, through any
+/// serde deserializer (for an envelope parsed in one pass). Errors carry no path; decode
+/// again with [`EventData::from_json`] to explain one.
+#[derive(Debug, Clone, Copy)]
+pub struct EventDataSeed<'a>(pub &'a str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for EventDataSeed<'_> {
+    type Value = EventData;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<EventData, D::Error> {
+        EventData::deserialize_as(self.0, deserializer)
+    }
+}

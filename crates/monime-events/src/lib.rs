@@ -51,7 +51,7 @@ mod timestamp;
 )]
 mod generated;
 
-pub use decode::DecodeError;
+pub use decode::{DecodeError, EventDataSeed};
 pub use generated::*;
 pub use sample::sample;
 pub use timestamp::Timestamp;

@@ -63,6 +63,10 @@ pub(crate) fn tagged_object<'de, D: Deserializer<'de>>(
 
 /// Decodes a union variant from its object, naming the field inside it that failed.
 pub(crate) fn from_value<T: DeserializeOwned, E: de::Error>(value: Value) -> Result<T, E> {
+    // Fast path without tracking; the path is worked out only for an error to explain.
+    if let Ok(decoded) = T::deserialize(&value) {
+        return Ok(decoded);
+    }
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         E::custom(format_args!("{path}: {}", error.into_inner()))

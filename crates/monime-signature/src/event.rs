@@ -132,6 +132,15 @@ impl TypedEvent {
     /// Parses a delivery body and decodes its `data`. Verify the signature first. A `data`
     /// that does not fit its type is an [`Error::InvalidBody`] naming the JSON path.
     pub fn parse(body: &[u8]) -> Result<TypedEvent, Error> {
+        // One pass when `object` comes before `data` (Monime's order); any failure is decoded
+        // again the careful way, which names the JSON path.
+        match serde_json::from_slice::<OnePass>(body) {
+            Ok(OnePass(event)) => Ok(event),
+            Err(_) => TypedEvent::parse_in_two_passes(body),
+        }
+    }
+
+    fn parse_in_two_passes(body: &[u8]) -> Result<TypedEvent, Error> {
         let wire: WireEventRaw<'_> =
             serde_json::from_slice(body).map_err(|e| Error::InvalidBody {
                 problem: format!("{e} (line {}, column {})", e.line(), e.column()),
@@ -149,6 +158,72 @@ impl TypedEvent {
             object: wire.object,
             data,
         })
+    }
+}
+
+/// The envelope read in one pass: `data` is decoded as its type as soon as it is reached if
+/// `object` came first, and kept as raw text to decode at the end otherwise.
+struct OnePass(TypedEvent);
+
+impl<'de> Deserialize<'de> for OnePass {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(OnePassVisitor)
+    }
+}
+
+struct OnePassVisitor;
+
+enum Data<'a> {
+    Typed(EventData),
+    Raw(&'a serde_json::value::RawValue),
+}
+
+impl<'de> serde::de::Visitor<'de> for OnePassVisitor {
+    type Value = OnePass;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Monime event")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OnePass, A::Error> {
+        use serde::de::Error as _;
+        let (mut api_version, mut header, mut object, mut data) = (None, None, None, None);
+        while let Some(key) = map.next_key::<&str>()? {
+            match key {
+                "apiVersion" => api_version = Some(map.next_value::<String>()?),
+                "event" => header = Some(map.next_value::<WireEventHeader>()?),
+                "object" => object = Some(map.next_value::<ObjectRef>()?),
+                "data" => {
+                    data = Some(match &object {
+                        Some(ObjectRef { kind, .. }) => {
+                            Data::Typed(map.next_value_seed(monime_events::EventDataSeed(kind))?)
+                        }
+                        None => Data::Raw(map.next_value()?),
+                    })
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        let api_version = api_version.ok_or_else(|| A::Error::missing_field("apiVersion"))?;
+        let header: WireEventHeader = header.ok_or_else(|| A::Error::missing_field("event"))?;
+        let object = object.ok_or_else(|| A::Error::missing_field("object"))?;
+        let data = match data {
+            Some(Data::Typed(data)) => data,
+            Some(Data::Raw(raw)) => EventData::from_json(&object.kind, raw.get())
+                .map_err(|e| A::Error::custom(e.to_string()))?,
+            None => EventData::from_json(&object.kind, "null")
+                .map_err(|e| A::Error::custom(e.to_string()))?,
+        };
+        Ok(OnePass(TypedEvent {
+            api_version,
+            id: header.id,
+            name: header.name,
+            timestamp: header.timestamp.0,
+            object,
+            data,
+        }))
     }
 }
 
@@ -205,21 +280,38 @@ struct Timestamp(i64);
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error as _;
-        match Value::deserialize(deserializer)? {
-            Value::Number(n) => n
-                .as_i64()
-                .map(Timestamp)
-                .ok_or_else(|| D::Error::custom("event.timestamp must be whole Unix seconds")),
-            Value::String(s) => {
-                s.trim().parse().map(Timestamp).map_err(|_| {
-                    D::Error::custom("event.timestamp must be a string of Unix seconds")
-                })
-            }
-            _ => Err(D::Error::custom(
-                "event.timestamp must be a string or a number",
-            )),
-        }
+        deserializer.deserialize_any(TimestampVisitor)
+    }
+}
+
+struct TimestampVisitor;
+
+impl serde::de::Visitor<'_> for TimestampVisitor {
+    type Value = Timestamp;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a number")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Timestamp, E> {
+        Ok(Timestamp(n))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Timestamp, E> {
+        i64::try_from(n)
+            .map(Timestamp)
+            .map_err(|_| E::custom("event.timestamp must be whole Unix seconds"))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Timestamp, E> {
+        Err(E::custom("event.timestamp must be whole Unix seconds"))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Timestamp, E> {
+        s.trim()
+            .parse()
+            .map(Timestamp)
+            .map_err(|_| E::custom("event.timestamp must be a string of Unix seconds"))
     }
 }
 

@@ -127,3 +127,22 @@ async fn the_axum_extractor_reaches_the_typed_data() {
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(seen.recv().await.unwrap(), data);
 }
+
+#[test]
+fn data_before_object_decodes_the_same() {
+    let data = json!({ "id": "pay-1", "status": "processing", "amount": { "currency": "SLE", "value": 7 } });
+    let object_first = body("payment", data.clone());
+    let data_first = format!(
+        r#"{{"data":{data},"object":{{"id":"obj-1","type":"payment"}},"apiVersion":"caph.2025-08-23","event":{{"id":"wkd-typed","name":"payment.completed","timestamp":"1771803194"}},"extra":[1,2]}}"#
+    );
+    assert_eq!(
+        TypedEvent::parse(data_first.as_bytes()).unwrap(),
+        TypedEvent::parse(&object_first).unwrap()
+    );
+    let Err(Error::InvalidBody { problem }) =
+        TypedEvent::parse(br#"{"apiVersion":"x","object":{"id":"o","type":"payment"}}"#)
+    else {
+        panic!("the event header is missing")
+    };
+    assert!(problem.contains("event"), "{problem}");
+}
