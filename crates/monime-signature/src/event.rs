@@ -173,6 +173,10 @@ impl<'de> Deserialize<'de> for OnePass {
 
 struct OnePassVisitor;
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one short-lived value per parse; boxing it would add an allocation"
+)]
 enum Data<'a> {
     Typed(EventData),
     Raw(&'a serde_json::value::RawValue),
