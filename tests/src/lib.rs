@@ -4,6 +4,17 @@
 pub mod inventory;
 pub mod recorder;
 
+/// The workspace README's Rust examples, compiled (and run unless `no_run`) as doctests, so
+/// the README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
+/// The emulator README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../crates/monime-mock/README.md")]
+pub struct MockReadmeExamples;
+
 use std::path::PathBuf;
 
 /// The workspace root (this crate lives in `tests/`).

@@ -47,3 +47,125 @@ fn generated_header_names_spec_hash_and_generator() {
     assert!(stamped.chars().all(|c| c.is_ascii_hexdigit()));
     assert_eq!(header[5], "// generator:   progenitor 0.15.1");
 }
+
+/// What the spec tables make the client and the emulator enforce, operation by operation: a
+/// spec change that moves a limit, a pattern or an enum shows here for review.
+#[test]
+fn spec_tables_inventory() {
+    use monime_webhooks_api::spec::operations;
+    let mut out = String::new();
+    for operation in operations::ALL {
+        out.push_str(&format!(
+            "{} {} ({})\n",
+            operation.method, operation.path, operation.id
+        ));
+        for param in operation.params {
+            out.push_str(&format!(
+                "  {:?} {}{}: {}\n",
+                param.location,
+                param.name,
+                if param.required { " (required)" } else { "" },
+                tables::describe(param.schema, 2)
+            ));
+        }
+        if let Some(body) = operation.body {
+            out.push_str(&format!("  body: {}\n", tables::describe(body, 2)));
+        }
+    }
+    insta::assert_snapshot!(out);
+}
+
+mod tables {
+    use monime_webhooks_api::schema::{Additional, Kind, Schema};
+
+    /// One schema in words, nested objects indented.
+    pub fn describe(schema: &Schema, indent: usize) -> String {
+        let mut words = Vec::new();
+        if schema.nullable {
+            words.push("nullable".to_owned());
+        }
+        if schema.read_only {
+            words.push("read-only".to_owned());
+        }
+        if let Some(default) = schema.default {
+            words.push(format!("default {default}"));
+        }
+        if let Some(depth) = schema.max_depth {
+            words.push(format!("max depth {depth}"));
+        }
+        if schema.http_header_map {
+            words.push("HTTP header names and values".to_owned());
+        }
+        let kind = match &schema.kind {
+            Kind::Any => "any".to_owned(),
+            Kind::Boolean => "boolean".to_owned(),
+            Kind::Integer { minimum, maximum } => {
+                format!("integer {}..{}", bound(minimum), bound(maximum))
+            }
+            Kind::String {
+                min_length,
+                max_length,
+                pattern,
+                values,
+            } => {
+                let mut text = format!("string {}..{}", bound(min_length), bound(max_length));
+                if let Some(pattern) = pattern {
+                    text.push_str(&format!(" /{}/", pattern.source));
+                }
+                if !values.is_empty() {
+                    text.push_str(&format!(" one of {}", values.join("|")));
+                }
+                text
+            }
+            Kind::Array {
+                items,
+                min_items,
+                max_items,
+                unique_items,
+            } => format!(
+                "array {}..{}{} of {}",
+                bound(min_items),
+                bound(max_items),
+                if *unique_items { " unique" } else { "" },
+                describe(items, indent)
+            ),
+            Kind::Object(object) => {
+                let pad = " ".repeat(indent + 2);
+                let mut text = format!(
+                    "object, max {} properties, additional {}",
+                    bound(&object.max_properties),
+                    match object.additional {
+                        Additional::Denied => "denied".to_owned(),
+                        Additional::Any => "any".to_owned(),
+                        Additional::Schema(extra) => describe(extra, indent + 2),
+                    }
+                );
+                for property in object.properties {
+                    let required = if object.required.contains(&property.name) {
+                        " (required)"
+                    } else {
+                        ""
+                    };
+                    text.push_str(&format!(
+                        "\n{pad}{}{required}: {}",
+                        property.name,
+                        describe(property.schema, indent + 2)
+                    ));
+                }
+                for (index, branch) in object.one_of.iter().enumerate() {
+                    text.push_str(&format!(
+                        "\n{pad}oneOf[{index}]: {}",
+                        describe(branch, indent + 2)
+                    ));
+                }
+                text
+            }
+        };
+        words.push(kind);
+        words.join(", ")
+    }
+
+    fn bound<T: std::fmt::Display>(value: &Option<T>) -> String {
+        value.as_ref().map_or_else(|| "-".to_owned(), T::to_string)
+    }
+}

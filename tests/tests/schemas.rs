@@ -1,5 +1,6 @@
 //! The generated types derive `schemars::JsonSchema`: users export JSON Schemas from them, and
-//! the schemas carry the spec's constraints where the generated types hold them.
+//! the schemas carry the spec's constraints (lengths, patterns, counts), checked against the
+//! spec itself, the hand-written `WebhookSecret` included.
 
 use monime_webhooks_api::types::{CreateWebhookRequest, Webhook};
 use serde_json::json;
@@ -56,4 +57,131 @@ fn fixtures_built_from_generated_types_are_schema_valid() {
         .expect("valid per the spec's constraints");
     let back: CreateWebhookRequest = serde_json::from_value(json).unwrap();
     assert_eq!(back.name.as_str(), "Orders");
+}
+
+/// The keywords that constrain a value; every one the spec states must reach the exported
+/// JSON Schema.
+const CONSTRAINTS: [&str; 9] = [
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "maxProperties",
+    "minimum",
+    "maximum",
+];
+
+/// The newest spec, as JSON.
+fn spec() -> serde_json::Value {
+    let dir = monime_webhooks_tests::workspace_root().join("openapi");
+    let newest = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("monime-webhooks.") && n.ends_with(".yaml"))
+        })
+        .max()
+        .expect("a spec in openapi/");
+    serde_yaml::from_str(&std::fs::read_to_string(newest).unwrap()).unwrap()
+}
+
+/// Follows `$ref`s within `root` (`#/components/schemas/X` in the spec, `#/$defs/X` in an
+/// exported schema).
+fn resolve<'a>(root: &'a serde_json::Value, node: &'a serde_json::Value) -> &'a serde_json::Value {
+    match node.get("$ref").and_then(|r| r.as_str()) {
+        Some(reference) => {
+            let pointer = reference.trim_start_matches('#');
+            resolve(root, root.pointer(pointer).expect("a resolvable $ref"))
+        }
+        None => node,
+    }
+}
+
+/// Every (keyword, value) of [`CONSTRAINTS`] in `node` and below, `$ref`s followed.
+fn constraints_in(
+    root: &serde_json::Value,
+    node: &serde_json::Value,
+    depth: usize,
+    out: &mut Vec<(String, serde_json::Value)>,
+) {
+    if depth > 12 {
+        return;
+    }
+    match node {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                if key == "$ref" {
+                    // The target, and the keywords beside the `$ref` (JSON Schema 2020-12).
+                    constraints_in(root, resolve(root, node), depth + 1, out);
+                } else if CONSTRAINTS.contains(&key.as_str()) {
+                    out.push((key.clone(), value.clone()));
+                } else if key != "example" && key != "default" && key != "description" {
+                    constraints_in(root, value, depth + 1, out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                constraints_in(root, item, depth + 1, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Asserts that each property of the spec's schema `name` carries, in the schema exported
+/// from the Rust type, every constraint the spec gives it (the whole schema when it has no
+/// properties).
+fn assert_constraints_exported(name: &str, exported: serde_json::Value) {
+    let spec = spec();
+    let schema = &spec["components"]["schemas"][name];
+    assert!(schema.is_object(), "no schema {name} in the spec");
+    let pairs: Vec<(String, &serde_json::Value, &serde_json::Value)> =
+        match schema["properties"].as_object() {
+            Some(properties) => properties
+                .iter()
+                .map(|(property, node)| {
+                    let theirs = &exported["properties"][property];
+                    assert!(!theirs.is_null(), "{name}.{property} is not exported");
+                    (format!("{name}.{property}"), node, theirs)
+                })
+                .collect(),
+            None => vec![(name.to_owned(), schema, &exported)],
+        };
+    let mut checked = 0;
+    for (path, spec_node, exported_node) in pairs {
+        let mut wanted = Vec::new();
+        constraints_in(&spec, spec_node, 0, &mut wanted);
+        let mut carried = Vec::new();
+        constraints_in(&exported, exported_node, 0, &mut carried);
+        for constraint in wanted {
+            assert!(
+                carried.contains(&constraint),
+                "{path}: the spec says {} = {}, the exported schema has {carried:?}",
+                constraint.0,
+                constraint.1
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "{name}: the spec constrains nothing?");
+}
+
+#[test]
+fn exported_schemas_carry_the_specs_lengths_and_patterns() {
+    // The request type users build and export. (The PATCH body is a JSON object checked
+    // against the spec tables, not a typed struct.)
+    assert_constraints_exported(
+        "CreateWebhookRequest",
+        serde_json::to_value(schemars::schema_for!(CreateWebhookRequest)).unwrap(),
+    );
+    // Hand-written, so checked against the spec on its own.
+    assert_constraints_exported(
+        "WebhookSecret",
+        serde_json::to_value(schemars::schema_for!(monime_webhooks_api::WebhookSecret)).unwrap(),
+    );
 }

@@ -1,5 +1,6 @@
-//! The generated client against a recording server on 127.0.0.1: exact headers and bodies on
-//! the wire, envelope decoding, typed errors, and requests refused before any I/O.
+//! The generated client, and the client users call on top of it, against a recording server on
+//! 127.0.0.1: exact headers and bodies on the wire, envelope decoding, typed errors, and
+//! requests refused before any I/O.
 
 use monime_webhooks_api::types::{
     CreateWebhookRequestApiRelease, CreateWebhookRequestVerificationMethod, MonimeVersion,
@@ -474,4 +475,73 @@ fn secrets_never_show_in_debug_output() {
     let decoded: WebhookVerificationMethod =
         serde_json::from_value(json!({ "type": "HS256", "secret": SECRET })).unwrap();
     assert!(!format!("{decoded:?}").contains(SECRET));
+}
+
+fn users_client(recorder: &Recorder) -> monime_webhooks::Client {
+    monime_webhooks::Client::builder()
+        .access_token(TOKEN)
+        .space_id(SPACE)
+        .api_url(recorder.base_url())
+        .build()
+        .unwrap()
+}
+
+/// The client users call goes through the generated operations: the same method, path and
+/// headers, an `Idempotency-Key` on create, and a PATCH that sends `null` for a cleared field.
+#[tokio::test]
+async fn the_client_users_call_puts_the_spec_request_on_the_wire() {
+    let recorder = Recorder::start().await;
+    let client = users_client(&recorder);
+    recorder.answer(Canned::ok(envelope(webhook("whk-1"))));
+    client
+        .create()
+        .name("Orders")
+        .url("https://shop.example/hooks/monime")
+        .event("payment.completed")
+        .header("X-Shop", "42")
+        .metadata_entry("team", "payments")
+        .hs256(SECRET)
+        .send()
+        .await
+        .expect("create succeeds");
+    let request = only_request(&recorder);
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/v1/webhooks");
+    assert_common_headers(&request);
+    let key = request
+        .header("idempotency-key")
+        .expect("an Idempotency-Key");
+    assert_eq!(key.len(), 36, "a UUID: {key}");
+    assert_eq!(
+        request.json(),
+        json!({
+            "name": "Orders",
+            "url": "https://shop.example/hooks/monime",
+            "apiRelease": "caph",
+            "enabled": true,
+            "events": ["payment.completed"],
+            "headers": { "X-Shop": "42" },
+            "metadata": { "team": "payments" },
+            "verificationMethod": { "type": "HS256", "secret": SECRET }
+        })
+    );
+
+    let recorder = Recorder::start().await;
+    let client = users_client(&recorder);
+    recorder.answer(Canned::ok(envelope(webhook("whk-1"))));
+    client
+        .update("whk-1")
+        .name("Renamed")
+        .clear_alert_emails()
+        .send()
+        .await
+        .expect("update succeeds");
+    let request = only_request(&recorder);
+    assert_eq!(request.method, "PATCH");
+    assert_eq!(request.path, "/v1/webhooks/whk-1");
+    assert_common_headers(&request);
+    assert_eq!(
+        request.json(),
+        json!({ "name": "Renamed", "alertEmails": null })
+    );
 }

@@ -24,6 +24,7 @@ commands:
                          the comparison to paths starting with PATH
   lint-spec              lint the spec with the pinned Redocly CLI
   fuzz [SECONDS]         run each fuzz target of monime-signature (default 300 s each)
+  fuzz --smoke           what CI runs: clippy on the fuzz targets, then 20,000 inputs each
   bench-mock             throughput of monime-mock against Prism's mock server (benchmark)
   ci                     everything CI checks, in order";
 
@@ -71,6 +72,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("fuzz") => {
             let seconds = match args.next() {
                 None => 300,
+                Some("--smoke") => return no_more(args).and_then(|()| fuzz::smoke(&root)),
                 Some(text) => text
                     .parse()
                     .map_err(|_| usage(&format!("`{text}` is not a number of seconds")))?,

@@ -34,15 +34,14 @@ pub const EVENTS_FILE: &str = "crates/monime-events/src/generated.rs";
 const REF_PREFIX: &str = "#/components/schemas/";
 
 /// `cargo xtask generate [--check]` for the event objects of the newest release.
-pub fn run(check: bool) -> Result<()> {
-    let root = paths::workspace_root();
-    let spec = paths::current_spec(&root)?;
+pub fn run(root: &Path, check: bool) -> Result<()> {
+    let spec = paths::current_spec(root)?;
     let release = paths::spec_release(&crate::upstream::load_document(&spec)?, &spec)?;
-    let objects = paths::objects_spec(&root, &release);
-    let display = paths::display_relative(&root, &objects);
+    let objects = paths::objects_spec(root, &release);
+    let display = paths::display_relative(root, &objects);
     let text = std::fs::read_to_string(&objects)
         .map_err(|e| Failure::new(format!("cannot read {display}: {e}")))?;
-    let rendered = render(&text, &display, &typify_version(&root)?)?;
+    let rendered = render(&text, &display, &typify_version(root)?)?;
     let target = root.join(EVENTS_FILE);
     if check {
         let committed = std::fs::read_to_string(&target).unwrap_or_default();

@@ -1,5 +1,6 @@
 //! `cargo xtask fuzz [SECONDS]`: runs every cargo-fuzz target of monime-signature for SECONDS
-//! each (default 300) with the machine's nightly toolchain and a pinned cargo-fuzz.
+//! each (default 300) with the machine's nightly toolchain and a pinned cargo-fuzz. CI runs
+//! [`smoke`]: the targets lint clean and each runs briefly, so they cannot rot unnoticed.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,19 +13,44 @@ const FUZZ_CRATE: &str = "crates/monime-signature";
 const TARGETS: [&str; 2] = ["header_parser", "event_parser"];
 
 pub fn run(root: &Path, seconds: u64) -> Result<()> {
+    fuzz_each(
+        root,
+        &format!("-max_total_time={seconds}"),
+        &format!("for {seconds} s"),
+    )
+}
+
+/// CI's check of the fuzz targets: clippy on nightly (warnings are errors), then a short run
+/// of each (a fixed number of inputs, so it takes seconds whatever the machine).
+pub fn smoke(root: &Path) -> Result<()> {
+    let manifest = root.join(FUZZ_CRATE).join("fuzz/Cargo.toml");
+    let status = Command::new("cargo")
+        .arg("clippy")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args(["--all-targets", "--", "-D", "warnings"])
+        .env("RUSTUP_TOOLCHAIN", "nightly")
+        .env_remove("CARGO")
+        .env_remove("RUSTC")
+        .current_dir(root)
+        .status()
+        .map_err(|e| Failure::new(format!("cannot run cargo clippy on the fuzz targets: {e}")))?;
+    if !status.success() {
+        return Err(Failure::new(format!(
+            "clippy found problems in the fuzz targets ({status})"
+        )));
+    }
+    fuzz_each(root, "-runs=20000", "for 20,000 inputs")
+}
+
+fn fuzz_each(root: &Path, limit: &str, described: &str) -> Result<()> {
     let cargo_fuzz = tools::cargo_tool(root, "cargo-fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION)?;
     for target in TARGETS {
-        println!("\n==> fuzzing {target} for {seconds} s");
+        println!("\n==> fuzzing {target} {described}");
         // libFuzzer instrumentation needs nightly rustc; the machine's nightly toolchain
         // overrides the workspace's pinned stable one for this command only.
         let status = Command::new(&cargo_fuzz)
-            .args([
-                "fuzz",
-                "run",
-                target,
-                "--",
-                &format!("-max_total_time={seconds}"),
-            ])
+            .args(["fuzz", "run", target, "--", limit])
             .env("RUSTUP_TOOLCHAIN", "nightly")
             .env_remove("CARGO")
             .env_remove("RUSTC")

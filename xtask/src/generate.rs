@@ -139,6 +139,7 @@ fn panicking_operations(document: &OpenAPI) -> Vec<String> {
 pub fn render(spec: &LoadedSpec, progenitor_version: &str) -> Result<String> {
     let tokens = generate_tokens(&spec.document)
         .map_err(|failure| Failure::new(format!("{}: {failure}", spec.display_path)))?;
+    let tokens = crate::schema_constraints::apply(tokens, spec)?;
     format_file(spec, &format!("progenitor {progenitor_version}"), tokens)
 }
 
@@ -339,8 +340,13 @@ fn outputs(root: &Path, spec: &LoadedSpec) -> Result<Vec<(&'static str, String)>
 
 /// `cargo xtask generate [--check]`.
 pub fn run(check: bool) -> Result<()> {
-    crate::events::run(check)?;
-    let root = paths::workspace_root();
+    run_at(&paths::workspace_root(), check)
+}
+
+/// `cargo xtask generate [--check]` for the workspace at `root`.
+pub fn run_at(root: &Path, check: bool) -> Result<()> {
+    crate::events::run(root, check)?;
+    let root = root.to_path_buf();
     let spec_path = paths::current_spec(&root)?;
     let spec = spec::load(&spec_path, &paths::display_relative(&root, &spec_path))?;
     let release = spec.document.info.version.clone();

@@ -11,6 +11,7 @@ pub mod format;
 pub mod fuzz;
 pub mod generate;
 pub mod paths;
+mod schema_constraints;
 pub mod spec;
 pub mod tables;
 pub mod tools;

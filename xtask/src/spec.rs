@@ -78,7 +78,8 @@ fn check_version(raw: &serde_yaml::Value, display_path: &str) -> Result<()> {
     }
 }
 
-const METHODS: [&str; 8] = [
+/// The HTTP methods a path item can hold, as OpenAPI spells them.
+pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 

@@ -14,6 +14,7 @@ use quote::{format_ident, quote};
 use serde_yaml::{Mapping, Value};
 
 use crate::failure::{Failure, Result};
+use crate::spec::METHODS;
 
 /// Component schemas whose values Monime can grow without a new release, and the Rust name
 /// of the open type generated for each: a string enum becomes an enum with an `Unknown` arm, a
@@ -34,10 +35,6 @@ const DOC_KEYWORDS: [&str; 8] = [
     "externalDocs",
     "deprecated",
     "writeOnly",
-];
-
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
 struct Tables<'a> {
@@ -76,6 +73,7 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
 
     let mut params: BTreeMap<String, (String, TokenStream)> = BTreeMap::new();
     let mut operations = Vec::new();
+    let mut operation_idents = Vec::new();
     let mut keys = Vec::new();
     let mut setters = Vec::new();
     let mut response_headers: BTreeMap<String, String> = BTreeMap::new();
@@ -160,6 +158,7 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
                 }
             }
             let ident = screaming(&snake);
+            operation_idents.push(ident.clone());
             let method_text = method.to_uppercase();
             operations.push(quote! {
                 pub static #ident: Operation = Operation {
@@ -236,6 +235,9 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
             #[allow(unused_imports)]
             use super::*;
             #(#operations)*
+
+            /// Every operation, in the spec's order.
+            pub static ALL: &[&Operation] = &[#(&#operation_idents),*];
         }
 
         /// The names of the response headers the spec documents.
@@ -336,6 +338,8 @@ impl<'a> Tables<'a> {
                         | "additionalProperties"
                         | "maxProperties"
                         | "oneOf"
+                        | "x-max-depth"
+                        | "x-http-header-map"
                 );
             if !known {
                 return Err(Failure::new(format!(
@@ -347,6 +351,8 @@ impl<'a> Tables<'a> {
         }
         let nullable = flag(map, "nullable");
         let read_only = flag(map, "readOnly");
+        let max_depth = count(map, "x-max-depth");
+        let http_header_map = flag(map, "x-http-header-map");
         let default = match map.get("default") {
             Some(value) => {
                 let json: serde_json::Value = serde_json::to_value(value)
@@ -398,7 +404,7 @@ impl<'a> Tables<'a> {
                 let items = match map.get("items") {
                     Some(items) => self.schema_ref(items, &format!("{place}.items"))?,
                     None => {
-                        quote! { &Schema { nullable: true, read_only: false, default: None, kind: Kind::Any } }
+                        quote! { &Schema { nullable: true, read_only: false, default: None, max_depth: None, http_header_map: false, kind: Kind::Any } }
                     }
                 };
                 let min_items = count(map, "minItems");
@@ -424,7 +430,14 @@ impl<'a> Tables<'a> {
             }
         };
         Ok(quote! {
-            Schema { nullable: #nullable, read_only: #read_only, default: #default, kind: #kind }
+            Schema {
+                nullable: #nullable,
+                read_only: #read_only,
+                default: #default,
+                max_depth: #max_depth,
+                http_header_map: #http_header_map,
+                kind: #kind,
+            }
         })
     }
 

@@ -26,7 +26,7 @@ pub struct Cli {
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, global = true, value_enum)]
     pub output: Option<Output>,
-    /// Print webhook secrets instead of masking them.
+    /// Print webhook secrets and delivery header values instead of masking them.
     #[arg(long, global = true)]
     pub show_secrets: bool,
     #[command(subcommand)]
@@ -80,8 +80,12 @@ pub struct CreateArgs {
     #[arg(long = "event", required = true, value_name = "NAME")]
     pub events: Vec<String>,
     /// Sign deliveries with HMAC-SHA256 and this secret (32 to 256 characters).
-    #[arg(long, value_name = "SECRET", conflicts_with = "es256")]
-    pub hs256_secret: Option<String>,
+    #[arg(long, value_name = "SECRET", conflicts_with_all = ["es256", "hs256_secret_file"])]
+    pub hs256_secret: Option<Secret>,
+    /// Like --hs256-secret, read from a file (without one trailing newline), so the secret
+    /// stays out of `ps` and the shell history.
+    #[arg(long, value_name = "PATH", conflicts_with = "es256")]
+    pub hs256_secret_file: Option<PathBuf>,
     /// Sign deliveries with ECDSA P-256; Monime generates the key pair.
     #[arg(long)]
     pub es256: bool,
@@ -161,16 +165,10 @@ pub struct VerifyArgs {
     /// The raw request body, exactly as received.
     #[arg(long, value_name = "FILE")]
     pub body_file: PathBuf,
-    /// The webhook's HS256 secret.
-    #[arg(
-        long,
-        value_name = "SECRET",
-        required_unless_present = "public_key",
-        conflicts_with = "public_key"
-    )]
-    pub secret: Option<String>,
+    #[command(flatten)]
+    pub secret: SecretArgs,
     /// A file holding the webhook's ES256 public key (PEM).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["secret", "secret_file"])]
     pub public_key: Option<PathBuf>,
     /// Check the timestamp as of this Unix time instead of now.
     #[arg(long, value_name = "UNIX_SECONDS")]
@@ -182,9 +180,8 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// The HS256 secret.
-    #[arg(long, value_name = "SECRET")]
-    pub secret: String,
+    #[command(flatten)]
+    pub secret: SecretArgs,
     /// The body to sign, byte for byte.
     #[arg(long, value_name = "FILE")]
     pub body_file: PathBuf,
@@ -204,20 +201,83 @@ pub struct SendArgs {
     /// A JSON file to send as the event's data (default: a realistic object for the event).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
-    /// Sign with HS256 and this secret.
-    #[arg(
-        long,
-        value_name = "SECRET",
-        required_unless_present = "es256_key",
-        conflicts_with = "es256_key"
-    )]
-    pub secret: Option<String>,
+    #[command(flatten)]
+    pub secret: SecretArgs,
     /// Sign with ES256 and this private key (PKCS#8 PEM file).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["secret", "secret_file"])]
     pub es256_key: Option<PathBuf>,
+    /// Give up on a receiver that has not answered within this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
     /// Send the same event this many times, to see whether the receiver de-duplicates.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub repeat: u32,
+}
+
+/// A secret given on the command line; `Debug` (of the parsed arguments) never shows it.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(text.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// The environment variable an HS256 secret is read from when no flag gives one.
+pub const SECRET_ENV: &str = "MONIME_WEBHOOK_SECRET";
+
+/// An HS256 secret: on the command line, in a file, or in `MONIME_WEBHOOK_SECRET`.
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    /// The webhook's HS256 secret (visible in `ps`: prefer --secret-file or
+    /// MONIME_WEBHOOK_SECRET).
+    #[arg(long, value_name = "SECRET", conflicts_with = "secret_file")]
+    pub secret: Option<Secret>,
+    /// A file holding the HS256 secret (one trailing newline is ignored). Without --secret
+    /// or --secret-file, MONIME_WEBHOOK_SECRET is used.
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<PathBuf>,
+}
+
+impl SecretArgs {
+    /// The secret from the flag, the file or the environment, in that order; `None` when
+    /// none gives one.
+    pub fn resolve(&self) -> Result<Option<String>, Failure> {
+        if let Some(secret) = &self.secret {
+            return Ok(Some(secret.0.clone()));
+        }
+        if let Some(path) = &self.secret_file {
+            return secret_from_file(path).map(Some);
+        }
+        match std::env::var(SECRET_ENV) {
+            Ok(secret) => Ok(Some(secret)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err(Failure::Usage(format!("{SECRET_ENV} is not valid UTF-8")))
+            }
+        }
+    }
+}
+
+/// A secret kept in a file: its text without one trailing line ending (editors add one; a
+/// secret never ends with one).
+pub fn secret_from_file(path: &PathBuf) -> Result<String, Failure> {
+    let bytes = read_file(path)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::Usage(format!("{} is not UTF-8 text", path.display())))?;
+    let text = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(&text);
+    Ok(text.to_owned())
 }
 
 fn key_value(text: &str) -> Result<(String, String), String> {
@@ -284,5 +344,43 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sign(args) => diagnose::sign(&args),
         Command::SendTestEvent(args) => send::send_test_event(&args).await,
         command => manage::run(command, cli.api_url, view).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    #[test]
+    fn parsed_arguments_never_show_a_secret_in_debug() {
+        let secret = "test_secret_for_vector_0123456789abcdef";
+        for args in [
+            vec![
+                "monime-webhooks",
+                "sign",
+                "--secret",
+                secret,
+                "--body-file",
+                "b",
+            ],
+            vec![
+                "monime-webhooks",
+                "create",
+                "--name",
+                "n",
+                "--url",
+                "u",
+                "--event",
+                "a.b",
+                "--hs256-secret",
+                secret,
+            ],
+        ] {
+            let shown = format!("{:?}", Cli::parse_from(args));
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("redacted"), "{shown}");
+        }
     }
 }

@@ -10,7 +10,8 @@ use hmac::{Hmac, Mac};
 use monime_signature::{Error, SignatureHeader, Signer, Verifier};
 use sha2::Sha256;
 
-use crate::cli::{Failure, SignArgs, VerifyArgs, read_file};
+use crate::cli::{Failure, SECRET_ENV, SignArgs, VerifyArgs, read_file};
+use crate::output::outln;
 
 fn unix_now() -> i64 {
     let seconds = SystemTime::now()
@@ -37,37 +38,34 @@ impl Key {
 
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode, Failure> {
     let body = read_file(&args.body_file)?;
-    let key = match (&args.secret, &args.public_key) {
-        (Some(secret), _) => Key::Secret(secret.clone()),
-        (None, Some(path)) => {
-            Key::PublicKey(String::from_utf8_lossy(&read_file(path)?).into_owned())
-        }
-        (None, None) => return Err(Failure::Usage("give --secret or --public-key".to_owned())),
+    let key = match &args.public_key {
+        Some(path) => Key::PublicKey(String::from_utf8_lossy(&read_file(path)?).into_owned()),
+        None => Key::Secret(args.secret.resolve()?.ok_or_else(missing_secret)?),
     };
     let now = args.now.unwrap_or_else(unix_now);
     // An unusable secret or key is a usage error (exit 2), not a failed verification.
     let verifier = key.verifier().map_err(|e| Failure::Usage(e.to_string()))?;
     let outcome = verifier
         .with_tolerance(Duration::from_secs(args.tolerance))
-        .verify_at(&args.signature, &body, now);
+        .verify_explained_at(&args.signature, &body, now);
     match outcome {
         Ok(verified) => {
-            println!(
+            outln!(
                 "valid (t={}, {} s from now={now})",
                 verified.timestamp,
                 verified.timestamp.abs_diff(now)
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
-            println!("invalid: {error}");
+            outln!("invalid: {error}")?;
             if matches!(error, Error::SignatureMismatch { .. }) {
                 match explain(&key, &args.signature, &body) {
-                    Some(mistake) => println!("likely mistake: the signature matches {mistake}"),
-                    None => println!(
+                    Some(mistake) => outln!("likely mistake: the signature matches {mistake}")?,
+                    None => outln!(
                         "none of the usual mistakes matches: check that the secret or key belongs to \
                          this webhook and that the body file holds the request bytes exactly as received"
-                    ),
+                    )?,
                 }
             }
             Ok(ExitCode::from(1))
@@ -186,7 +184,7 @@ fn matches_es256_period(key: &Key, t: &str, body: &[u8], signatures: &[&str]) ->
     let header = header_for(t, signatures);
     match key.verifier().map(|v| {
         v.insecure_skip_timestamp_check()
-            .verify_at(&header, body, 0)
+            .verify_explained_at(&header, body, 0)
     }) {
         Ok(Err(Error::SignatureMismatch { hints })) => {
             hints.contains(&monime_signature::Hint::PeriodSeparator)
@@ -199,12 +197,23 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn missing_secret() -> Failure {
+    Failure::Usage(format!(
+        "give --secret, --secret-file or --public-key, or set {SECRET_ENV}"
+    ))
+}
+
 pub fn sign(args: &SignArgs) -> Result<ExitCode, Failure> {
     let body = read_file(&args.body_file)?;
-    let signer = Signer::hs256(&args.secret).map_err(|e| Failure::Usage(e.to_string()))?;
-    println!(
+    let secret = args.secret.resolve()?.ok_or_else(|| {
+        Failure::Usage(format!(
+            "give --secret or --secret-file, or set {SECRET_ENV}"
+        ))
+    })?;
+    let signer = Signer::hs256(&secret).map_err(|e| Failure::Usage(e.to_string()))?;
+    outln!(
         "{}",
         signer.sign(args.timestamp.unwrap_or_else(unix_now), &body)
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -21,14 +21,15 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            output::errln!("error: cannot start the async runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(cli::run(args)) {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            // The message may quote the API or a receiver: escape what could steer a terminal.
+            output::errln!("error: {}", output::printable(&failure.to_string()));
             ExitCode::from(failure.exit_code())
         }
     }

@@ -18,9 +18,7 @@ fn client(api_url: Option<String>) -> Result<Client, Failure> {
     Ok(builder.build()?)
 }
 
-fn io(error: std::io::Error) -> Failure {
-    Failure::Failed(format!("cannot write the output: {error}"))
-}
+use crate::output::{errln, write_failed as io};
 
 pub async fn run(
     command: Command,
@@ -28,8 +26,7 @@ pub async fn run(
     view: View,
 ) -> Result<ExitCode, Failure> {
     let client = client(api_url)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = crate::output::stdout();
     match command {
         Command::List => {
             view.list_header(&mut out).map_err(io)?;
@@ -54,7 +51,7 @@ pub async fn run(
         }
         Command::Delete { id, yes } => {
             if !yes && std::io::stdin().is_terminal() && !confirm(&id)? {
-                eprintln!("not deleted");
+                errln!("not deleted");
                 return Ok(ExitCode::from(1));
             }
             client.delete(&id).await?;
@@ -88,7 +85,12 @@ async fn create(client: &Client, args: CreateArgs) -> Result<monime_webhooks::We
     for (key, value) in args.metadata {
         request = request.metadata_entry(key, value);
     }
-    if let Some(secret) = args.hs256_secret {
+    let secret = match (args.hs256_secret, &args.hs256_secret_file) {
+        (Some(secret), _) => Some(secret.0),
+        (None, Some(path)) => Some(crate::cli::secret_from_file(path)?),
+        (None, None) => None,
+    };
+    if let Some(secret) = secret {
         request = request.hs256(secret);
     } else if args.es256 {
         request = request.es256();
@@ -142,8 +144,9 @@ async fn update(client: &Client, args: UpdateArgs) -> Result<monime_webhooks::We
 }
 
 fn confirm(id: &str) -> Result<bool, Failure> {
-    eprint!("delete {id}? This cannot be undone. [y/N] ");
-    let _ = std::io::stderr().flush();
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "delete {id}? This cannot be undone. [y/N] ");
+    let _ = stderr.flush();
     let mut answer = String::new();
     std::io::stdin()
         .lock()

@@ -1,8 +1,13 @@
-//! How results are printed: a table for people, JSON for scripts; secrets masked unless asked.
+//! How results are printed: a table for people, JSON for scripts; secrets and header values
+//! masked unless asked; control characters from the API or a receiver escaped on the
+//! terminal; a closed pipe ends the output quietly.
 
-use std::io::Write;
+use std::borrow::Cow;
+use std::io::{self, Write};
 
 use monime_webhooks::Webhook;
+use monime_webhooks::api::schema::Kind;
+use monime_webhooks::api::spec::schemas;
 use serde_json::Value;
 
 use crate::cli::Output;
@@ -26,14 +31,22 @@ const COLUMNS: [(&str, usize); 5] = [
 ];
 
 impl View {
-    /// The webhook as JSON, its HS256 secret masked unless `--show-secrets`.
+    /// The webhook as JSON, its HS256 secret and its delivery header values (often
+    /// credentials for the receiver) masked unless `--show-secrets`.
     pub fn json(&self, webhook: &Webhook) -> Value {
         let mut value = serde_json::to_value(webhook).unwrap_or(Value::Null);
-        if !self.show_secrets
-            && let Some(secret) = value.pointer_mut("/verificationMethod/secret")
+        if self.show_secrets {
+            return value;
+        }
+        if let Some(secret) = value.pointer_mut("/verificationMethod/secret")
             && secret.is_string()
         {
             *secret = Value::String(MASK.to_owned());
+        }
+        if let Some(Value::Object(headers)) = value.get_mut("headers") {
+            for header_value in headers.values_mut() {
+                *header_value = Value::String(MASK.to_owned());
+            }
         }
         value
     }
@@ -94,26 +107,18 @@ impl View {
                 let Value::Object(fields) = json else {
                     return Ok(());
                 };
-                let order = [
-                    "id",
-                    "name",
-                    "url",
-                    "enabled",
-                    "events",
-                    "apiRelease",
-                    "verificationMethod",
-                    "headers",
-                    "alertEmails",
-                    "metadata",
-                    "createTime",
-                    "updateTime",
-                ];
+                // The spec's order of the Webhook's properties, then anything newer.
+                let order: Vec<&str> = match &schemas::WEBHOOK.kind {
+                    Kind::Object(object) => object.properties.iter().map(|p| p.name).collect(),
+                    _ => Vec::new(),
+                };
                 let rest = fields.keys().filter(|k| !order.contains(&k.as_str()));
                 for key in order.iter().copied().chain(rest.map(String::as_str)) {
                     let value = match fields.get(key) {
                         None | Some(Value::Null) => "-".to_owned(),
-                        Some(Value::String(text)) => text.replace('\n', "\\n"),
-                        Some(other) => other.to_string(),
+                        Some(Value::String(text)) => printable(text).into_owned(),
+                        // JSON escapes C0 controls but not DEL, C1 or bidi overrides.
+                        Some(other) => printable(&other.to_string()).into_owned(),
                     };
                     writeln!(out, "{key:<19} {value}")?;
                 }
@@ -123,8 +128,83 @@ impl View {
     }
 }
 
-/// `text` cut or padded to exactly `width` characters.
+/// `text` with every character that could steer a terminal (C0 and C1 controls, DEL, bidi
+/// overrides) written as an escape instead, so text from the API or a receiver cannot move
+/// the cursor, recolour or hide output.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let steers = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(steers) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if steers(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Standard output for the commands: a reader that went away (`| head -c 1`) ends the
+/// output, not the command, which still exits with its own code. Other write errors are
+/// reported as usual.
+#[derive(Debug)]
+pub struct Stdout(io::Stdout);
+
+pub fn stdout() -> Stdout {
+    Stdout(io::stdout())
+}
+
+fn closed_pipe_is_fine<T>(result: io::Result<T>, done: T) -> io::Result<T> {
+    match result {
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(done),
+        other => other,
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        closed_pipe_is_fine(self.0.write(buf), buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        closed_pipe_is_fine(self.0.flush(), ())
+    }
+}
+
+/// Why a line could not be written, as a command failure.
+pub fn write_failed(error: io::Error) -> crate::cli::Failure {
+    crate::cli::Failure::Failed(format!("cannot write the output: {error}"))
+}
+
+/// `println!` through [`Stdout`]: `outln!(...)?` in a function returning `Result<_, Failure>`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!($crate::output::stdout(), $($arg)*).map_err($crate::output::write_failed)
+    }};
+}
+pub(crate) use outln;
+
+/// `eprintln!` that never panics: with stderr closed there is nowhere left to complain.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use errln;
+
+/// `text` cut or padded to exactly `width` characters, control characters escaped.
 fn pad(text: &str, width: usize) -> String {
+    let text = printable(text);
     let count = text.chars().count();
     if count > width {
         let mut cut: String = text.chars().take(width - 1).collect();

@@ -1,12 +1,51 @@
 //! `send-test-event`: a realistic delivery, signed as Monime signs, POSTed to a receiver.
 
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use monime_signature::{Event, EventName, ObjectRef, Signer};
 use serde_json::{Value, json};
 
-use crate::cli::{Failure, SendArgs, read_file};
+use crate::cli::{Failure, SECRET_ENV, SendArgs, read_file};
+use crate::output::{outln, printable};
+
+/// The most of a receiver's answer read: enough for the excerpt and the de-duplication
+/// comparison, and a receiver that streams forever cannot hold the command.
+const RESPONSE_CAP: usize = 64 * 1024;
+
+/// The client deliveries go out on: a receiver's redirect is reported, never followed (the
+/// signed body would go to another host), and a silent receiver times out.
+fn receiver_client(timeout: Duration) -> Result<reqwest::Client, Failure> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .map_err(|e| Failure::Failed(format!("cannot build the HTTP client: {e}")))
+}
+
+fn redirect_target(response: &reqwest::Response) -> Option<String> {
+    if !response.status().is_redirection() {
+        return None;
+    }
+    let location = response.headers().get(reqwest::header::LOCATION);
+    Some(location.map_or_else(
+        || "nowhere (no Location)".to_owned(),
+        |value| String::from_utf8_lossy(value.as_bytes()).into_owned(),
+    ))
+}
+
+/// Up to [`RESPONSE_CAP`] bytes of the answer, as text; the rest is never read.
+async fn read_capped(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < RESPONSE_CAP {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    bytes.truncate(RESPONSE_CAP);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
 
 /// A plausible object for the event, built from the typed objects the receiver decodes.
 fn sample_data(event_name: &str, object_id: &str) -> Value {
@@ -32,10 +71,16 @@ pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
             "--to must be an http or https URL".to_owned(),
         ));
     }
-    let signer = match (&args.secret, &args.es256_key) {
-        (Some(secret), _) => Signer::hs256(secret),
-        (None, Some(path)) => Signer::es256(&String::from_utf8_lossy(&read_file(path)?)),
-        (None, None) => return Err(Failure::Usage("give --secret or --es256-key".to_owned())),
+    let signer = match &args.es256_key {
+        Some(path) => Signer::es256(&String::from_utf8_lossy(&read_file(path)?)),
+        None => match args.secret.resolve()? {
+            Some(secret) => Signer::hs256(&secret),
+            None => {
+                return Err(Failure::Usage(format!(
+                    "give --secret, --secret-file or --es256-key, or set {SECRET_ENV}"
+                )));
+            }
+        },
     }
     .map_err(|e| Failure::Usage(e.to_string()))?;
     let name = EventName::from(args.event.as_str());
@@ -69,8 +114,8 @@ pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
         data,
     };
     let body = event.to_json();
-    let http = reqwest::Client::new();
-    println!("event {} {} to {}", event.id, event.name, args.to);
+    let http = receiver_client(Duration::from_secs(args.timeout))?;
+    outln!("event {} {} to {}", event.id, event.name, args.to)?;
     let mut answers = Vec::new();
     for attempt in 1..=args.repeat {
         let header = signer.sign_now(&body);
@@ -86,19 +131,31 @@ pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
         match outcome {
             Ok(response) => {
                 let status = response.status().as_u16();
-                let text = response.text().await.unwrap_or_default();
+                let location = redirect_target(&response);
+                let text = read_capped(response).await;
                 let excerpt: String = text.chars().take(80).collect::<String>().replace('\n', " ");
-                println!(
+                let excerpt = match location {
+                    Some(to) => format!("(a redirect to {to}, not followed) {excerpt}"),
+                    None => excerpt,
+                };
+                let excerpt = printable(&excerpt);
+                outln!(
                     "#{attempt}: {status} in {:.1} ms {excerpt}",
                     elapsed.as_secs_f64() * 1000.0
-                );
+                )?;
                 answers.push((status, text));
             }
             Err(error) => {
-                println!(
-                    "#{attempt}: failed after {:.1} ms: {error}",
-                    elapsed.as_secs_f64() * 1000.0
-                );
+                let error = if error.is_timeout() {
+                    format!("no answer within {} s (--timeout)", args.timeout)
+                } else {
+                    error.to_string()
+                };
+                outln!(
+                    "#{attempt}: failed after {:.1} ms: {}",
+                    elapsed.as_secs_f64() * 1000.0,
+                    printable(&error)
+                )?;
                 return Ok(ExitCode::from(1));
             }
         }
@@ -106,15 +163,16 @@ pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
     if args.repeat > 1 {
         let first = &answers[0];
         if answers.iter().skip(1).all(|answer| answer == first) {
-            println!(
+            outln!(
                 "the receiver answered all {} copies of {} the same way: de-duplication by event id is not visible from outside; make sure each event id is processed once",
-                args.repeat, event.id
-            );
+                args.repeat,
+                event.id
+            )?;
         } else {
-            println!(
+            outln!(
                 "later copies of {} were answered differently: the receiver appears to de-duplicate by event id",
                 event.id
-            );
+            )?;
         }
     }
     let all_ok = answers

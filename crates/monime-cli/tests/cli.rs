@@ -168,6 +168,10 @@ async fn create_get_update_list_delete_with_the_table_view() {
             .is_none_or(serde_json::Value::is_null)
     );
     assert_eq!(json["verificationMethod"]["secret"], "********");
+    assert!(
+        json.get("headers").is_none_or(serde_json::Value::is_null),
+        "--clear-headers cleared them: {json:#}"
+    );
 
     let es = cli(
         Some(&url),
@@ -293,6 +297,48 @@ fn usage_errors_and_invalid_values_exit_2_before_sending() {
     assert_eq!(bad_target.status.code(), Some(2));
 }
 
+/// Refused before any request: a cleartext or credential-carrying API URL, and delivery
+/// headers that could not be sent or would smuggle a header of their own.
+#[test]
+fn unsafe_api_urls_and_header_values_exit_2_before_sending() {
+    for url in [
+        "http://api.monime.example",
+        "https://user:hunter2@api.monime.example",
+    ] {
+        let refused = cli(Some(url), &["list"]);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{url}: {}",
+            stderr(&refused)
+        );
+        assert!(stderr(&refused).contains("api_url"), "{}", stderr(&refused));
+        assert!(
+            !stderr(&refused).contains("hunter2"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    for (header, field) in [
+        ("Bad Name=x", "headers"),
+        ("X-Shop=a\nHost: evil", "headers.X-Shop"),
+    ] {
+        let refused = cli(
+            Some("http://127.0.0.1:9"),
+            &[
+                "create", "--name", "x", "--url", "u", "--event", "a.b", "--header", header,
+            ],
+        );
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{header:?}: {}",
+            stderr(&refused)
+        );
+        assert!(stderr(&refused).contains(field), "{}", stderr(&refused));
+    }
+}
+
 #[test]
 fn verify_says_valid_and_names_the_separator_mistake() {
     let body = temp_file("body.json", BODY.as_bytes());
@@ -319,7 +365,7 @@ fn verify_says_valid_and_names_the_separator_mistake() {
     let text = stdout(&period);
     assert!(text.starts_with("invalid: signature mismatch"), "{text}");
     assert!(
-        text.contains("likely mistake: the signature matches `<t>.<body>`: a period separator"),
+        diagnosis(&text).contains("the signature matches `<t>.<body>`: a period separator"),
         "{text}"
     );
     let stale = check(
@@ -430,10 +476,7 @@ fn verify_recognises_each_usual_mistake() {
         );
         assert_eq!(output.status.code(), Some(1), "{expected}");
         let text = stdout(&output);
-        assert!(
-            text.contains("likely mistake") && text.contains(expected),
-            "{expected}: {text}"
-        );
+        assert!(diagnosis(&text).contains(expected), "{expected}: {text}");
     }
     // base64-decoded secret: the sender keyed HMAC with the decoded bytes.
     let secret = "c2VjcmV0X2J5dGVzX2Zvcl90aGVfdGVzdF8wMTIzNDU2Nzg5";
@@ -460,10 +503,18 @@ fn verify_recognises_each_usual_mistake() {
         ],
     );
     assert!(
-        stdout(&output).contains("base64-decoded secret"),
+        diagnosis(&stdout(&output)).contains("base64-decoded secret"),
         "{}",
         stdout(&output)
     );
+}
+
+/// The CLI's own diagnosis line, apart from the library's error text above it (which names
+/// several mistakes in general terms).
+fn diagnosis(text: &str) -> &str {
+    text.lines()
+        .find(|line| line.starts_with("likely mistake: "))
+        .unwrap_or_else(|| panic!("no diagnosis line in {text}"))
 }
 
 #[test]
@@ -563,7 +614,7 @@ async fn send_test_event_delivers_signed_realistic_events() {
         assert_eq!(event.data["status"], "completed");
     }
 
-    let (url, _) = receiver(false).await;
+    let (url, received) = receiver(false).await;
     let key_path = temp_file("es256.pem", es256_private_pem().as_bytes());
     let output = tokio::task::spawn_blocking(move || {
         cli(
@@ -585,6 +636,20 @@ async fn send_test_event_delivers_signed_realistic_events() {
     .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("not visible from outside"));
+    let public_key = monime_signature::Signer::es256(&es256_private_pem())
+        .unwrap()
+        .public_key_pem()
+        .unwrap();
+    let verifier = monime_signature::Verifier::es256(&public_key).unwrap();
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 2);
+    for (headers, body) in &received {
+        let event = verifier
+            .verify_headers(headers, body)
+            .and_then(|_| monime_signature::Event::parse(body))
+            .expect("an ES256 delivery that verifies with the key's public half");
+        assert_eq!(event.name.as_str(), "payout.failed");
+    }
 }
 
 /// The private key of the signature crate's test vectors (tests/vectors.json).

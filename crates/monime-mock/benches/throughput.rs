@@ -201,7 +201,13 @@ fn report(outcome: &Outcome) {
 }
 
 fn main() {
-    // `cargo bench` passes harness flags such as `--bench`; this harness takes none.
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this without it, and
+    // then a short smoke run checks that the load generator and the emulator work together,
+    // without spending the benchmark's seconds of load.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        smoke();
+        return;
+    }
     let seconds: u64 = std::env::var("BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -240,5 +246,20 @@ fn main() {
         "\nmonime-mock / prism throughput: {ratio:.1}x ({}; goal >= 10x); monime-mock p99 {p99_ms:.2} ms ({}; goal < 5 ms)",
         if ratio >= 10.0 { "meets" } else { "MISSES" },
         if p99_ms < 5.0 { "meets" } else { "MISSES" },
+    );
+}
+
+fn smoke() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mock = start_monime_mock();
+    let outcome = runtime.block_on(load(&mock, 2, Duration::from_millis(300)));
+    assert!(outcome.completed > 0, "smoke run: no request completed");
+    assert_eq!(outcome.failed, 0, "smoke run: requests failed");
+    println!(
+        "throughput smoke run: {} create-then-get loops completed, none failed (`cargo bench` measures)",
+        outcome.completed
     );
 }

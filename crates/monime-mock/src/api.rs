@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::from_fn_with_state;
@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::server::{Shared, inject_faults, stamp};
 use crate::store::{IdempotencyCheck, Unstorable};
 use crate::validate;
-use monime_webhooks_api::spec::{operations, params};
+use monime_webhooks_api::spec::{operations, params, response_headers};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
@@ -57,11 +57,13 @@ fn caller(shared: &Shared, headers: &HeaderMap) -> Result<String, ApiError> {
             "missing Authorization header; send `Authorization: Bearer <token>`",
         )
     })?;
+    // The scheme is case-insensitive (RFC 9110, section 11.1).
     let token = value
         .to_str()
         .ok()
-        .and_then(|text| text.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|text| text.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
         .ok_or_else(|| {
             ApiError::unauthenticated("malformed Authorization header; expected `Bearer <token>`")
@@ -200,7 +202,11 @@ async fn create(
                 .counters
                 .idempotent_replays
                 .fetch_add(1, Ordering::SeqCst);
-            Ok(([("monime-cache", "irc")], axum::Json(response)).into_response())
+            Ok((
+                [(response_headers::MONIME_CACHE, "irc")],
+                axum::Json(response),
+            )
+                .into_response())
         }
         IdempotencyCheck::Conflict => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -218,10 +224,10 @@ async fn create(
 async fn fetch(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Answer {
     let space = caller(&shared, &headers)?;
-    validate::webhook_id(&id)?;
+    let id = webhook_id(id)?;
     let webhook = shared
         .lock_store()
         .get(&space, &id)
@@ -232,11 +238,11 @@ async fn fetch(
 async fn update(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let space = caller(&shared, &headers)?;
-    validate::webhook_id(&id)?;
+    let id = webhook_id(id)?;
     // A missing PATCH body is an empty change.
     let body = json_body(&shared, &headers, body, false)?.unwrap_or_else(|| json!({}));
     validate::body(&operations::UPDATE_WEBHOOK, &body)?;
@@ -252,15 +258,24 @@ async fn update(
 async fn remove(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Answer {
     let space = caller(&shared, &headers)?;
-    validate::webhook_id(&id)?;
+    let id = webhook_id(id)?;
     if shared.lock_store().delete(&space, &id) {
         Ok(axum::Json(json!({ "success": true, "messages": [] })).into_response())
     } else {
         Err(missing(&id))
     }
+}
+
+/// The path id, read only after authentication so that an unauthenticated caller gets the
+/// 401 envelope whatever the path holds.
+fn webhook_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let Path(id) =
+        path.map_err(|rejection| ApiError::invalid(format!("id: {}", rejection.body_text())))?;
+    validate::webhook_id(&id)?;
+    Ok(id)
 }
 
 impl From<Unstorable> for ApiError {

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::unix_seconds;
+use crate::outgoing::{SkippedHeader, delivery_headers};
 use crate::server::Shared;
 use crate::store::StoredWebhook;
 
@@ -71,6 +72,8 @@ pub struct DeliveryAttempt {
     pub status: Option<u16>,
     /// Why no status was received (connection refused, timeout).
     pub error: Option<String>,
+    /// The webhook's custom headers left out of this attempt, and why.
+    pub skipped_headers: Vec<SkippedHeader>,
     pub time: DateTime<Utc>,
 }
 
@@ -122,18 +125,18 @@ async fn deliver(shared: &Shared, webhook: &StoredWebhook, event: &Event) {
     let policy = &shared.config.delivery;
     for attempt in 1..=policy.max_attempts.max(1) {
         let now = shared.clock.now();
-        let mut request = shared
+        let signature = webhook
+            .signer()
+            .map(|signer| signer.sign(unix_seconds(now), &body));
+        let (headers, skipped_headers) = delivery_headers(webhook.headers.as_ref(), signature);
+        let outcome = shared
             .http
             .post(&webhook.url)
             .timeout(policy.timeout)
-            .header("content-type", "application/json");
-        for (name, value) in webhook.headers.iter().flatten() {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        if let Some(signer) = webhook.signer() {
-            request = request.header("monime-signature", signer.sign(unix_seconds(now), &body));
-        }
-        let outcome = request.body(body.clone()).send().await;
+            .headers(headers)
+            .body(body.clone())
+            .send()
+            .await;
         let (status, error) = match &outcome {
             Ok(response) => (Some(response.status().as_u16()), None),
             Err(error) => (None, Some(error.to_string())),
@@ -142,7 +145,7 @@ async fn deliver(shared: &Shared, webhook: &StoredWebhook, event: &Event) {
             .counters
             .delivery_attempts
             .fetch_add(1, Ordering::Relaxed);
-        shared.lock_deliveries().push(DeliveryAttempt {
+        shared.record_delivery(DeliveryAttempt {
             webhook_id: webhook.id.clone(),
             event_id: event.id.clone(),
             event_name: event.name.to_string(),
@@ -150,6 +153,7 @@ async fn deliver(shared: &Shared, webhook: &StoredWebhook, event: &Event) {
             attempt,
             status,
             error,
+            skipped_headers,
             time: DateTime::<Utc>::from(now),
         });
         if status.is_some_and(|s| (200..300).contains(&s)) {

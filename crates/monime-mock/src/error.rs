@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// A failed request, rendered as Monime's error envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,9 +39,10 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({
+impl ApiError {
+    /// The envelope, as the response body carries it.
+    pub fn to_json(&self) -> Value {
+        json!({
             "success": false,
             "messages": [],
             "error": {
@@ -50,7 +51,13 @@ impl IntoResponse for ApiError {
                 "message": self.message,
                 "details": [],
             }
-        });
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.to_json();
         let mut response = (self.status, axum::Json(body)).into_response();
         for (name, value) in self.headers {
             if let Ok(value) = HeaderValue::from_str(&value) {

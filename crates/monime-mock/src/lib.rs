@@ -26,6 +26,7 @@ mod clock;
 mod delivery;
 mod error;
 mod faults;
+mod outgoing;
 mod process;
 mod random;
 mod server;
@@ -44,12 +45,14 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::{DeliveryAttempt, DeliveryPolicy, ScheduledDelivery};
 pub use error::ApiError;
 pub use faults::Faults;
+pub use outgoing::SkippedHeader;
 pub use process::{LISTENING_LINE_PREFIX, MockProcess};
 pub use server::CounterSnapshot;
 pub use store::IDEMPOTENCY_WINDOW;
 
-/// Everything the emulator can be configured with.
-#[derive(Debug, Clone)]
+/// Everything the emulator can be configured with. `Debug` shows how many tokens are
+/// accepted, never the tokens.
+#[derive(Clone)]
 pub struct MockConfig {
     /// Accepted bearer tokens; empty accepts any token starting `mon_` (test and live).
     pub tokens: Vec<String>,
@@ -58,6 +61,29 @@ pub struct MockConfig {
     pub clock: Arc<dyn Clock>,
     /// Request bodies above this many bytes get 413.
     pub body_limit: usize,
+    /// A connection whose request headers are not complete this long after it opened (or
+    /// after its previous response) is closed.
+    pub header_read_timeout: Duration,
+    /// Open connections at most; one more is answered 503 `service_unavailable` and closed.
+    pub max_connections: usize,
+    /// Delivery attempts kept for [`MonimeMock::deliveries`] and `GET /_mock/deliveries`;
+    /// beyond it the oldest are dropped first, so a long run stays bounded.
+    pub delivery_log_limit: usize,
+}
+
+impl std::fmt::Debug for MockConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockConfig")
+            .field("tokens", &format_args!("[{} redacted]", self.tokens.len()))
+            .field("faults", &self.faults)
+            .field("delivery", &self.delivery)
+            .field("clock", &self.clock)
+            .field("body_limit", &self.body_limit)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("delivery_log_limit", &self.delivery_log_limit)
+            .finish()
+    }
 }
 
 impl Default for MockConfig {
@@ -68,6 +94,9 @@ impl Default for MockConfig {
             delivery: DeliveryPolicy::default(),
             clock: Arc::new(SystemClock),
             body_limit: 256 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 512,
+            delivery_log_limit: 10_000,
         }
     }
 }
@@ -95,7 +124,8 @@ impl MonimeMock {
         let shared = Arc::new(server::Shared::new(config));
         let app = api::router(shared.clone());
         let (shutdown, stop) = watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, app, stop));
+        let limits = server::ConnectionLimits::of(&shared.config);
+        let task = tokio::spawn(server::serve(listener, app, limits, stop));
         Ok(MonimeMock {
             addr,
             shared,
@@ -122,9 +152,10 @@ impl MonimeMock {
         self.shared.lock_store().webhook_count()
     }
 
-    /// Every delivery attempt so far, in the order they finished.
+    /// The delivery attempts kept (the latest [`MockConfig::delivery_log_limit`]), in the
+    /// order they finished.
     pub fn deliveries(&self) -> Vec<DeliveryAttempt> {
-        self.shared.lock_deliveries().clone()
+        self.shared.lock_deliveries().iter().cloned().collect()
     }
 
     /// Waits until no delivery is in flight (retries included), or `timeout` passes; returns

@@ -37,6 +37,15 @@ struct Args {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = 256 * 1024)]
     body_limit: usize,
+    /// Close a connection whose request headers take longer than this, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    header_read_timeout_ms: u64,
+    /// Open connections at most; more are answered 503 and closed.
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// Delivery attempts kept in the log (/_mock/deliveries); the oldest go first.
+    #[arg(long, default_value_t = 10_000)]
+    delivery_log_limit: usize,
 }
 
 fn main() -> std::process::ExitCode {
@@ -57,8 +66,20 @@ fn main() -> std::process::ExitCode {
             latency: Duration::from_millis(args.latency_ms),
         },
         body_limit: args.body_limit,
+        header_read_timeout: Duration::from_millis(args.header_read_timeout_ms),
+        max_connections: args.max_connections,
+        delivery_log_limit: args.delivery_log_limit,
         ..MockConfig::default()
     };
+    if !args.addr.ip().is_loopback() {
+        // The emulator has no TLS, accepts any `mon_` token by default and serves the
+        // unauthenticated `/_mock` controls on this same address.
+        eprintln!(
+            "warning: {} is not a loopback address; monime-mock is a local test tool, do not \
+             expose it beyond this machine",
+            args.addr
+        );
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -2,20 +2,24 @@
 //! counters, faults), and an accept loop that can close a connection without answering (the
 //! "drop after commit" fault).
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tower::ServiceExt;
+
+use monime_webhooks_api::spec::response_headers;
 
 use crate::MockConfig;
 use crate::clock::Clock;
@@ -30,7 +34,8 @@ pub(crate) struct Shared {
     pub clock: Arc<dyn Clock>,
     pub store: Mutex<Store>,
     pub counters: Counters,
-    pub deliveries: Mutex<Vec<DeliveryAttempt>>,
+    /// The latest `config.delivery_log_limit` attempts, oldest first.
+    pub deliveries: Mutex<VecDeque<DeliveryAttempt>>,
     pub deliveries_in_flight: AtomicUsize,
     pub http: reqwest::Client,
     rng: Mutex<SplitMix64>,
@@ -52,7 +57,7 @@ impl Shared {
             config,
             store: Mutex::new(Store::default()),
             counters: Counters::default(),
-            deliveries: Mutex::new(Vec::new()),
+            deliveries: Mutex::new(VecDeque::new()),
             deliveries_in_flight: AtomicUsize::new(0),
             http: reqwest::Client::new(),
         }
@@ -66,10 +71,19 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn lock_deliveries(&self) -> MutexGuard<'_, Vec<DeliveryAttempt>> {
+    pub fn lock_deliveries(&self) -> MutexGuard<'_, VecDeque<DeliveryAttempt>> {
         self.deliveries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends to the delivery log, dropping the oldest attempts beyond the configured limit.
+    pub fn record_delivery(&self, attempt: DeliveryAttempt) {
+        let mut log = self.lock_deliveries();
+        log.push_back(attempt);
+        while log.len() > self.config.delivery_log_limit {
+            log.pop_front();
+        }
     }
 
     fn roll_fault(&self) -> Fault {
@@ -146,7 +160,9 @@ pub(crate) async fn stamp(
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("monime-request-id", value);
+        response
+            .headers_mut()
+            .insert(response_headers::MONIME_REQUEST_ID, value);
     }
     response
 }
@@ -195,12 +211,14 @@ pub(crate) async fn inject_faults(
                 "rate_limited",
                 "injected fault: too many requests",
             );
-            error
-                .headers
-                .push(("retry-after", faults.retry_after_secs.to_string()));
-            error
-                .headers
-                .push(("monime-rate-limit", "space-limit".to_owned()));
+            error.headers.push((
+                response_headers::RETRY_AFTER,
+                faults.retry_after_secs.to_string(),
+            ));
+            error.headers.push((
+                response_headers::MONIME_RATE_LIMIT,
+                "space-limit".to_owned(),
+            ));
             error.into_response()
         }
         Fault::DropAfterCommit => {
@@ -219,9 +237,31 @@ pub(crate) async fn inject_faults(
     }
 }
 
+/// What keeps slow or numerous peers from holding the server: see [`MockConfig`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnectionLimits {
+    pub header_read_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl ConnectionLimits {
+    pub fn of(config: &MockConfig) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: config.header_read_timeout,
+            max_connections: config.max_connections,
+        }
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` turns true. Each connection gets a
 /// [`ConnectionKiller`] so a handler can end it without writing a response.
-pub(crate) async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let (stream, _peer): (_, SocketAddr) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -234,9 +274,14 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, mut shutdown: watc
             },
             _ = shutdown.changed() => return,
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            refuse(&stream);
+            continue;
+        };
         let app = app.clone();
         let mut shutdown = shutdown.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let killer = ConnectionKiller::default();
             let per_request = killer.clone();
             let service = hyper::service::service_fn(
@@ -246,6 +291,8 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, mut shutdown: watc
                 },
             );
             let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 _ = connection => {}
@@ -254,4 +301,22 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, mut shutdown: watc
             }
         });
     }
+}
+
+/// Answers a connection over the limit with a 503 envelope and closes it, without a task:
+/// the response fits the socket's send buffer, and a peer that does not read it loses it.
+fn refuse(stream: &tokio::net::TcpStream) {
+    let body = ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        "too many open connections; retry later",
+    )
+    .to_json()
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.try_write(response.as_bytes());
 }

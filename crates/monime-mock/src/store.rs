@@ -93,9 +93,9 @@ impl Entry {
     }
 }
 
-/// The webhook a validated create body makes: every property the `Webhook` schema also has is
-/// copied through the generated types, so a property the spec adds to both is stored and
-/// returned after regeneration alone.
+/// The webhook a validated create body makes: every property is copied through the generated
+/// types into the `Webhook`, so a property the spec adds to both is stored and returned after
+/// regeneration alone. A property the `Webhook` lacks is refused, never dropped.
 fn new_webhook(body: &Value, id: String, now: SystemTime) -> Result<Entry, Unstorable> {
     let request: CreateWebhookRequest = serde_json::from_value(body.clone()).map_err(|e| {
         Unstorable(format!(
@@ -107,9 +107,14 @@ fn new_webhook(body: &Value, id: String, now: SystemTime) -> Result<Entry, Unsto
     let mut kept = Map::new();
     if let Value::Object(fields) = typed {
         for (key, value) in fields {
-            if webhook_schema().property(&key).is_some() {
-                kept.insert(key, value);
+            if webhook_schema().property(&key).is_none() {
+                // Never drop what the caller sent: the spec must say where it is kept.
+                return Err(Unstorable(format!(
+                    "the create body's `{key}` has no property in the spec's Webhook; add it \
+                     there, or teach crates/monime-mock/src/store.rs where it goes"
+                )));
             }
+            kept.insert(key, value);
         }
     }
     let mut webhook: Webhook = serde_json::from_value(Value::Object(kept))
@@ -333,5 +338,32 @@ impl Store {
     /// How many webhooks exist, in all spaces.
     pub fn webhook_count(&self) -> usize {
         self.spaces.values().map(|space| space.webhooks.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use monime_webhooks_api::schema::Kind;
+    use monime_webhooks_api::spec::operations;
+
+    use super::webhook_schema;
+
+    /// Every property a create or an update can send has a home in the `Webhook`; a spec change
+    /// that breaks this fails here, naming the property.
+    #[test]
+    fn every_request_property_is_kept_by_the_webhook() {
+        for operation in [&operations::CREATE_WEBHOOK, &operations::UPDATE_WEBHOOK] {
+            let Some(Kind::Object(body)) = operation.body.map(|b| &b.kind) else {
+                panic!("{} has an object body", operation.id);
+            };
+            for property in body.properties {
+                assert!(
+                    webhook_schema().property(property.name).is_some(),
+                    "{}'s `{}` has no property in Webhook",
+                    operation.id,
+                    property.name
+                );
+            }
+        }
     }
 }

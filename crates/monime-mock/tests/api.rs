@@ -285,6 +285,24 @@ async fn every_create_constraint_is_enforced_and_nothing_is_stored() {
             "verificationMethod.curve",
         ),
         (
+            "header name not a token",
+            with("headers", json!({ "Bad Name": "x" })),
+            "headers",
+        ),
+        (
+            "header value with a line break",
+            with("headers", json!({ "X-Shop": "1\r\nHost: evil" })),
+            "headers.X-Shop",
+        ),
+        (
+            "metadata 17 levels deep",
+            with(
+                "metadata",
+                json!({ "deep": (0..16).fold(json!("leaf"), |inner, _| json!({ "k": inner })) }),
+            ),
+            "metadata",
+        ),
+        (
             "unknown top-level field",
             with("color", json!("blue")),
             "color",
@@ -488,6 +506,11 @@ async fn paging_returns_each_webhook_once_in_a_stable_order() {
     let unique: std::collections::BTreeSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "no duplicates: {seen:?}");
     assert!(!seen.contains(&deleted));
+    assert!(
+        !seen.contains(&created[20]),
+        "deleted before the walk reached it, so never seen"
+    );
+    assert!(seen.contains(&created[2]), "deleted after it was seen");
     assert!(seen.contains(&added));
     for id in created
         .iter()

@@ -19,15 +19,14 @@
 
 use std::sync::Arc;
 
+use axum::RequestExt;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::verify::{signature_header, unix_now};
 use crate::{Error, Event, Verifier};
-
-/// Bodies above this are refused with 413 unless configured otherwise.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The extractor's configuration: the verifier and the body size limit. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -38,15 +37,24 @@ pub struct WebhookVerifier {
 #[derive(Debug)]
 struct Settings {
     verifier: Verifier,
-    body_limit: usize,
+    /// `None`: the app's `DefaultBodyLimit` alone (axum's 2 MB when the app sets none).
+    body_limit: Option<usize>,
 }
 
 impl WebhookVerifier {
+    /// Bodies are limited by the app's `DefaultBodyLimit` layer, like axum's own extractors
+    /// (2 MB when the app sets none).
     pub fn new(verifier: Verifier) -> WebhookVerifier {
-        WebhookVerifier::with_body_limit(verifier, DEFAULT_BODY_LIMIT)
+        WebhookVerifier::settings(verifier, None)
     }
 
+    /// Bodies above `body_limit` bytes are refused with 413; the app's `DefaultBodyLimit`,
+    /// when smaller, still applies.
     pub fn with_body_limit(verifier: Verifier, body_limit: usize) -> WebhookVerifier {
+        WebhookVerifier::settings(verifier, Some(body_limit))
+    }
+
+    fn settings(verifier: Verifier, body_limit: Option<usize>) -> WebhookVerifier {
         WebhookVerifier {
             inner: Arc::new(Settings {
                 verifier,
@@ -76,8 +84,8 @@ impl VerifiedEvent {
 /// Why a delivery was refused; the response is short and names the failed check.
 #[derive(Debug)]
 pub enum Rejection {
-    /// 413: the body is larger than the limit.
-    TooLarge { limit: usize },
+    /// 413: the body is larger than the limit (the extractor's or the app's).
+    TooLarge,
     /// 400: the body could not be read.
     Unreadable,
     /// 401 when the signature or timestamp fails, 400 when a verified body is not an event.
@@ -87,11 +95,9 @@ pub enum Rejection {
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         match self {
-            Rejection::TooLarge { limit } => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("body larger than {limit} bytes"),
-            )
-                .into_response(),
+            Rejection::TooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "body larger than the limit").into_response()
+            }
             Rejection::Unreadable => (StatusCode::BAD_REQUEST, "unreadable body").into_response(),
             Rejection::Invalid(error @ Error::InvalidBody { .. }) => (
                 StatusCode::BAD_REQUEST,
@@ -116,11 +122,17 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let settings = WebhookVerifier::from_ref(state).inner;
-        let (parts, body) = request.into_parts();
+        // What needs no body is checked first, so a request without a usable header is
+        // answered at once instead of after reading up to the limit.
+        let now = unix_now();
+        signature_header(request.headers())
+            .and_then(|header| settings.verifier.check_header_at(header, now))
+            .map_err(Rejection::Invalid)?;
+        let (parts, body) = request.with_limited_body().into_parts();
         let raw = read_limited(body, settings.body_limit).await?;
         let verified = settings
             .verifier
-            .verify_headers(&parts.headers, &raw)
+            .verify_headers_at(&parts.headers, &raw, now)
             .map_err(Rejection::Invalid)?;
         let event = Event::parse(&raw).map_err(Rejection::Invalid)?;
         Ok(VerifiedEvent {
@@ -131,12 +143,19 @@ where
     }
 }
 
-async fn read_limited(body: Body, limit: usize) -> Result<Bytes, Rejection> {
-    axum::body::to_bytes(body, limit).await.map_err(|error| {
-        if error.into_inner().is::<http_body_util::LengthLimitError>() {
-            Rejection::TooLarge { limit }
-        } else {
+/// The body, within the app's limit (already applied to `body`) and the extractor's own.
+async fn read_limited(body: Body, limit: Option<usize>) -> Result<Bytes, Rejection> {
+    axum::body::to_bytes(body, limit.unwrap_or(usize::MAX))
+        .await
+        .map_err(|error| {
+            // The app's limit arrives wrapped in one or two more `axum::Error`s: walk the chain.
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+            while let Some(current) = cause {
+                if current.is::<http_body_util::LengthLimitError>() {
+                    return Rejection::TooLarge;
+                }
+                cause = current.source();
+            }
             Rejection::Unreadable
-        }
-    })
+        })
 }

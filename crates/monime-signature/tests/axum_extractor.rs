@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::post;
 use monime_signature::axum::{VerifiedEvent, WebhookVerifier};
 use monime_signature::{Signer, Verifier};
@@ -36,12 +36,20 @@ async fn receive(State(app): State<App>, delivery: VerifiedEvent) -> &'static st
 }
 
 async fn start(verifier: Verifier, body_limit: usize) -> (String, Seen) {
+    serve(WebhookVerifier::with_body_limit(verifier, body_limit), None).await
+}
+
+/// Serves the extractor on 127.0.0.1, under the app's `DefaultBodyLimit` when given.
+async fn serve(verifier: WebhookVerifier, app_limit: Option<usize>) -> (String, Seen) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let app = App {
-        verifier: WebhookVerifier::with_body_limit(verifier, body_limit),
+        verifier,
         seen: seen.clone(),
     };
-    let router = Router::new().route("/hook", post(receive)).with_state(app);
+    let mut router = Router::new().route("/hook", post(receive)).with_state(app);
+    if let Some(limit) = app_limit {
+        router = router.layer(DefaultBodyLimit::max(limit));
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -141,10 +149,82 @@ async fn failures_are_answered_before_the_handler() {
     );
     assert_eq!(
         post_delivery(&url, Some(&big_header), &big).await,
-        (413, "body larger than 1024 bytes".to_owned())
+        (413, "body larger than the limit".to_owned())
     );
     assert!(
         seen.lock().unwrap().is_empty(),
         "no invalid delivery may reach the handler"
     );
+}
+
+/// A padded event body of about `size` bytes, signed now.
+fn big_delivery(size: usize) -> (String, Vec<u8>) {
+    let mut body = BODY.strip_suffix('}').unwrap().to_owned();
+    body.push_str(",\"pad\":\"");
+    body.push_str(&"x".repeat(size));
+    body.push_str("\"}");
+    let header = Signer::hs256(SECRET).unwrap().sign_now(body.as_bytes());
+    (header, body.into_bytes())
+}
+
+#[tokio::test]
+async fn the_apps_default_body_limit_applies() {
+    let verifier = || WebhookVerifier::new(Verifier::hs256(SECRET).unwrap());
+    let (header, body) = big_delivery(4096);
+    // Under the app's 1 KiB limit, a valid 4 KiB delivery is refused...
+    let (small_app, seen) = serve(verifier(), Some(1024)).await;
+    assert_eq!(
+        post_delivery(&small_app, Some(&header), &body).await,
+        (413, "body larger than the limit".to_owned())
+    );
+    assert!(seen.lock().unwrap().is_empty());
+    // ...and under a 64 KiB one it is accepted.
+    let (large_app, seen) = serve(verifier(), Some(64 * 1024)).await;
+    assert_eq!(post_delivery(&large_app, Some(&header), &body).await.0, 200);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    // The smaller of the extractor's limit and the app's wins.
+    let (both, _) = serve(
+        WebhookVerifier::with_body_limit(Verifier::hs256(SECRET).unwrap(), 1024),
+        Some(64 * 1024),
+    )
+    .await;
+    assert_eq!(post_delivery(&both, Some(&header), &body).await.0, 413);
+}
+
+#[tokio::test]
+async fn the_header_is_checked_before_the_body_is_read() {
+    let (url, seen) = start(Verifier::hs256(SECRET).unwrap(), 1024).await;
+    // A body over the limit without a usable header is a 401 about the header, not a 413:
+    // the body was never read.
+    let (_, big) = big_delivery(4096);
+    assert_eq!(
+        post_delivery(&url, None, &big).await,
+        (401, "invalid Monime signature: missing_header".to_owned())
+    );
+    assert_eq!(
+        post_delivery(&url, Some("t=abc,v1=x"), &big).await,
+        (401, "invalid Monime signature: malformed_header".to_owned())
+    );
+    // A request that announces a body and never sends it is answered all the same.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = url.trim_start_matches("http://").trim_end_matches("/hook");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /hook HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+                 Content-Length: 1000\r\n\r\n{{"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut answer))
+        .await
+        .expect("answered without waiting for the body")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(seen.lock().unwrap().is_empty());
 }

@@ -65,6 +65,14 @@ fn verifier(case: &Value) -> Result<Verifier, Error> {
 fn verdict(case: &Value) -> Result<(), Error> {
     let now = case["now"].as_i64().unwrap();
     verifier(case)?
+        .verify_explained_at(&header(case), &body(case), now)
+        .map(|_| ())
+}
+
+/// The plain verdict: what `verify_at` (and the axum extractor) returns, hints not computed.
+fn plain_verdict(case: &Value) -> Result<(), Error> {
+    let now = case["now"].as_i64().unwrap();
+    verifier(case)?
         .verify_at(&header(case), &body(case), now)
         .map(|_| ())
 }
@@ -177,4 +185,28 @@ fn mismatches_explain_the_mistake_when_they_can() {
     assert_eq!(hints("es256_period_separator"), [Hint::PeriodSeparator]);
     assert!(hints("wrong_secret").is_empty());
     assert!(hints("changed_body_byte").is_empty());
+}
+
+#[test]
+fn plain_verification_leaves_the_hints_to_whoever_asks() {
+    // Every case gets the same verdict either way; only the hints differ, and `verify_at`
+    // never computes them (they cost extra HMACs a receiver answering 401 has no use for).
+    for case in cases() {
+        let explained = verdict(&case);
+        let plain = plain_verdict(&case);
+        match (&explained, &plain) {
+            (Err(Error::SignatureMismatch { .. }), Err(Error::SignatureMismatch { hints })) => {
+                assert!(hints.is_empty(), "{}: {hints:?}", case["name"]);
+            }
+            _ => assert_eq!(explained, plain, "{}", case["name"]),
+        }
+    }
+    let period = cases()
+        .into_iter()
+        .find(|c| c["name"] == "period_separator")
+        .unwrap();
+    assert_eq!(
+        plain_verdict(&period),
+        Err(Error::SignatureMismatch { hints: vec![] })
+    );
 }

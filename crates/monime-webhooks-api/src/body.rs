@@ -123,7 +123,7 @@ impl RequestBody {
         if let Some(violation) = &self.deferred {
             return Err(violation.clone());
         }
-        constraints::check(self.schema, &Value::Object(self.map.clone()), "")?;
+        constraints::check_fields(self.schema, &self.map)?;
         Ok(&self.map)
     }
 

@@ -61,6 +61,17 @@ pub fn check_body(schema: &Schema, body: &Value) -> Checked {
     check(schema, body, "")
 }
 
+/// Checks the fields of an object body against `schema` (an object schema) without building
+/// a JSON value around them first.
+pub fn check_fields(schema: &Schema, fields: &Map<String, Value>) -> Checked {
+    match &schema.kind {
+        Kind::Object(object) if schema.max_depth.is_none() && !schema.http_header_map => {
+            check_object(object, fields, "")
+        }
+        _ => check(schema, &Value::Object(fields.clone()), ""),
+    }
+}
+
 /// Checks one parameter as it travels: text, parsed as an integer where the schema says so.
 pub fn check_param(param: &Param, text: &str) -> Checked {
     let value = match param.schema.kind {
@@ -89,6 +100,19 @@ pub fn check_required_param(param: &Param, text: Option<&str>) -> Checked {
 
 /// Checks `value` against `schema`; `at` is the value's path (empty for a body's root).
 pub fn check(schema: &Schema, value: &Value, at: &str) -> Checked {
+    if let Some(max) = schema.max_depth
+        && exceeds_depth(value, max)
+    {
+        return Err(Violation::new(
+            name(at),
+            format!("must nest at most {max} levels of objects and arrays"),
+        ));
+    }
+    if schema.http_header_map
+        && let Some(map) = value.as_object()
+    {
+        check_header_map(map, at)?;
+    }
     if value.is_null() {
         return if schema.nullable || matches!(schema.kind, Kind::Any) {
             Ok(())
@@ -268,6 +292,55 @@ fn selects(branch: &Schema, map: &Map<String, Value>) -> bool {
         }
     }
     any
+}
+
+/// Whether objects and arrays nest deeper than `max` levels in `value` (itself level 1).
+/// Iterative, so a hostile document cannot exhaust the stack.
+fn exceeds_depth(value: &Value, max: usize) -> bool {
+    let mut pending = vec![(value, 1usize)];
+    while let Some((value, depth)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Object(map) => Box::new(map.values()),
+            Value::Array(items) => Box::new(items.iter()),
+            _ => continue,
+        };
+        if depth > max {
+            return true;
+        }
+        pending.extend(children.map(|child| (child, depth + 1)));
+    }
+    false
+}
+
+/// RFC 9110 `tchar`: what an HTTP header name is made of.
+fn is_token_char(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+/// Header names must be tokens and values free of control characters (tab aside), or every
+/// delivery carrying them would fail, or smuggle a header of its own.
+fn check_header_map(map: &Map<String, Value>, at: &str) -> Checked {
+    for (header, value) in map {
+        if header.is_empty() || !header.bytes().all(is_token_char) {
+            return Err(Violation::new(
+                name(at),
+                format!(
+                    "`{}` is not an HTTP header name: use letters, digits and \
+                     !#$%&'*+-.^_`|~ only",
+                    header.escape_debug()
+                ),
+            ));
+        }
+        if let Some(text) = value.as_str()
+            && text.chars().any(|c| c.is_control() && c != '\t')
+        {
+            return Err(Violation::new(
+                join(at, header),
+                "must not contain control characters (such as a line break)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn integer_rule(schema: &Schema) -> String {

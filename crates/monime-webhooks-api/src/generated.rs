@@ -2,7 +2,7 @@
 // and run `cargo xtask generate` again.
 //
 // spec:        openapi/monime-webhooks.caph.2025-08-23.yaml
-// spec sha256: 03ac0d46ba262d7c2e5342ff77d41a3c88d0a9ec6369658fdb3a2fee46cbaaf1
+// spec sha256: 4c8c4400453a7850ac636828da2ba07b2fcf5927931a0e2918cf8185aab330a7
 // generator:   progenitor 0.15.1
 
 #[allow(unused_imports)]
@@ -21,6 +21,7 @@ pub mod types {
             rename = "alertEmails",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[schemars(extend("maxItems" = 2, "uniqueItems" = true))]
         pub alert_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///The API release whose object shapes the delivered events use.
         #[serde(rename = "apiRelease")]
@@ -30,19 +31,24 @@ pub mod types {
         pub enabled: bool,
         ///The event names that trigger a delivery, such as `payment.completed`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[schemars(extend("minItems" = 1, "maxItems" = 100, "uniqueItems" = true))]
         pub events: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Extra HTTP headers Monime adds to every delivery (at most ten).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("maxProperties" = 10))]
         pub headers: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
         ///Free-form labels kept with the webhook (at most 64 keys).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("maxProperties" = 64))]
         pub metadata:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         ///A label people recognise the webhook by.
+        #[schemars(extend("minLength" = 1, "maxLength" = 100))]
         pub name: CreateWebhookRequestName,
         ///Where Monime POSTs the events.
+        #[schemars(extend("maxLength" = 255))]
         pub url: CreateWebhookRequestUrl,
         ///How deliveries are signed. It cannot be changed after creation.
         #[serde(
@@ -562,6 +568,7 @@ pub mod types {
         pub id: ::std::option::Option<::std::string::String>,
         ///Free-form labels kept with the webhook.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(extend("maxProperties" = 64))]
         pub metadata:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         ///The webhook's label.
@@ -1590,6 +1597,11 @@ pub mod types {
 ///reference for release caph.2025-08-23. Beyond that reference it declares the bearer
 ///security scheme, the error envelope Monime returns on failures, and the response headers
 ///Monime documents (request id, rate-limit hints).
+///
+///Two vendor extensions carry limits of this project's own, where Monime documents none:
+///`x-http-header-map` (the keys are HTTP header names, RFC 9110 tokens, and the values carry
+///no control characters) and `x-max-depth` (free-form metadata nests at most that many
+///levels).
 ///
 ///Version: caph.2025-08-23
 pub struct Client {

@@ -2,7 +2,7 @@
 // and run `cargo xtask generate` again.
 //
 // spec:        openapi/monime-webhooks.caph.2025-08-23.yaml
-// spec sha256: 03ac0d46ba262d7c2e5342ff77d41a3c88d0a9ec6369658fdb3a2fee46cbaaf1
+// spec sha256: 4c8c4400453a7850ac636828da2ba07b2fcf5927931a0e2918cf8185aab330a7
 // generator:   xtask tables
 
 use crate::schema::{
@@ -24,6 +24,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::String {
             min_length: None,
             max_length: None,
@@ -35,6 +37,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::String {
             min_length: None,
             max_length: Some(64usize),
@@ -46,6 +50,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::String {
             min_length: None,
             max_length: None,
@@ -57,6 +63,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::String {
             min_length: Some(32usize),
             max_length: Some(256usize),
@@ -68,6 +76,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::String {
             min_length: None,
             max_length: Some(64usize),
@@ -79,6 +89,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::Object(&Object {
             properties: &[
                 Property {
@@ -87,6 +99,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: Some(1usize),
                             max_length: Some(100usize),
@@ -101,6 +115,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: Some(255usize),
@@ -115,6 +131,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: Some("true"),
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Boolean,
                     },
                 },
@@ -124,6 +142,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: Some("\"caph\""),
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: None,
@@ -138,11 +158,15 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::String {
                                     min_length: None,
                                     max_length: None,
@@ -162,6 +186,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: true,
                         kind: Kind::Object(&Object {
                             properties: &[],
                             required: &[],
@@ -169,6 +195,8 @@ pub mod schemas {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::String {
                                     min_length: None,
                                     max_length: None,
@@ -187,11 +215,15 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::String {
                                     min_length: None,
                                     max_length: None,
@@ -211,6 +243,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Object(&Object {
                             properties: &[Property {
                                 name: "type",
@@ -218,6 +252,8 @@ pub mod schemas {
                                     nullable: false,
                                     read_only: false,
                                     default: None,
+                                    max_depth: None,
+                                    http_header_map: false,
                                     kind: Kind::String {
                                         min_length: None,
                                         max_length: None,
@@ -234,6 +270,8 @@ pub mod schemas {
                                     nullable: false,
                                     read_only: false,
                                     default: None,
+                                    max_depth: None,
+                                    http_header_map: false,
                                     kind: Kind::Object(&Object {
                                         properties: &[
                                             Property {
@@ -242,6 +280,8 @@ pub mod schemas {
                                                     nullable: false,
                                                     read_only: false,
                                                     default: None,
+                                                    max_depth: None,
+                                                    http_header_map: false,
                                                     kind: Kind::String {
                                                         min_length: None,
                                                         max_length: None,
@@ -265,6 +305,8 @@ pub mod schemas {
                                     nullable: false,
                                     read_only: false,
                                     default: None,
+                                    max_depth: None,
+                                    http_header_map: false,
                                     kind: Kind::Object(&Object {
                                         properties: &[
                                             Property {
@@ -273,6 +315,8 @@ pub mod schemas {
                                                     nullable: false,
                                                     read_only: false,
                                                     default: None,
+                                                    max_depth: None,
+                                                    http_header_map: false,
                                                     kind: Kind::String {
                                                         min_length: None,
                                                         max_length: None,
@@ -287,6 +331,8 @@ pub mod schemas {
                                                     nullable: false,
                                                     read_only: true,
                                                     default: None,
+                                                    max_depth: None,
+                                                    http_header_map: false,
                                                     kind: Kind::String {
                                                         min_length: None,
                                                         max_length: None,
@@ -312,6 +358,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: Some(16usize),
+                        http_header_map: false,
                         kind: Kind::Object(&Object {
                             properties: &[],
                             required: &[],
@@ -332,6 +380,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::Object(&Object {
             properties: &[
                 Property {
@@ -340,6 +390,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: Some(1usize),
                             max_length: Some(100usize),
@@ -354,6 +406,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: Some(255usize),
@@ -368,6 +422,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Boolean,
                     },
                 },
@@ -377,6 +433,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: None,
@@ -391,11 +449,15 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::String {
                                     min_length: None,
                                     max_length: None,
@@ -415,6 +477,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: true,
                         kind: Kind::Object(&Object {
                             properties: &[],
                             required: &[],
@@ -422,6 +486,8 @@ pub mod schemas {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::String {
                                     min_length: None,
                                     max_length: None,
@@ -440,11 +506,15 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::String {
                                     min_length: None,
                                     max_length: None,
@@ -464,6 +534,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: Some(16usize),
+                        http_header_map: false,
                         kind: Kind::Object(&Object {
                             properties: &[],
                             required: &[],
@@ -484,6 +556,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::Object(&Object {
             properties: &[
                 Property {
@@ -492,6 +566,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: None,
@@ -506,6 +582,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: None,
@@ -520,6 +598,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: None,
@@ -534,6 +614,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Boolean,
                     },
                 },
@@ -543,11 +625,15 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::String {
                                     min_length: None,
                                     max_length: None,
@@ -575,6 +661,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Object(&Object {
                             properties: &[],
                             required: &[],
@@ -582,6 +670,8 @@ pub mod schemas {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::String {
                                     min_length: None,
                                     max_length: None,
@@ -600,11 +690,15 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::String {
                                     min_length: None,
                                     max_length: None,
@@ -624,6 +718,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: None,
@@ -638,6 +734,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: None,
@@ -652,6 +750,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Object(&Object {
                             properties: &[],
                             required: &[],
@@ -672,6 +772,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::String {
             min_length: None,
             max_length: None,
@@ -683,6 +785,8 @@ pub mod schemas {
         nullable: true,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::Object(&Object {
             properties: &[Property {
                 name: "type",
@@ -690,6 +794,8 @@ pub mod schemas {
                     nullable: false,
                     read_only: false,
                     default: None,
+                    max_depth: None,
+                    http_header_map: false,
                     kind: Kind::String {
                         min_length: None,
                         max_length: None,
@@ -706,6 +812,8 @@ pub mod schemas {
                     nullable: false,
                     read_only: false,
                     default: None,
+                    max_depth: None,
+                    http_header_map: false,
                     kind: Kind::Object(&Object {
                         properties: &[
                             Property {
@@ -714,6 +822,8 @@ pub mod schemas {
                                     nullable: false,
                                     read_only: false,
                                     default: None,
+                                    max_depth: None,
+                                    http_header_map: false,
                                     kind: Kind::String {
                                         min_length: None,
                                         max_length: None,
@@ -728,6 +838,8 @@ pub mod schemas {
                                     nullable: false,
                                     read_only: false,
                                     default: None,
+                                    max_depth: None,
+                                    http_header_map: false,
                                     kind: Kind::String {
                                         min_length: Some(32usize),
                                         max_length: Some(256usize),
@@ -747,6 +859,8 @@ pub mod schemas {
                     nullable: false,
                     read_only: false,
                     default: None,
+                    max_depth: None,
+                    http_header_map: false,
                     kind: Kind::Object(&Object {
                         properties: &[
                             Property {
@@ -755,6 +869,8 @@ pub mod schemas {
                                     nullable: false,
                                     read_only: false,
                                     default: None,
+                                    max_depth: None,
+                                    http_header_map: false,
                                     kind: Kind::String {
                                         min_length: None,
                                         max_length: None,
@@ -769,6 +885,8 @@ pub mod schemas {
                                     nullable: false,
                                     read_only: true,
                                     default: None,
+                                    max_depth: None,
+                                    http_header_map: false,
                                     kind: Kind::String {
                                         min_length: None,
                                         max_length: None,
@@ -791,6 +909,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::Object(&Object {
             properties: &[
                 Property {
@@ -799,6 +919,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Integer {
                             minimum: None,
                             maximum: None,
@@ -811,6 +933,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: None,
@@ -830,6 +954,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::Object(&Object {
             properties: &[
                 Property {
@@ -838,6 +964,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Boolean,
                     },
                 },
@@ -847,11 +975,15 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::Any,
                             },
                             min_items: None,
@@ -866,6 +998,8 @@ pub mod schemas {
                         nullable: true,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &crate::spec::schemas::WEBHOOK,
                             min_items: None,
@@ -889,6 +1023,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::Object(&Object {
             properties: &[
                 Property {
@@ -897,6 +1033,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Boolean,
                     },
                 },
@@ -906,11 +1044,15 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::Any,
                             },
                             min_items: None,
@@ -934,6 +1076,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::Object(&Object {
             properties: &[
                 Property {
@@ -942,6 +1086,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Boolean,
                     },
                 },
@@ -951,11 +1097,15 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::Any,
                             },
                             min_items: None,
@@ -975,6 +1125,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::Object(&Object {
             properties: &[
                 Property {
@@ -983,6 +1135,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Boolean,
                     },
                 },
@@ -992,11 +1146,15 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::Any,
                             },
                             min_items: None,
@@ -1020,6 +1178,8 @@ pub mod schemas {
         nullable: false,
         read_only: false,
         default: None,
+        max_depth: None,
+        http_header_map: false,
         kind: Kind::Object(&Object {
             properties: &[
                 Property {
@@ -1028,6 +1188,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Integer {
                             minimum: None,
                             maximum: None,
@@ -1040,6 +1202,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: None,
@@ -1054,6 +1218,8 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::String {
                             min_length: None,
                             max_length: None,
@@ -1068,11 +1234,15 @@ pub mod schemas {
                         nullable: false,
                         read_only: false,
                         default: None,
+                        max_depth: None,
+                        http_header_map: false,
                         kind: Kind::Array {
                             items: &Schema {
                                 nullable: false,
                                 read_only: false,
                                 default: None,
+                                max_depth: None,
+                                http_header_map: false,
                                 kind: Kind::Any,
                             },
                             min_items: None,
@@ -1101,6 +1271,8 @@ pub mod params {
             nullable: true,
             read_only: false,
             default: None,
+            max_depth: None,
+            http_header_map: false,
             kind: Kind::String {
                 min_length: None,
                 max_length: Some(2000usize),
@@ -1129,6 +1301,8 @@ pub mod params {
             nullable: false,
             read_only: false,
             default: Some("10"),
+            max_depth: None,
+            http_header_map: false,
             kind: Kind::Integer {
                 minimum: Some(1i64),
                 maximum: Some(50i64),
@@ -1208,6 +1382,14 @@ pub mod operations {
         ],
         body: Some(&crate::spec::schemas::UPDATE_WEBHOOK_REQUEST),
     };
+    /// Every operation, in the spec's order.
+    pub static ALL: &[&Operation] = &[
+        &LIST_WEBHOOKS,
+        &CREATE_WEBHOOK,
+        &GET_WEBHOOK,
+        &DELETE_WEBHOOK,
+        &UPDATE_WEBHOOK,
+    ];
 }
 /// The names of the response headers the spec documents.
 pub mod response_headers {

@@ -298,3 +298,29 @@ async fn read_capped(
         .remove(reqwest::header::CONTENT_LENGTH);
     Ok((reqwest::Response::from(rebuilt), too_large))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::parse_retry_after;
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        let now = chrono::DateTime::parse_from_rfc2822("Mon, 30 Nov 2026 06:00:00 GMT")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Mon, 30 Nov 2026 06:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Mon, 30 Nov 2026 05:59:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means no wait"
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
+}

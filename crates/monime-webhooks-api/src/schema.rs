@@ -15,6 +15,12 @@ pub struct Schema {
     pub read_only: bool,
     /// The `default` value as JSON text, if the spec gives one.
     pub default: Option<&'static str>,
+    /// `x-max-depth`: how deeply objects and arrays may nest inside the value (the value
+    /// itself is level 1). Deeper free-form data could not be read back by every client.
+    pub max_depth: Option<usize>,
+    /// `x-http-header-map`: the keys are HTTP header names (RFC 9110 tokens) and the values
+    /// header values (no control characters but tab).
+    pub http_header_map: bool,
     pub kind: Kind,
 }
 

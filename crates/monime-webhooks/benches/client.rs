@@ -40,7 +40,7 @@ fn canned_body() -> String {
     .to_string()
 }
 
-fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime, scale: Scale) {
     let body = canned_body();
     let base = runtime.block_on(async move {
         let app = Router::new().route(
@@ -86,9 +86,9 @@ fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
     // Criterion measures one function after the other, so drift on shared vCPUs skews their
     // ratio; alternating the two call by call gives each the same conditions.
     let (ours, bare) = runtime.block_on(async {
-        let mut ours = Vec::with_capacity(20_000);
-        let mut bare = Vec::with_capacity(20_000);
-        for _ in 0..20_000 {
+        let mut ours = Vec::with_capacity(scale.alternating_calls);
+        let mut bare = Vec::with_capacity(scale.alternating_calls);
+        for _ in 0..scale.alternating_calls {
             let t = Instant::now();
             black_box(bare_get(&http, &url).await);
             bare.push(t.elapsed());
@@ -100,7 +100,8 @@ fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
     });
     let ratio = ours.as_secs_f64() / bare.as_secs_f64();
     println!(
-        "\nget, 20,000 alternating calls: client median {:.1} µs vs bare reqwest + serde_json {:.1} µs = {ratio:.3}x ({}; goal <= 1.10x)",
+        "\nget, {} alternating calls: client median {:.1} µs vs bare reqwest + serde_json {:.1} µs = {ratio:.3}x ({}; goal <= 1.10x)",
+        scale.alternating_calls,
         ours.as_secs_f64() * 1e6,
         bare.as_secs_f64() * 1e6,
         if ratio <= 1.10 { "meets" } else { "MISSES" }
@@ -195,19 +196,20 @@ async fn walk(client: &Client) -> (usize, Duration, usize) {
     )
 }
 
-fn list_all_scaling(runtime: &tokio::runtime::Runtime) {
+fn list_all_scaling(runtime: &tokio::runtime::Runtime, scale: Scale) {
+    let (small_size, large_size) = scale.sizes;
     let emulator = start_emulator();
     let small = client_for(emulator.url(), "spc-small");
     let large = client_for(emulator.url(), "spc-large");
     runtime.block_on(async {
-        seed(&small, 1_000).await;
-        seed(&large, 10_000).await;
+        seed(&small, small_size).await;
+        seed(&large, large_size).await;
         // Warm up the connection pool, its buffers and the allocator before measuring.
         walk(&small).await;
         walk(&large).await;
         let mut small_runs = Vec::new();
         let mut large_runs = Vec::new();
-        for _ in 0..7 {
+        for _ in 0..scale.walks {
             small_runs.push(walk(&small).await);
             large_runs.push(walk(&large).await);
         }
@@ -227,20 +229,23 @@ fn list_all_scaling(runtime: &tokio::runtime::Runtime) {
             peaks[peaks.len() / 2]
         };
         let largest = |runs: &[(usize, Duration, usize)]| runs.iter().map(|r| r.2).max().unwrap();
-        assert!(small_runs.iter().all(|r| r.0 == 1_000) && large_runs.iter().all(|r| r.0 == 10_000));
+        assert!(small_runs.iter().all(|r| r.0 == small_size) && large_runs.iter().all(|r| r.0 == large_size));
         let (t1, t10) = (best(&small_runs), best(&large_runs));
         let (m1, m10) = (peak(&small_runs), peak(&large_runs));
         let time_ratio = t10.as_secs_f64() / t1.as_secs_f64();
         let memory_ratio = m10 as f64 / m1.max(1) as f64;
-        println!("\nlist_all (medians of 7 walks: time, and peak heap growth of this process):");
         println!(
-            "  1,000 webhooks: {:>8.1} ms, peak heap +{:>7.1} KiB (largest of 7: +{:.1} KiB)",
+            "\nlist_all (medians of {} walks: time, and peak heap growth of this process):",
+            scale.walks
+        );
+        println!(
+            "  {small_size} webhooks: {:>8.1} ms, peak heap +{:>7.1} KiB (largest: +{:.1} KiB)",
             t1.as_secs_f64() * 1e3,
             m1 as f64 / 1024.0,
             largest(&small_runs) as f64 / 1024.0
         );
         println!(
-            "  10,000 webhooks: {:>7.1} ms, peak heap +{:>7.1} KiB (largest of 7: +{:.1} KiB)",
+            "  {large_size} webhooks: {:>7.1} ms, peak heap +{:>7.1} KiB (largest: +{:.1} KiB)",
             t10.as_secs_f64() * 1e3,
             m10 as f64 / 1024.0,
             largest(&large_runs) as f64 / 1024.0
@@ -253,7 +258,33 @@ fn list_all_scaling(runtime: &tokio::runtime::Runtime) {
     });
 }
 
+/// How much each part does: `cargo bench` passes `--bench` and measures; `cargo test
+/// --all-targets` runs the same code as a smoke test (criterion runs each function once).
+#[derive(Clone, Copy)]
+struct Scale {
+    alternating_calls: usize,
+    /// Webhooks in the small and the large space.
+    sizes: (usize, usize),
+    walks: usize,
+}
+
+const FULL: Scale = Scale {
+    alternating_calls: 20_000,
+    sizes: (1_000, 10_000),
+    walks: 7,
+};
+const SMOKE: Scale = Scale {
+    alternating_calls: 20,
+    sizes: (60, 120),
+    walks: 1,
+};
+
 fn main() {
+    let scale = if std::env::args().any(|arg| arg == "--bench") {
+        FULL
+    } else {
+        SMOKE
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -261,7 +292,7 @@ fn main() {
     let mut criterion = Criterion::default()
         .output_directory(&target_dir().join("criterion"))
         .configure_from_args();
-    get_overhead(&mut criterion, &runtime);
+    get_overhead(&mut criterion, &runtime, scale);
     criterion.final_summary();
-    list_all_scaling(&runtime);
+    list_all_scaling(&runtime, scale);
 }

@@ -131,16 +131,22 @@ async fn against_the_emulator() -> Result<(), Box<dyn std::error::Error>> {
 
     let hs_verifier = Verifier::hs256(DEMO_SECRET)?;
     let es_verifier = Verifier::es256(public_key)?;
-    for _ in 0..2 {
+    // One delivery of each kind, each verified with its own key: two of one kind (a retry)
+    // and none of the other is a failure.
+    let mut kinds = std::collections::BTreeSet::new();
+    while kinds.len() < 2 {
         let (name, headers, body) =
             tokio::time::timeout(Duration::from_secs(10), deliveries.recv())
                 .await?
                 .ok_or("the receiver stopped")?;
-        let verifier = if name == "hs256" {
-            &hs_verifier
-        } else {
-            &es_verifier
+        let verifier = match name.as_str() {
+            "hs256" => &hs_verifier,
+            "es256" => &es_verifier,
+            other => return Err(format!("a delivery to an unknown hook `{other}`").into()),
         };
+        if !kinds.insert(name.clone()) {
+            return Err(format!("a second {name} delivery before the other kind arrived").into());
+        }
         let verified = verifier.verify_headers(&headers, &body)?;
         let event = Event::parse(&body)?;
         println!(

@@ -14,7 +14,6 @@ use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::Value;
 
-use crate::config::ClientBuilder;
 use crate::error::{Error, excerpt};
 
 /// A client of Monime's Webhooks API for one space. Cheap to clone; clones share the
@@ -72,16 +71,6 @@ impl<T> Deref for Response<T> {
 }
 
 impl Client {
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// A client from `MONIME_ACCESS_TOKEN`, `MONIME_SPACE_ID` and, when set,
-    /// `MONIME_API_URL` and `MONIME_VERSION`.
-    pub fn from_env() -> Result<Client, Error> {
-        ClientBuilder::from_env().build()
-    }
-
     pub(crate) fn new(api: monime_webhooks_api::Client) -> Client {
         Client { api: Arc::new(api) }
     }

@@ -32,6 +32,18 @@ impl Setting {
     }
 }
 
+impl Client {
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client from `MONIME_ACCESS_TOKEN`, `MONIME_SPACE_ID` and, when set,
+    /// `MONIME_API_URL` and `MONIME_VERSION`.
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env().build()
+    }
+}
+
 /// Builds a [`Client`]. `access_token` and `space_id` are required.
 ///
 /// ```
@@ -53,6 +65,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
+    body_limit: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -60,7 +73,10 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("access_token", &self.token.as_ref().map(|_| "[redacted]"))
             .field("space_id", &self.space_id.as_ref().map(|s| &s.value))
-            .field("api_url", &self.api_url.as_ref().map(|s| &s.value))
+            .field(
+                "api_url",
+                &self.api_url.as_ref().map(|s| without_user_info(&s.value)),
+            )
             .field("version", &self.version.as_ref().map(|s| &s.value))
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
@@ -134,6 +150,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest response body read, in bytes (default
+    /// [`monime_webhooks_api::DEFAULT_BODY_LIMIT`]); a larger one fails the call unread.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = Some(bytes);
+        self
+    }
+
     /// The timeout of each attempt (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -169,7 +192,11 @@ impl ClientBuilder {
             .with_token(token.value)
             .with_space_id(space.value)
             .with_retry(self.retry.unwrap_or_default())
-            .with_timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT));
+            .with_timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .with_body_limit(
+                self.body_limit
+                    .unwrap_or(monime_webhooks_api::DEFAULT_BODY_LIMIT),
+            );
         if let Some(version) = self.version {
             constraints::check_param(&params::MONIME_VERSION, &version.value).map_err(|v| {
                 Error::Config {
@@ -254,4 +281,17 @@ fn is_loopback(url: &reqwest::Url) -> bool {
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback())
     })
+}
+
+/// `url` with any `user:pass@` replaced, for `Debug`.
+fn without_user_info(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("[redacted]");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "[not a URL]".to_owned(),
+    }
 }

@@ -1,0 +1,172 @@
+//! The emulator as a server facing slow, numerous or careless peers, over raw TCP on
+//! 127.0.0.1 so the tests see exactly what goes over the wire.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Api, SPACE, TOKEN};
+use monime_mock::{MockConfig, MonimeMock};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A bound on waiting for something the server must do by itself; far above the configured
+/// limits, so it only turns a hang into a failure (it measures nothing).
+const HANG: Duration = Duration::from_secs(30);
+
+async fn start(config: MockConfig) -> MonimeMock {
+    MonimeMock::start_with(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+/// Everything the server sends until it closes the connection.
+async fn read_to_close(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    tokio::time::timeout(HANG, stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closed the connection")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The JSON body of a raw HTTP/1.1 response.
+fn body_of(response: &str) -> Value {
+    let (_, body) = response.split_once("\r\n\r\n").unwrap_or(("", ""));
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn a_connection_whose_headers_never_complete_is_closed() {
+    let mock = start(MockConfig {
+        header_read_timeout: Duration::from_millis(200),
+        ..MockConfig::default()
+    })
+    .await;
+    let mut stream = TcpStream::connect(mock.addr()).await.unwrap();
+    stream
+        .write_all(b"GET /v1/webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthor")
+        .await
+        .unwrap();
+    // Without a header-read timeout this read would wait forever.
+    let answer = read_to_close(&mut stream).await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+    // The server still serves complete requests.
+    assert_eq!(Api::new(&mock).list("").await.status, 200);
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_get_503_and_are_closed() {
+    let mock = start(MockConfig {
+        max_connections: 2,
+        ..MockConfig::default()
+    })
+    .await;
+    let first = TcpStream::connect(mock.addr()).await.unwrap();
+    let mut second = TcpStream::connect(mock.addr()).await.unwrap();
+    // A served request proves the second connection holds a slot.
+    let request = format!(
+        "GET /v1/webhooks HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Monime-Space-Id: {SPACE}\r\n\r\n",
+        mock.addr()
+    );
+    second.write_all(request.as_bytes()).await.unwrap();
+    let mut buffer = [0u8; 12];
+    second.read_exact(&mut buffer).await.unwrap();
+    assert_eq!(&buffer, b"HTTP/1.1 200");
+
+    let mut third = TcpStream::connect(mock.addr()).await.unwrap();
+    let refused = read_to_close(&mut third).await;
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    let envelope = body_of(&refused);
+    assert_eq!(envelope["success"], false);
+    assert_eq!(envelope["error"]["code"], 503);
+    assert_eq!(envelope["error"]["reason"], "service_unavailable");
+
+    // A slot frees when a connection closes.
+    drop(first);
+    let api = Api::new(&mock);
+    let mut served = false;
+    for _ in 0..300 {
+        // A new client each time: a pooled connection refused earlier must not be reused.
+        let attempt = reqwest::Client::new()
+            .get(format!("{}/v1/webhooks", api.base))
+            .bearer_auth(TOKEN)
+            .header("Monime-Space-Id", SPACE);
+        if attempt.send().await.is_ok_and(|r| r.status() == 200) {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(served, "a freed slot serves again");
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn authentication_comes_before_the_path_id() {
+    let mock = MonimeMock::start().await.unwrap();
+    let api = Api::new(&mock);
+    let anonymous = Api {
+        token: None,
+        ..api.clone()
+    };
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        // Not valid percent-encoded UTF-8: still the 401 envelope first.
+        let reply = Api::send(anonymous.request(method.clone(), "/v1/webhooks/whk-%ff")).await;
+        reply.assert_error(401, "unauthenticated");
+        // Authenticated, the same id is a 400 envelope naming it.
+        let reply = Api::send(api.request(method, "/v1/webhooks/whk-%ff")).await;
+        reply.assert_error(400, "invalid_request");
+        assert!(reply.message().starts_with("id:"), "{}", reply.message());
+    }
+    let patch = anonymous
+        .request(reqwest::Method::PATCH, "/v1/webhooks/whk-%ff")
+        .json(&serde_json::json!({}));
+    Api::send(patch).await.assert_error(401, "unauthenticated");
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let mock = MonimeMock::start().await.unwrap();
+    let api = Api::new(&mock);
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let request = reqwest::Client::new()
+            .get(format!("{}/v1/webhooks", api.base))
+            .header("Authorization", format!("{scheme} {TOKEN}"))
+            .header("Monime-Space-Id", SPACE);
+        assert_eq!(Api::send(request).await.status, 200, "{scheme}");
+    }
+    let basic = reqwest::Client::new()
+        .get(format!("{}/v1/webhooks", api.base))
+        .header("Authorization", format!("Basic {TOKEN}"))
+        .header("Monime-Space-Id", SPACE);
+    Api::send(basic).await.assert_error(401, "unauthenticated");
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn debug_output_never_shows_a_token_a_secret_or_a_header_value() {
+    let token = "mon_test_debug_token_0123";
+    let mock = start(MockConfig {
+        tokens: vec![token.to_owned()],
+        ..MockConfig::default()
+    })
+    .await;
+    let api = Api {
+        token: Some(token.to_owned()),
+        ..Api::new(&mock)
+    };
+    let mut body = common::valid_body();
+    body["headers"] = serde_json::json!({ "Authorization": "Bearer receiver-credential" });
+    api.create_id(&body).await;
+    for shown in [format!("{mock:?}"), format!("{:?}", mock.deliveries())] {
+        assert!(!shown.contains(token), "{shown}");
+        assert!(!shown.contains(common::SECRET), "{shown}");
+        assert!(!shown.contains("receiver-credential"), "{shown}");
+    }
+    mock.shutdown().await;
+}

@@ -1,0 +1,139 @@
+//! Carries the spec's value constraints into the generated types' JSON Schemas. progenitor's
+//! types enforce lengths in their `FromStr`, but the derived `schemars::JsonSchema` leaves
+//! them out (and says nothing of item or key counts), so schemas exported from the types
+//! would accept what the API refuses. This pass adds `#[schemars(extend(...))]` to each field
+//! of a generated struct named after a spec schema, with the keywords the spec gives that
+//! property, read from the spec itself.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use serde_json::Value;
+use syn::visit_mut::VisitMut;
+
+use crate::failure::{Failure, Result};
+use crate::spec::LoadedSpec;
+
+/// The JSON Schema keywords that constrain a value.
+const KEYWORDS: [&str; 11] = [
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "minimum",
+    "maximum",
+    "multipleOf",
+];
+
+/// progenitor's `tokens` with the spec's constraints added to the fields of its structs.
+pub fn apply(tokens: TokenStream, spec: &LoadedSpec) -> Result<TokenStream> {
+    let json: Value = serde_yaml::from_str(&spec.text)
+        .map_err(|e| Failure::new(format!("{}: {e}", spec.display_path)))?;
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| Failure::new(format!("progenitor produced code syn cannot parse: {e}")))?;
+    Pass { spec: &json }.visit_file_mut(&mut file);
+    Ok(file.into_token_stream())
+}
+
+struct Pass<'a> {
+    spec: &'a Value,
+}
+
+impl VisitMut for Pass<'_> {
+    fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+        let schema = &self.spec["components"]["schemas"][item.ident.to_string()];
+        // The builders share the types' names but derive no schema.
+        if let (true, Some(properties), syn::Fields::Named(fields)) = (
+            derives_json_schema(item),
+            schema["properties"].as_object(),
+            &mut item.fields,
+        ) {
+            for field in &mut fields.named {
+                let Some(name) = wire_name(field) else {
+                    continue;
+                };
+                let Some(property) = properties.get(&name) else {
+                    continue;
+                };
+                if let Some(attribute) = extend_attribute(&resolve(self.spec, property)) {
+                    field.attrs.push(attribute);
+                }
+            }
+        }
+        syn::visit_mut::visit_item_struct_mut(self, item);
+    }
+}
+
+fn derives_json_schema(item: &syn::ItemStruct) -> bool {
+    item.attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .any(|a| a.to_token_stream().to_string().contains("JsonSchema"))
+}
+
+/// The property name on the wire: `#[serde(rename = "...")]`, else the field's name.
+fn wire_name(field: &syn::Field) -> Option<String> {
+    let mut renamed = None;
+    for attribute in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attribute.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                renamed = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                // Skip the value of every other `key = value`.
+                meta.value()?.parse::<syn::Expr>()?;
+            }
+            Ok(())
+        });
+    }
+    renamed.or_else(|| field.ident.as_ref().map(ToString::to_string))
+}
+
+/// A property with its `$ref` (to `#/components/schemas/...`) followed.
+fn resolve(spec: &Value, node: &Value) -> Value {
+    match node.get("$ref").and_then(Value::as_str) {
+        Some(reference) => spec
+            .pointer(reference.trim_start_matches('#'))
+            .map_or(Value::Null, |target| resolve(spec, target)),
+        None => node.clone(),
+    }
+}
+
+/// `#[schemars(extend("maxLength" = 100, ...))]` for the constraints of `property`, if any.
+fn extend_attribute(property: &Value) -> Option<syn::Attribute> {
+    let pairs: Vec<proc_macro2::TokenStream> = KEYWORDS
+        .iter()
+        .filter_map(|keyword| {
+            let value = property.get(*keyword)?;
+            let value = literal(value)?;
+            Some(quote!(#keyword = #value))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    Some(syn::parse_quote!(#[schemars(extend(#(#pairs),*))]))
+}
+
+fn literal(value: &Value) -> Option<proc_macro2::TokenStream> {
+    match value {
+        Value::Bool(flag) => Some(quote!(#flag)),
+        Value::String(text) => Some(quote!(#text)),
+        Value::Number(number) => {
+            if let Some(integer) = number.as_u64() {
+                Some(
+                    syn::LitInt::new(&integer.to_string(), proc_macro2::Span::call_site())
+                        .to_token_stream(),
+                )
+            } else {
+                number.as_f64().map(|float| {
+                    syn::LitFloat::new(&format!("{float:?}"), proc_macro2::Span::call_site())
+                        .to_token_stream()
+                })
+            }
+        }
+        _ => None,
+    }
+}
