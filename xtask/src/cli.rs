@@ -8,8 +8,9 @@ use crate::{ci, diff, fuzz, generate, paths, upstream};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  generate [--check]     regenerate crates/monime-webhooks-api/src/generated.rs from the spec;
-                         with --check, fail with a diff when the committed file is stale
+  generate [--check]     regenerate crates/monime-webhooks-api/src/generated.rs from the spec
+                         and crates/monime-events/src/generated.rs from the objects spec;
+                         with --check, fail with a diff when a committed file is stale
   generate --spec FILE   generate from FILE and print the code (nothing is written)
   upstream-diff [DOC] [--allow FILE]
                          compare our spec with Monime's OpenAPI document DOC (default: the
