@@ -185,3 +185,31 @@ fn exported_schemas_carry_the_specs_lengths_and_patterns() {
         serde_json::to_value(schemars::schema_for!(monime_webhooks_api::WebhookSecret)).unwrap(),
     );
 }
+
+/// The open verification method of `Webhook` exports each known method with the spec's
+/// constraints (the HS256 secret's lengths from the spec's `WebhookSecret`), and leaves other
+/// methods open.
+#[test]
+fn the_open_verification_method_exports_the_secret_limits() {
+    use monime_webhooks_api::WebhookSecret;
+    let schema = serde_json::to_value(schemars::schema_for!(
+        monime_webhooks_api::WebhookVerificationMethod
+    ))
+    .unwrap();
+    let branches = schema["oneOf"]
+        .as_array()
+        .expect("one branch per method, and one open");
+    let hs256 = branches
+        .iter()
+        .find(|b| b["properties"]["type"]["const"] == json!("HS256"))
+        .expect("an HS256 branch");
+    let (min, max) = WebhookSecret::limits();
+    assert_eq!(hs256["properties"]["secret"]["minLength"], json!(min));
+    assert_eq!(hs256["properties"]["secret"]["maxLength"], json!(max));
+    assert!(min.is_some() && max.is_some());
+    let open = branches.last().unwrap();
+    assert_eq!(
+        open["properties"]["type"]["not"]["enum"],
+        json!(monime_webhooks_api::WebhookVerificationMethod::KNOWN)
+    );
+}

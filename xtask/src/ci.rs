@@ -140,6 +140,12 @@ fn schemathesis(root: &Path) -> Result<()> {
         ])
         .args(["--header", "Authorization: Bearer mon_test_contract"])
         .args(["--max-examples", "30", "--seed", "20250823", "--no-color"])
+        // Teaches the generator our vendor extensions (x-http-header-map, x-max-depth).
+        .env(
+            "SCHEMATHESIS_HOOKS",
+            root.join("tools/schemathesis_hooks.py"),
+        )
+        .env("MONIME_SPEC", &spec)
         // Schemathesis keeps its example database in the working directory.
         .current_dir(root.join(".tools"))
         .status()

@@ -834,10 +834,12 @@ fn open_union(
     let place = format!("components.schemas.{component}");
     let mut tag_key: Option<String> = None;
     let mut branches = Vec::new();
+    let mut json_branches = Vec::new();
     for branch in sequence(schema.get("oneOf")) {
         let branch = tables.resolve(branch, &place)?;
         let mut tag = None;
         let mut fields = Vec::new();
+        let mut json_properties = serde_json::Map::new();
         for (name, property) in mapping(branch.get("properties")) {
             let name = text_key(name)?;
             let property = tables.resolve(property, &place)?;
@@ -852,6 +854,17 @@ fn open_union(
                         )));
                     }
                     let ident = rust_ident(&snake_case(&name));
+                    let mut rules = serde_json::Map::new();
+                    rules.insert("type".to_owned(), "string".into());
+                    for key in ["minLength", "maxLength", "pattern"] {
+                        if let Some(value) = property.get(key) {
+                            rules.insert(
+                                key.to_owned(),
+                                serde_json::to_value(value).unwrap_or_default(),
+                            );
+                        }
+                    }
+                    json_properties.insert(name.clone(), serde_json::Value::Object(rules));
                     fields.push((name, ident, flag_value(property, "readOnly")));
                 }
             }
@@ -866,6 +879,12 @@ fn open_union(
                 "{place}: the oneOf branches are tagged by different properties"
             )));
         }
+        json_properties.insert(key.clone(), serde_json::json!({ "const": value }));
+        json_branches.push(serde_json::json!({
+            "type": "object",
+            "required": [key],
+            "properties": json_properties,
+        }));
         branches.push(Branch { tag: value, fields });
     }
     let tag_key = tag_key.ok_or_else(|| Failure::new(format!("{place}: oneOf is empty")))?;
@@ -913,6 +932,17 @@ fn open_union(
         "{description} `{tag_key}` is one of {}, or a later one.",
         tags.join(", ")
     );
+    // The known branches with their constraints, and any other tag (a later method) open.
+    json_branches.push(serde_json::json!({
+        "type": "object",
+        "required": [tag_key],
+        "properties": { tag_key.clone(): { "type": "string", "not": { "enum": tags } } },
+    }));
+    let json_text = serde_json::json!({
+        "description": schema_text,
+        "oneOf": json_branches,
+    })
+    .to_string();
     Ok(quote! {
         #[doc = #doc]
         #[derive(Clone, PartialEq, Eq)]
@@ -1017,12 +1047,10 @@ fn open_union(
             }
 
             fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                ::schemars::json_schema!({
-                    "type": "object",
-                    "description": #schema_text,
-                    "required": [#tag_key],
-                    "properties": { #tag_key: { "type": "string", "examples": [#(#tags),*] } }
-                })
+                ::serde_json::from_str::<::serde_json::Value>(#json_text)
+                    .ok()
+                    .and_then(|value| ::schemars::Schema::try_from(value).ok())
+                    .unwrap_or_else(|| ::schemars::json_schema!({ "type": "object" }))
             }
         }
     })

@@ -2,7 +2,8 @@
 //! idempotency records. Every operation is one short critical section, so a request either
 //! takes effect whole or not at all.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
@@ -16,6 +17,10 @@ use serde_json::{Map, Value};
 /// How long a successful create is replayed for its `Idempotency-Key`.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The most idempotency records a space keeps; past it the oldest is forgotten first, so a
+/// long run holds bounded memory. A retry of a forgotten key creates anew, as after 24 h.
+pub const IDEMPOTENCY_RECORDS_PER_SPACE: usize = 10_000;
+
 #[derive(Debug, Default)]
 pub struct Store {
     spaces: HashMap<String, Space>,
@@ -28,11 +33,14 @@ struct Space {
     webhooks: BTreeMap<u64, Entry>,
     seq_by_id: HashMap<String, u64>,
     idempotency: HashMap<String, Replay>,
+    /// Keys in the order they were recorded, with the sequence of that record: the oldest is
+    /// forgotten first (a key recorded again after expiry has a newer sequence).
+    recorded: VecDeque<(String, u64)>,
 }
 
 /// A webhook as the API returns it (the spec's own type), and the key its deliveries are
 /// signed with (Monime keeps the ES256 private key; the emulator does too).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Entry {
     id: String,
     webhook: Webhook,
@@ -40,7 +48,7 @@ struct Entry {
 }
 
 /// What a delivery needs of a stored webhook.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoredWebhook {
     pub id: String,
     pub url: String,
@@ -65,6 +73,46 @@ fn webhook_schema() -> &'static Object {
     match &schemas::WEBHOOK.kind {
         Kind::Object(object) => object,
         _ => unreachable!("the spec's Webhook is an object"),
+    }
+}
+
+impl Space {
+    /// Drops expired records, and the oldest ones while the space is at its limit. Records are
+    /// kept in the order they were made, so both are at the front: O(1) a create, amortised.
+    fn forget_old_records(&mut self, now: SystemTime) {
+        while let Some((key, seq)) = self.recorded.front() {
+            let current = self.idempotency.get(key).filter(|r| r.seq == *seq);
+            let stale = current.is_none_or(|record| !record.is_live(now));
+            if !stale && self.recorded.len() < IDEMPOTENCY_RECORDS_PER_SPACE {
+                break;
+            }
+            if current.is_some() {
+                self.idempotency.remove(key);
+            }
+            self.recorded.pop_front();
+        }
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("id", &self.id)
+            .field("url", &self.webhook.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for StoredWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values are often credentials of the receiver.
+        let names: Vec<&String> = self.headers.iter().flat_map(|h| h.keys()).collect();
+        f.debug_struct("StoredWebhook")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .field("header_names", &names)
+            .field("signed", &self.signer.is_some())
+            .finish()
     }
 }
 
@@ -170,12 +218,22 @@ fn patched(webhook: &Webhook, change: &Map<String, Value>) -> Result<Webhook, Un
         .map_err(|e| Unstorable(format!("the change does not fit Webhook: {e}")))
 }
 
-/// A successful create kept for replay under its idempotency key.
-#[derive(Debug, Clone)]
+/// A successful create kept for replay under its idempotency key. `Debug` shows no body: the
+/// request holds the HS256 secret.
+#[derive(Clone)]
 pub struct Replay {
     pub request: Value,
     pub response: Value,
     at: SystemTime,
+    seq: u64,
+}
+
+impl fmt::Debug for Replay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Replay")
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Replay {
@@ -242,18 +300,15 @@ impl Store {
         space.seq_by_id.insert(entry.id.clone(), seq);
         space.webhooks.insert(seq, entry);
         if let Some((key, request)) = idempotency {
-            // Forget expired records now and then (when the count reaches a power of two), so
-            // a long run does not keep every key forever; amortised, it costs O(1) a create.
-            let count = space.idempotency.len();
-            if count >= 1024 && count.is_power_of_two() {
-                space.idempotency.retain(|_, replay| replay.is_live(now));
-            }
+            space.forget_old_records(now);
+            space.recorded.push_back((key.clone(), seq));
             space.idempotency.insert(
                 key,
                 Replay {
                     request,
                     response: response.clone(),
                     at: now,
+                    seq,
                 },
             );
         }
@@ -343,7 +398,58 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, SystemTime};
+
     use monime_webhooks_api::schema::Kind;
+    use serde_json::json;
+
+    use super::{IDEMPOTENCY_RECORDS_PER_SPACE, IdempotencyCheck, Store};
+
+    fn body(name: &str) -> serde_json::Value {
+        json!({ "name": name, "url": "https://x.example", "apiRelease": "caph", "events": ["a.b"],
+                "verificationMethod": { "type": "HS256", "secret": "test_secret_for_vector_0123456789abcdef" } })
+    }
+
+    /// A space keeps at most its limit of records, the newest; and no record prints the secret.
+    #[test]
+    fn idempotency_records_stay_bounded_oldest_first() {
+        let mut store = Store::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let total = IDEMPOTENCY_RECORDS_PER_SPACE + 5;
+        for i in 0..total {
+            let request = body(&format!("n{i}"));
+            store
+                .create(
+                    "spc-a",
+                    &request,
+                    now,
+                    Some((format!("key-{i}"), request.clone())),
+                    |v| v,
+                )
+                .unwrap();
+        }
+        let space = &store.spaces["spc-a"];
+        assert_eq!(space.idempotency.len(), IDEMPOTENCY_RECORDS_PER_SPACE);
+        assert!(
+            !space.idempotency.contains_key("key-0"),
+            "the oldest is forgotten first"
+        );
+        assert!(
+            space
+                .idempotency
+                .contains_key(&format!("key-{}", total - 1))
+        );
+        let last = body(&format!("n{}", total - 1));
+        assert!(matches!(
+            store.check_idempotency("spc-a", &format!("key-{}", total - 1), &last, now),
+            IdempotencyCheck::Replay(_)
+        ));
+        let debug = format!(
+            "{:?}",
+            store.spaces["spc-a"].idempotency.values().next().unwrap()
+        );
+        assert!(!debug.contains("test_secret"), "{debug}");
+    }
     use monime_webhooks_api::spec::operations;
 
     use super::webhook_schema;

@@ -1635,12 +1635,14 @@ impl ::schemars::JsonSchema for WebhookVerificationMethod {
         "WebhookVerificationMethod".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        ::schemars::json_schema!(
-            { "type" : "object", "description" :
-            "How the webhook's deliveries are signed. `type` is one of HS256, ES256, or a later one.",
-            "required" : ["type"], "properties" : { "type" : { "type" : "string",
-            "examples" : ["HS256", "ES256"] } } }
-        )
+        ::serde_json::from_str::<
+            ::serde_json::Value,
+        >(
+                "{\"description\":\"How the webhook's deliveries are signed. `type` is one of HS256, ES256, or a later one.\",\"oneOf\":[{\"properties\":{\"secret\":{\"maxLength\":256,\"minLength\":32,\"type\":\"string\"},\"type\":{\"const\":\"HS256\"}},\"required\":[\"type\"],\"type\":\"object\"},{\"properties\":{\"publicKey\":{\"type\":\"string\"},\"type\":{\"const\":\"ES256\"}},\"required\":[\"type\"],\"type\":\"object\"},{\"properties\":{\"type\":{\"not\":{\"enum\":[\"HS256\",\"ES256\"]},\"type\":\"string\"}},\"required\":[\"type\"],\"type\":\"object\"}]}",
+            )
+            .ok()
+            .and_then(|value| ::schemars::Schema::try_from(value).ok())
+            .unwrap_or_else(|| ::schemars::json_schema!({ "type" : "object" }))
     }
 }
 ///The setters of the `CreateWebhook` body, one per property of the spec, for a builder whose field `$body` is a `RequestBody`.
