@@ -345,6 +345,7 @@ pub fn run(check: bool) -> Result<()> {
 
 /// `cargo xtask generate [--check]` for the workspace at `root`.
 pub fn run_at(root: &Path, check: bool) -> Result<()> {
+    crate::events::run(root, check)?;
     let root = root.to_path_buf();
     let spec_path = paths::current_spec(&root)?;
     let spec = spec::load(&spec_path, &paths::display_relative(&root, &spec_path))?;
