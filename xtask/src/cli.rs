@@ -8,13 +8,17 @@ use crate::{bench_build, ci, diff, fuzz, generate, paths, upstream};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  generate [--check]     regenerate crates/monime-webhooks-api/src/generated.rs from the spec;
-                         with --check, fail with a diff when the committed file is stale
+  generate [--check]     regenerate crates/monime-webhooks-api/src/generated.rs from the spec
+                         and crates/monime-events/src/generated.rs from the objects spec;
+                         with --check, fail with a diff when a committed file is stale
   generate --spec FILE   generate from FILE and print the code (nothing is written)
   upstream-diff [DOC] [--allow FILE]
                          compare our spec with Monime's OpenAPI document DOC (default: the
-                         reference in ../shared); with --allow, fail on differences the
-                         allow-list does not explain
+                         facts committed in openapi/upstream-facts.<release>.json); with
+                         --allow, fail on differences the allow-list does not explain
+  upstream-diff --refresh DOC
+                         rewrite openapi/upstream-facts.<release>.json from Monime's
+                         document DOC and print every fact that moved
   diff OLD NEW [--prefix PATH]
                          classify every change between two OpenAPI documents (breaking or
                          compatible) and print the semver bump it implies; --prefix limits
@@ -48,12 +52,14 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("upstream-diff") => {
             let mut document = None;
             let mut allow = None;
+            let mut refresh = false;
             while let Some(arg) = args.next() {
                 match arg {
                     "--allow" => {
                         let file = args.next().ok_or_else(|| usage("--allow needs a file"))?;
                         allow = Some(PathBuf::from(file));
                     }
+                    "--refresh" => refresh = true,
                     flag if flag.starts_with("--") => {
                         return Err(usage(&format!("unknown option `{flag}` for upstream-diff")));
                     }
@@ -61,8 +67,15 @@ pub fn run(args: &[String]) -> Result<()> {
                     extra => return Err(usage(&format!("unexpected argument `{extra}`"))),
                 }
             }
-            let document = document.unwrap_or_else(|| root.join(paths::UPSTREAM_REFERENCE));
-            upstream::run(&paths::current_spec(&root)?, &document, allow.as_deref())
+            match (refresh, document) {
+                (true, Some(document)) => upstream::refresh(&root, &document),
+                (true, None) => Err(usage("--refresh needs Monime's document")),
+                (false, document) => {
+                    let theirs =
+                        document.map_or(upstream::Theirs::Committed, upstream::Theirs::Document);
+                    upstream::run(&root, &theirs, allow.as_deref())
+                }
+            }
         }
         Some("fuzz") => {
             let seconds = match args.next() {

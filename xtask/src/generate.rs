@@ -1,10 +1,8 @@
 //! `cargo xtask generate [--check]`: the spec, through progenitor, to a formatted and stamped
 //! `generated.rs`.
 
-use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use openapiv3::{OpenAPI, PathItem, ReferenceOr};
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
@@ -12,6 +10,7 @@ use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeIm
 use sha2::{Digest, Sha256};
 
 use crate::failure::{Failure, Result};
+use crate::format;
 use crate::paths;
 use crate::spec::{self, LoadedSpec};
 use crate::tables;
@@ -160,7 +159,7 @@ fn format_file(spec: &LoadedSpec, generator: &str, tokens: TokenStream) -> Resul
          sha256: {sha}\n// generator:   {generator}\n\n",
         spec.display_path
     );
-    rustfmt(&format!("{header}{body}"))
+    format::rustfmt(&format!("{header}{body}"))
 }
 
 /// Splits every multi-line `#[doc = "..."]` into one attribute per line. prettyplease prints a
@@ -220,53 +219,13 @@ fn doc_text(group: &Group) -> Option<String> {
         .map(|s| s.value())
 }
 
-fn rustfmt(source: &str) -> Result<String> {
-    let mut child = Command::new("rustfmt")
-        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            Failure::new(format!(
-                "cannot run rustfmt (install the rustfmt component): {e}"
-            ))
-        })?;
-    child
-        .stdin
-        .take()
-        .expect("stdin was piped")
-        .write_all(source.as_bytes())
-        .map_err(|e| Failure::new(format!("cannot feed rustfmt: {e}")))?;
-    let output = child
-        .wait_with_output()
-        .map_err(|e| Failure::new(format!("rustfmt did not finish: {e}")))?;
-    if !output.status.success() {
-        return Err(Failure::new(format!(
-            "rustfmt rejected the generated code: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    String::from_utf8(output.stdout).map_err(|_| Failure::new("rustfmt printed non-UTF-8 output"))
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The exact progenitor version the xtask is built with, read from the workspace's lock file.
 pub fn progenitor_version(root: &Path) -> Result<String> {
-    let lock = std::fs::read_to_string(root.join("Cargo.lock"))
-        .map_err(|e| Failure::new(format!("cannot read Cargo.lock: {e}")))?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == "name = \"progenitor\""
-            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \""))
-        {
-            return Ok(version.trim_end_matches('"').to_owned());
-        }
-    }
-    Err(Failure::new("Cargo.lock names no progenitor package"))
+    format::locked_version(root, "progenitor")
 }
 
 /// Every crate under `crates/` carries the spec's release as build metadata
@@ -345,6 +304,7 @@ pub fn run(check: bool) -> Result<()> {
 
 /// `cargo xtask generate [--check]` for the workspace at `root`.
 pub fn run_at(root: &Path, check: bool) -> Result<()> {
+    crate::events::run(root, check)?;
     let root = root.to_path_buf();
     let spec_path = paths::current_spec(&root)?;
     let spec = spec::load(&spec_path, &paths::display_relative(&root, &spec_path))?;

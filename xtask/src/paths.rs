@@ -1,7 +1,9 @@
-//! Where things live in the workspace, resolved from the xtask's own manifest so commands work
-//! from any directory.
+//! Where things live in the workspace. The root is found at run time, from the process's
+//! environment, so a binary built by another clone sharing the target folder still works on
+//! the clone it runs in.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::failure::{Failure, Result};
 
@@ -10,14 +12,58 @@ pub const GENERATED_FILE: &str = "crates/monime-webhooks-api/src/generated.rs";
 pub const TABLES_FILE: &str = "crates/monime-webhooks-api/src/generated_tables.rs";
 pub const SPEC_DIR: &str = "openapi";
 pub const SPEC_PREFIX: &str = "monime-webhooks.";
+pub const OBJECTS_SPEC_PREFIX: &str = "monime-objects.";
 pub const UPSTREAM_ALLOW_LIST: &str = "openapi/upstream-allow.txt";
-pub const UPSTREAM_REFERENCE: &str = "../shared/monime-openapi/webhooks-caph-2025-08-23.yaml";
+/// `openapi/upstream-facts.<release>.json`: the facts of Monime's document for one release,
+/// committed so CI compares against them without Monime's document at hand.
+pub const UPSTREAM_FACTS_PREFIX: &str = "upstream-facts.";
 
+/// The workspace the xtask runs in. Cargo sets `CARGO_MANIFEST_DIR` for the process it runs
+/// (`cargo xtask`, `cargo test -p xtask`) to the xtask's folder in *this* clone; without it
+/// (the binary started by hand) `cargo locate-project --workspace` asks cargo from the
+/// current directory. A path baked in at build time would point at whichever clone built the
+/// binary last when clones share a target folder.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the workspace root")
-        .to_path_buf()
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        let dir = PathBuf::from(dir);
+        if let Some(root) = dir.parent().filter(|root| is_workspace(root)) {
+            return root.to_path_buf();
+        }
+        if is_workspace(&dir) {
+            return dir;
+        }
+    }
+    located_workspace().unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn is_workspace(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("Cargo.toml"))
+        .is_ok_and(|text| text.lines().any(|line| line.trim() == "[workspace]"))
+}
+
+fn located_workspace() -> Option<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args(["locate-project", "--workspace", "--message-format", "plain"])
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let manifest = PathBuf::from(String::from_utf8(output.stdout).ok()?.trim());
+    manifest.parent().map(Path::to_path_buf)
+}
+
+/// Our spec of the objects events carry, for `release`, beside the webhooks spec.
+pub fn objects_spec(root: &Path, release: &str) -> PathBuf {
+    root.join(SPEC_DIR)
+        .join(format!("{OBJECTS_SPEC_PREFIX}{release}.yaml"))
+}
+
+/// The committed facts of Monime's document for `release` (`caph.2025-08-23`).
+pub fn upstream_facts(root: &Path, release: &str) -> PathBuf {
+    root.join(SPEC_DIR)
+        .join(format!("{UPSTREAM_FACTS_PREFIX}{release}.json"))
 }
 
 /// The newest of our spec files: `openapi/monime-webhooks.<release>.yaml`, newest by the date
@@ -42,6 +88,15 @@ pub fn current_spec(root: &Path) -> Result<PathBuf> {
             dir.display()
         ))
     })
+}
+
+/// The release a spec file is for: its `info.version` (`caph.2025-08-23`).
+pub fn spec_release(document: &serde_json::Value, path: &Path) -> Result<String> {
+    document
+        .pointer("/info/version")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::new(format!("{} has no info.version", path.display())))
 }
 
 /// `path` relative to the workspace root, with `/` separators, for messages and headers.

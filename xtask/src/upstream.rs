@@ -1,16 +1,19 @@
-//! `cargo xtask upstream-diff <Monime's document>`: compares our spec with Monime's, fact by
-//! fact (parameter by parameter, property by property), for the webhook operations.
+//! `cargo xtask upstream-diff [<Monime's document>]`: compares our spec with Monime's, fact by
+//! fact (parameter by parameter, property by property), for the webhook operations. Without a
+//! document it compares with the facts committed under `openapi/` (what CI does, so CI needs
+//! nothing outside the repository); `--refresh <document>` rewrites those facts.
 //!
 //! Both documents are flattened into `fact path -> value` maps with every `$ref` resolved, so
 //! two documents that say the same thing in a different layout compare equal. Descriptions,
 //! titles and examples are prose and are not compared.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::failure::{Failure, Result};
+use crate::paths;
 
 /// Paths whose operations are compared; the rest of a whole Monime document is ignored.
 pub const WEBHOOK_PATH_PREFIX: &str = "/v1/webhooks";
@@ -407,27 +410,170 @@ pub fn judge(differences: Vec<Difference>, allow: &[Allowance]) -> Verdict {
     verdict
 }
 
-/// `cargo xtask upstream-diff [<Monime's document>] [--allow <file>]`: prints every difference;
-/// with an allow-list, fails on a difference it does not explain or an entry nothing matches.
-pub fn run(ours_path: &Path, theirs_path: &Path, allow_path: Option<&Path>) -> Result<()> {
-    let ours = facts(&load_document(ours_path)?);
-    let theirs = facts(&load_document(theirs_path)?);
-    if theirs.is_empty() {
+/// Where Monime's side of a comparison comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Theirs {
+    /// The facts committed under `openapi/` for our spec's release (what CI uses).
+    Committed,
+    /// Monime's OpenAPI document itself.
+    Document(PathBuf),
+}
+
+/// The facts of our specs for the release they describe: the webhook operations, and the
+/// event objects of `openapi/monime-objects.<release>.yaml` when that file exists.
+pub fn our_facts(root: &Path) -> Result<(Facts, String, PathBuf)> {
+    let spec = paths::current_spec(root)?;
+    let document = load_document(&spec)?;
+    let release = paths::spec_release(&document, &spec)?;
+    let mut out = facts(&document);
+    let objects = paths::objects_spec(root, &release);
+    if objects.exists() {
+        out.extend(object_facts(&load_document(&objects)?, true));
+    }
+    Ok((out, release, spec))
+}
+
+/// The facts of Monime's document that we compare and commit: its webhook operations and
+/// every object schema it defines.
+pub fn document_facts(document: &Value) -> Facts {
+    let mut out = facts(document);
+    out.extend(object_facts(document, false));
+    out
+}
+
+/// Our extension naming the `object.type` of events that carry a schema as their `data`.
+pub const OBJECT_TYPE_EXTENSION: &str = "x-monime-object-type";
+
+/// One subtree per object schema under `components.schemas`: `object <Name>...`. With
+/// `events_only`, only the schemas marked with [`OBJECT_TYPE_EXTENSION`] (our own helper
+/// schemas such as `Money` are reached through the objects that use them).
+pub fn object_facts(document: &Value, events_only: bool) -> Facts {
+    let mut out = Facts::new();
+    let resolver = Resolver { document };
+    let Some(schemas) = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return out;
+    };
+    for (name, schema) in schemas {
+        if events_only && schema.get(OBJECT_TYPE_EXTENSION).is_none() {
+            continue;
+        }
+        let prefix = format!("object {name}");
+        out.insert(prefix.clone(), "declared".to_owned());
+        resolver.schema(&mut out, &prefix, schema, 0);
+    }
+    out
+}
+
+/// Reads a committed facts file (`{"release": ..., "facts": {fact: value}}`).
+pub fn load_facts(path: &Path) -> Result<Facts> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::new(format!(
+            "cannot read {}: {e}. Write it with `cargo xtask upstream-diff --refresh <Monime's \
+             document>`",
+            path.display()
+        ))
+    })?;
+    let file: FactsFile = serde_json::from_str(&text)
+        .map_err(|e| Failure::new(format!("{}: not a facts file: {e}", path.display())))?;
+    Ok(file.facts)
+}
+
+/// The text of a facts file: structure only (no description, title or example is a fact),
+/// one fact per line in sorted order so reviews show exactly what moved.
+pub fn render_facts(release: &str, facts: &Facts) -> String {
+    let file = FactsFile {
+        about: "Facts of Monime's published OpenAPI document that `cargo xtask upstream-diff` \
+                compares with our spec. Written by `cargo xtask upstream-diff --refresh \
+                <document>`; do not edit by hand."
+            .to_owned(),
+        release: release.to_owned(),
+        facts: facts.clone(),
+    };
+    let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FactsFile {
+    #[serde(rename = "_about", default)]
+    about: String,
+    release: String,
+    facts: Facts,
+}
+
+/// `cargo xtask upstream-diff --refresh <document>`: rewrites the committed facts of our
+/// spec's release from Monime's document and prints every fact that moved.
+pub fn refresh(root: &Path, document_path: &Path) -> Result<()> {
+    let theirs = document_facts(&load_document(document_path)?);
+    if !theirs.keys().any(|k| !k.starts_with("security")) {
         return Err(Failure::new(format!(
             "{} has no operation under {WEBHOOK_PATH_PREFIX}: is it Monime's API document?",
-            theirs_path.display()
+            document_path.display()
         )));
     }
+    let (_, release, _) = our_facts(root)?;
+    let target = paths::upstream_facts(root, &release);
+    let before = if target.exists() {
+        load_facts(&target)?
+    } else {
+        Facts::new()
+    };
+    let moved = compare(&before, &theirs);
+    for change in &moved {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".to_owned());
+        println!(
+            "{}: was {}, now {}",
+            change.fact,
+            show(&change.ours),
+            show(&change.theirs)
+        );
+    }
+    std::fs::write(&target, render_facts(&release, &theirs))
+        .map_err(|e| Failure::new(format!("cannot write {}: {e}", target.display())))?;
+    println!(
+        "{} fact(s) moved; wrote {} ({} facts) from {}",
+        moved.len(),
+        paths::display_relative(root, &target),
+        theirs.len(),
+        document_path.display()
+    );
+    Ok(())
+}
+
+/// `cargo xtask upstream-diff [<Monime's document>] [--allow <file>]`: prints every difference
+/// between our spec and Monime's side (its document, or the committed facts); with an
+/// allow-list, fails on a difference it does not explain or an entry nothing matches.
+pub fn run(root: &Path, theirs: &Theirs, allow_path: Option<&Path>) -> Result<()> {
+    let (ours, release, ours_path) = our_facts(root)?;
+    let (theirs, theirs_name) = match theirs {
+        Theirs::Committed => {
+            let path = paths::upstream_facts(root, &release);
+            (load_facts(&path)?, paths::display_relative(root, &path))
+        }
+        Theirs::Document(path) => (
+            document_facts(&load_document(path)?),
+            path.display().to_string(),
+        ),
+    };
+    if !theirs.keys().any(|k| !k.starts_with("security")) {
+        return Err(Failure::new(format!(
+            "{theirs_name} has no operation under {WEBHOOK_PATH_PREFIX}: is it Monime's API \
+             document?"
+        )));
+    }
+    let ours_name = paths::display_relative(root, &ours_path);
     let differences = compare(&ours, &theirs);
     let Some(allow_path) = allow_path else {
         for difference in &differences {
             println!("{difference}");
         }
         println!(
-            "{} difference(s) between {} and {}",
+            "{} difference(s) between {ours_name} and {theirs_name}",
             differences.len(),
-            ours_path.display(),
-            theirs_path.display()
         );
         return Ok(());
     };
@@ -436,7 +582,7 @@ pub fn run(ours_path: &Path, theirs_path: &Path, allow_path: Option<&Path>) -> R
     let allow = parse_allow_list(&allow_text, &allow_path.display().to_string())?;
     let verdict = judge(differences, &allow);
     println!(
-        "upstream-diff: {} fact(s) compared, {} difference(s) explained by {}",
+        "upstream-diff: {} fact(s) compared with {theirs_name}, {} difference(s) explained by {}",
         ours.len().max(theirs.len()),
         verdict.allowed.len(),
         allow_path.display()
@@ -455,10 +601,8 @@ pub fn run(ours_path: &Path, theirs_path: &Path, allow_path: Option<&Path>) -> R
         Ok(())
     } else {
         Err(Failure::new(format!(
-            "our spec {} and Monime's {} differ in ways {} does not explain. Fix the spec, or \
-             add `<fact> | <reason>` lines to the allow-list:\n{}",
-            ours_path.display(),
-            theirs_path.display(),
+            "our spec {ours_name} and Monime's {theirs_name} differ in ways {} does not \
+             explain. Fix the spec, or add `<fact> | <reason>` lines to the allow-list:\n{}",
             allow_path.display(),
             problems.join("\n")
         )))

@@ -50,6 +50,8 @@ fn the_published_crates_are_the_members_without_publish_false() {
     assert_eq!(
         names,
         [
+            "monime-events",
+            "monime-inbox",
             "monime-mock",
             "monime-signature",
             "monime-webhooks",

@@ -307,7 +307,10 @@ async fn trigger_event(
         .cloned()
         .and_then(|object| serde_json::from_value(object).ok())
         .ok_or_else(|| ApiError::invalid("object: must be {\"id\": ..., \"type\": ...}"))?;
-    let data = body.get("data").cloned().unwrap_or_else(|| json!({}));
+    // Without `data`, a realistic object built from the typed objects receivers decode.
+    let data = body.get("data").cloned().unwrap_or_else(|| {
+        serde_json::to_value(monime_signature::sample(name, &object.id)).unwrap_or_default()
+    });
     let subscribers = shared.lock_store().subscribers(&space, name);
     let scheduled = delivery::schedule(&shared, subscribers, name, object, data);
     Ok(axum::Json(success(

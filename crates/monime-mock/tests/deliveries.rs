@@ -245,3 +245,40 @@ async fn only_enabled_subscribed_webhooks_of_the_space_receive_events() {
     bad.assert_error(400, "invalid_request");
     mock.shutdown().await;
 }
+
+/// `/_mock/events` without `data` sends a realistic object built from the typed objects, so
+/// what the emulator sends is what a receiver's typed API decodes.
+#[tokio::test]
+async fn default_data_decodes_through_the_typed_api() {
+    let (mock, api) = fast_mock().await;
+    let (url, receiver) = start_receiver(vec![]).await;
+    let names = [
+        ("payment.completed", "payment", "pay-1"),
+        ("payout.failed", "payout", "pyt-1"),
+        ("checkout_session.expired", "checkout_session", "scs-1"),
+        ("payment_code.completed", "payment_code", "pmc-1"),
+    ];
+    let mut body = valid_body();
+    body["url"] = json!(format!("{url}/typed"));
+    body["events"] = json!(names.iter().map(|(name, _, _)| *name).collect::<Vec<_>>());
+    api.create_id(&body).await;
+    for (name, kind, id) in names {
+        let request = api
+            .request(reqwest::Method::POST, "/_mock/events")
+            .json(&json!({ "name": name, "object": { "id": id, "type": kind } }));
+        let reply = Api::send(request).await;
+        assert_eq!(reply.status, 200, "{:#}", reply.body);
+    }
+    assert!(mock.settle(Duration::from_secs(10)).await);
+    let received = receiver.received.lock().unwrap().clone();
+    assert_eq!(received.len(), names.len());
+    for (_, _, bytes) in &received {
+        let event = monime_signature::Event::parse(bytes).unwrap();
+        let data = event.typed_data().unwrap();
+        assert_eq!(data.object_type(), Some(event.object.kind.as_str()));
+        assert_eq!(event.data["id"], json!(event.object.id));
+        let status = event.name.as_str().split_once('.').unwrap().1;
+        assert_eq!(event.data["status"], status, "{}", event.name);
+    }
+    mock.shutdown().await;
+}

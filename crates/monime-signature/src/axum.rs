@@ -75,6 +75,14 @@ pub struct VerifiedEvent {
     pub timestamp: i64,
 }
 
+impl VerifiedEvent {
+    /// The event's `data` decoded as the object `object.type` names (see
+    /// [`Event::typed_data`]).
+    pub fn typed_data(&self) -> Result<crate::EventData, crate::DecodeError> {
+        self.event.typed_data()
+    }
+}
+
 /// Why a delivery was refused; the response is short and names the failed check.
 #[derive(Debug)]
 pub enum Rejection {

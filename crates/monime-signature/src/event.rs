@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::Error;
+use monime_events::{DecodeError, EventData};
 
 /// One delivered event.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,11 +76,172 @@ impl Event {
         })
     }
 
+    /// `data` decoded as the object `object.type` names: [`EventData::Payment`] for
+    /// `payment`, [`EventData::Payout`] for `payout`, ..., and [`EventData::Other`] with `data`
+    /// as received for an object type this release does not describe. The untyped
+    /// [`Event::data`] stays available.
+    ///
+    /// ```
+    /// # let body = br#"{"apiVersion":"caph.2025-08-23","event":{"id":"wkd-1","name":"payout.failed","timestamp":"1771803194"},"object":{"id":"pyt-1","type":"payout"},"data":{"id":"pyt-1","status":"failed","failureDetail":{"code":"fund_insufficient"}}}"#;
+    /// use monime_signature::{Event, EventData, PayoutFailureDetailCode};
+    ///
+    /// let event = Event::parse(body)?;
+    /// let EventData::Payout(payout) = event.typed_data()? else { panic!("a payout") };
+    /// let code = payout.failure_detail.and_then(|d| d.code);
+    /// assert_eq!(code, Some(PayoutFailureDetailCode::FundInsufficient));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn typed_data(&self) -> Result<EventData, DecodeError> {
+        EventData::from_value(&self.object.kind, &self.data)
+    }
+
     /// When the event happened.
     pub fn occurred_at(&self) -> SystemTime {
         let seconds = u64::try_from(self.timestamp).unwrap_or(0);
         UNIX_EPOCH + Duration::from_secs(seconds)
     }
+}
+
+/// One delivered event with its `data` decoded straight from the body into its type, with no
+/// `serde_json::Value` in between: the fast path when the typed object is all you need.
+/// [`Event::parse`] then [`Event::typed_data`] gives the same `data` and keeps the raw one.
+///
+/// ```
+/// # let body = br#"{"apiVersion":"caph.2025-08-23","event":{"id":"wkd-1","name":"payment.completed","timestamp":"1771803194"},"object":{"id":"pay-1","type":"payment"},"data":{"id":"pay-1","amount":{"currency":"SLE","value":1500}}}"#;
+/// use monime_signature::{EventData, TypedEvent};
+///
+/// let event = TypedEvent::parse(body)?;
+/// let EventData::Payment(payment) = &event.data else { panic!("a payment") };
+/// assert_eq!(payment.amount.as_ref().and_then(|a| a.value), Some(1500));
+/// # Ok::<(), monime_signature::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypedEvent {
+    /// The API version the payload is shaped for, e.g. `caph.2025-08-23`.
+    pub api_version: String,
+    /// The event id (`wkd-...`): de-duplicate deliveries by it.
+    pub id: String,
+    /// The event name, e.g. `payment.completed`.
+    pub name: EventName,
+    /// When the event happened, in Unix seconds.
+    pub timestamp: i64,
+    /// The object the event is about.
+    pub object: ObjectRef,
+    /// The object itself, decoded by `object.type`.
+    pub data: EventData,
+}
+
+impl TypedEvent {
+    /// Parses a delivery body and decodes its `data`. Verify the signature first. A `data`
+    /// that does not fit its type is an [`Error::InvalidBody`] naming the JSON path.
+    pub fn parse(body: &[u8]) -> Result<TypedEvent, Error> {
+        // One pass when `object` comes before `data` (Monime's order); any failure is decoded
+        // again the careful way, which names the JSON path.
+        match serde_json::from_slice::<OnePass>(body) {
+            Ok(OnePass(event)) => Ok(event),
+            Err(_) => TypedEvent::parse_in_two_passes(body),
+        }
+    }
+
+    fn parse_in_two_passes(body: &[u8]) -> Result<TypedEvent, Error> {
+        let wire: WireEventRaw<'_> =
+            serde_json::from_slice(body).map_err(|e| Error::InvalidBody {
+                problem: format!("{e} (line {}, column {})", e.line(), e.column()),
+            })?;
+        let raw = wire.data.map_or("null", |raw| raw.get());
+        let data =
+            EventData::from_json(&wire.object.kind, raw).map_err(|e| Error::InvalidBody {
+                problem: e.to_string(),
+            })?;
+        Ok(TypedEvent {
+            api_version: wire.api_version,
+            id: wire.event.id,
+            name: wire.event.name,
+            timestamp: wire.event.timestamp.0,
+            object: wire.object,
+            data,
+        })
+    }
+}
+
+/// The envelope read in one pass: `data` is decoded as its type as soon as it is reached if
+/// `object` came first, and kept as raw text to decode at the end otherwise.
+struct OnePass(TypedEvent);
+
+impl<'de> Deserialize<'de> for OnePass {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(OnePassVisitor)
+    }
+}
+
+struct OnePassVisitor;
+
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one short-lived value per parse; boxing it would add an allocation"
+)]
+enum Data<'a> {
+    Typed(EventData),
+    Raw(&'a serde_json::value::RawValue),
+}
+
+impl<'de> serde::de::Visitor<'de> for OnePassVisitor {
+    type Value = OnePass;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Monime event")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OnePass, A::Error> {
+        use serde::de::Error as _;
+        let (mut api_version, mut header, mut object, mut data) = (None, None, None, None);
+        while let Some(key) = map.next_key::<&str>()? {
+            match key {
+                "apiVersion" => api_version = Some(map.next_value::<String>()?),
+                "event" => header = Some(map.next_value::<WireEventHeader>()?),
+                "object" => object = Some(map.next_value::<ObjectRef>()?),
+                "data" => {
+                    data = Some(match &object {
+                        Some(ObjectRef { kind, .. }) => {
+                            Data::Typed(map.next_value_seed(monime_events::EventDataSeed(kind))?)
+                        }
+                        None => Data::Raw(map.next_value()?),
+                    })
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        let api_version = api_version.ok_or_else(|| A::Error::missing_field("apiVersion"))?;
+        let header: WireEventHeader = header.ok_or_else(|| A::Error::missing_field("event"))?;
+        let object = object.ok_or_else(|| A::Error::missing_field("object"))?;
+        let data = match data {
+            Some(Data::Typed(data)) => data,
+            Some(Data::Raw(raw)) => EventData::from_json(&object.kind, raw.get())
+                .map_err(|e| A::Error::custom(e.to_string()))?,
+            None => EventData::from_json(&object.kind, "null")
+                .map_err(|e| A::Error::custom(e.to_string()))?,
+        };
+        Ok(OnePass(TypedEvent {
+            api_version,
+            id: header.id,
+            name: header.name,
+            timestamp: header.timestamp.0,
+            object,
+            data,
+        }))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEventRaw<'a> {
+    api_version: String,
+    event: WireEventHeader,
+    object: ObjectRef,
+    #[serde(borrow, default)]
+    data: Option<&'a serde_json::value::RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -125,21 +287,38 @@ struct Timestamp(i64);
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error as _;
-        match Value::deserialize(deserializer)? {
-            Value::Number(n) => n
-                .as_i64()
-                .map(Timestamp)
-                .ok_or_else(|| D::Error::custom("event.timestamp must be whole Unix seconds")),
-            Value::String(s) => {
-                s.trim().parse().map(Timestamp).map_err(|_| {
-                    D::Error::custom("event.timestamp must be a string of Unix seconds")
-                })
-            }
-            _ => Err(D::Error::custom(
-                "event.timestamp must be a string or a number",
-            )),
-        }
+        deserializer.deserialize_any(TimestampVisitor)
+    }
+}
+
+struct TimestampVisitor;
+
+impl serde::de::Visitor<'_> for TimestampVisitor {
+    type Value = Timestamp;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a number")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Timestamp, E> {
+        Ok(Timestamp(n))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Timestamp, E> {
+        i64::try_from(n)
+            .map(Timestamp)
+            .map_err(|_| E::custom("event.timestamp must be whole Unix seconds"))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Timestamp, E> {
+        Err(E::custom("event.timestamp must be whole Unix seconds"))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Timestamp, E> {
+        s.trim()
+            .parse()
+            .map(Timestamp)
+            .map_err(|_| E::custom("event.timestamp must be a string of Unix seconds"))
     }
 }
 

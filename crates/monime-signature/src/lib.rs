@@ -31,6 +31,10 @@
 //! # Ok::<(), monime_signature::Error>(())
 //! ```
 //!
+//! [`Event::typed_data`] decodes `data` as the object `object.type` names ([`EventData`]:
+//! `Payment`, `Payout`, `CheckoutSession`, `PaymentCode`, ... or `Other`), with types that
+//! never break on a field, status, provider or channel type Monime adds later.
+//!
 //! Errors say what to check: a mismatch explains the usual mistakes and, when it can tell,
 //! which one was made (a period separator, hex `v1`, a secret with a trailing newline).
 //!
@@ -53,8 +57,11 @@ mod verify;
 pub mod axum;
 
 pub use error::{Error, Hint};
-pub use event::{Event, EventName, ObjectRef};
+pub use event::{Event, EventName, ObjectRef, TypedEvent};
 pub use header::{MAX_HEADER_BYTES, MAX_SIGNATURES, SignatureHeader};
+/// The typed objects events carry (`Payment`, `Payout`, `CheckoutSession`, `PaymentCode`, ...),
+/// from the `monime-events` crate: [`Event::typed_data`] returns an [`EventData`].
+pub use monime_events::*;
 pub use sign::Signer;
 pub use verify::{DEFAULT_TOLERANCE, SIGNATURE_HEADER, Verified, Verifier};
 

@@ -83,13 +83,12 @@ impl ClientHooks<Settings> for Client {
             Some(settings.version()),
         )?;
         default_header(headers, params::MONIME_SPACE_ID.name, settings.space_id())?;
-        if let Some(token) = &settings.token
+        if let Some(authorization) = &settings.authorization
             && !headers.contains_key(AUTHORIZATION)
         {
-            let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            let value = authorization.clone().map_err(|()| {
                 Error::InvalidRequest("the access token is not a valid header value".to_owned())
             })?;
-            value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
         Ok(())
@@ -142,8 +141,13 @@ async fn send_with_retries(
         let Some(mut request) = pending.take() else {
             unreachable!("the loop continues only with a request left to send");
         };
-        // A body that cannot be copied (a stream) is sent once.
-        pending = request.try_clone();
+        // A copy for the next attempt, when there can be one; a body that cannot be copied (a
+        // stream) is sent once.
+        pending = if attempt < policy.max_attempts {
+            request.try_clone()
+        } else {
+            None
+        };
         if request.timeout().is_none() {
             *request.timeout_mut() = settings.timeout;
         }
@@ -273,12 +277,18 @@ async fn read_capped(
     mut response: reqwest::Response,
     limit: usize,
 ) -> reqwest::Result<(reqwest::Response, bool)> {
-    let status = response.status();
-    let version = response.version();
-    let headers = std::mem::take(response.headers_mut());
+    // A declared length within the limit is enforced by the HTTP layer itself: the body is
+    // left for the generated code to read, without a copy.
+    match response.content_length() {
+        Some(length) if length <= limit as u64 => return Ok((response, false)),
+        _ => {}
+    }
     let declared_too_large = response
         .content_length()
         .is_some_and(|length| length > limit as u64);
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
     let mut body = Vec::new();
     let mut too_large = declared_too_large;
     while !too_large && let Some(chunk) = response.chunk().await? {

@@ -5,6 +5,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use reqwest::header::HeaderValue;
+
 use crate::retry::RetryPolicy;
 
 /// The largest response body the hooks read by default (bytes). Monime's largest answer, a
@@ -14,7 +16,9 @@ pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// Per-client settings read by the request hooks. `Debug` never shows the token.
 #[derive(Clone)]
 pub struct Settings {
-    pub(crate) token: Option<String>,
+    /// `Bearer <token>`, built once (marked sensitive); `Err` when the token cannot be a
+    /// header value, reported on the first request.
+    pub(crate) authorization: Option<Result<HeaderValue, ()>>,
     pub(crate) space_id: Option<String>,
     pub(crate) version: Option<String>,
     /// How failed attempts are retried.
@@ -29,7 +33,7 @@ impl Settings {
     /// Settings that add nothing: no token, no retries, the default body limit.
     pub fn none() -> Settings {
         Settings {
-            token: None,
+            authorization: None,
             space_id: None,
             version: None,
             retry: RetryPolicy::none(),
@@ -40,7 +44,13 @@ impl Settings {
 
     /// Sends `Authorization: Bearer <token>` on every request that has none.
     pub fn with_token(mut self, token: impl Into<String>) -> Settings {
-        self.token = Some(token.into());
+        let value = HeaderValue::from_str(&format!("Bearer {}", token.into()))
+            .map(|mut value| {
+                value.set_sensitive(true);
+                value
+            })
+            .map_err(|_| ());
+        self.authorization = Some(value);
         self
     }
 
@@ -92,7 +102,7 @@ impl Default for Settings {
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
-            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("token", &self.authorization.as_ref().map(|_| "[redacted]"))
             .field("space_id", &self.space_id)
             .field("version", &self.version())
             .field("retry", &self.retry)

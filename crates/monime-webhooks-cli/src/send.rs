@@ -47,24 +47,10 @@ async fn read_capped(mut response: reqwest::Response) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// A plausible object for an event's type, so receivers see the shape they will get.
-fn sample_data(object_type: &str, object_id: &str) -> Value {
-    let amount = json!({ "currency": "SLE", "value": 1500 });
-    match object_type {
-        "payment" => {
-            json!({ "id": object_id, "status": "completed", "amount": amount, "channel": { "type": "momo", "provider": "m17" } })
-        }
-        "payout" => {
-            json!({ "id": object_id, "status": "completed", "amount": amount, "destination": { "type": "momo", "provider": "m17", "accountNumber": "+23276000000" } })
-        }
-        "checkout_session" => {
-            json!({ "id": object_id, "status": "completed", "lineItems": [{ "name": "Test item", "price": amount, "quantity": 1 }] })
-        }
-        "payment_code" => {
-            json!({ "id": object_id, "status": "processed", "amount": amount, "usageCount": 1 })
-        }
-        _ => json!({ "id": object_id }),
-    }
+/// A plausible object for the event, built from the typed objects the receiver decodes.
+fn sample_data(event_name: &str, object_id: &str) -> Value {
+    serde_json::to_value(monime_signature::sample(event_name, object_id))
+        .unwrap_or_else(|_| json!({ "id": object_id }))
 }
 
 fn id_prefix(object_type: &str) -> &str {
@@ -107,7 +93,7 @@ pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
     let data = match &args.data {
         Some(path) => serde_json::from_slice(&read_file(path)?)
             .map_err(|e| Failure::Usage(format!("{} is not JSON: {e}", path.display())))?,
-        None => sample_data(&object_type, &object_id),
+        None => sample_data(name.as_str(), &object_id),
     };
     let now = i64::try_from(
         SystemTime::now()

@@ -728,3 +728,47 @@ async fn list_streams_rows_before_fetching_the_last_page() {
     let _ = std::io::stderr().flush();
     mock.shutdown().await;
 }
+
+/// `send-test-event` for every event name the CLI knows: each delivery's default `data`
+/// decodes, through the typed API, as the object its `object.type` names.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_known_event_name_sends_data_the_typed_api_decodes() {
+    let (url, received) = receiver(false).await;
+    for name in monime_signature::EventName::KNOWN {
+        let (url, name) = (url.clone(), name.as_str().to_owned());
+        let output = tokio::task::spawn_blocking(move || {
+            cli(
+                None,
+                &[
+                    "send-test-event",
+                    "--to",
+                    &url,
+                    "--event",
+                    &name,
+                    "--secret",
+                    SECRET,
+                ],
+            )
+        })
+        .await
+        .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), monime_signature::EventName::KNOWN.len());
+    for ((_, body), name) in received.iter().zip(monime_signature::EventName::KNOWN) {
+        let event = monime_signature::Event::parse(body).unwrap();
+        assert_eq!(&event.name, name);
+        let data = event.typed_data().unwrap();
+        assert_eq!(data.object_type(), Some(name.object_type()), "{name}");
+        assert!(
+            !matches!(data, monime_signature::EventData::Other(_)),
+            "{name}"
+        );
+        // Decoding straight from the bytes gives the same object.
+        assert_eq!(
+            monime_signature::TypedEvent::parse(body).unwrap().data,
+            data
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! The PostgreSQL inbox: a claim is a row inserted in the handler's own transaction.
+//!
+//! `INSERT ... ON CONFLICT DO NOTHING` on the event id's primary key decides who processes
+//! an event. A second delivery racing the first waits on the key until the first transaction
+//! ends: if it committed, the second sees a conflict (duplicate); if it rolled back, the
+//! second inserts and processes the event. So exactly one committed transaction ever holds
+//! the claim, and its writes are the event's only effects.
+
+use std::fmt;
+
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, GenericClient, Transaction};
+
+use crate::Outcome;
+
+/// The inbox table of one receiver application: `CREATE TABLE <name> (event_id text PRIMARY
+/// KEY, processed_at timestamptz NOT NULL DEFAULT now())`, created by
+/// [`PgInbox::create_table`] when absent.
+///
+/// ```no_run
+/// # async fn run(client: &mut tokio_postgres::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// use monime_inbox::{Outcome, PgInbox};
+///
+/// let inbox = PgInbox::new("monime_inbox")?;
+/// inbox.create_table(&*client).await?;
+/// let outcome = inbox
+///     .process(client, "wkd-1", async |tx| {
+///         tx.execute("UPDATE orders SET paid = true WHERE id = $1", &[&"ord-7"]).await?;
+///         Ok::<_, tokio_postgres::Error>(())
+///     })
+///     .await?;
+/// assert!(matches!(outcome, Outcome::Processed(()) | Outcome::Duplicate));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PgInbox {
+    table: String,
+    create: String,
+    claim: String,
+}
+
+/// A table name that is not a plain lowercase SQL identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidTableName(pub String);
+
+impl fmt::Display for InvalidTableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a table name the inbox accepts: use 1 to 63 lowercase letters, digits \
+             and underscores, starting with a letter or underscore, optionally after `schema.`",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for InvalidTableName {}
+
+/// Why [`PgInbox::process`] did not process an event; in every case nothing was committed,
+/// so a redelivery processes it.
+#[derive(Debug)]
+pub enum PgProcessError<E> {
+    /// The database failed (connection lost, server restarting, ...).
+    Database(tokio_postgres::Error),
+    /// The handler failed; its writes and the claim were rolled back.
+    Handler(E),
+}
+
+impl<E: fmt::Display> fmt::Display for PgProcessError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PgProcessError::Database(e) => {
+                write!(f, "the inbox's database failed, nothing was committed: {e}")
+            }
+            PgProcessError::Handler(e) => {
+                write!(f, "the handler failed, its writes were rolled back: {e}")
+            }
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for PgProcessError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PgProcessError::Database(e) => Some(e),
+            PgProcessError::Handler(e) => Some(e),
+        }
+    }
+}
+
+impl<E> From<tokio_postgres::Error> for PgProcessError<E> {
+    fn from(error: tokio_postgres::Error) -> Self {
+        PgProcessError::Database(error)
+    }
+}
+
+/// Monime's event ids (`wkd-...`) are letters, digits and dashes; such an id can be written
+/// into SQL as a literal with nothing to escape.
+fn is_plain_id(id: &str) -> bool {
+    (1..=200).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+fn valid_identifier(part: &str) -> bool {
+    (1..=63).contains(&part.len())
+        && part.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && part
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl PgInbox {
+    /// The inbox in table `table` (`name` or `schema.name`, lowercase).
+    pub fn new(table: &str) -> Result<PgInbox, InvalidTableName> {
+        let parts: Vec<&str> = table.split('.').collect();
+        if parts.len() > 2 || !parts.iter().all(|part| valid_identifier(part)) {
+            return Err(InvalidTableName(table.to_owned()));
+        }
+        Ok(PgInbox {
+            table: table.to_owned(),
+            create: format!(
+                "CREATE TABLE IF NOT EXISTS {table} (event_id text PRIMARY KEY, \
+                 processed_at timestamptz NOT NULL DEFAULT now())"
+            ),
+            claim: format!(
+                "INSERT INTO {table} (event_id) VALUES ($1) ON CONFLICT (event_id) DO NOTHING \
+                 RETURNING 1"
+            ),
+        })
+    }
+
+    /// Creates the table if it does not exist (safe to call from every replica at start).
+    pub async fn create_table(
+        &self,
+        client: &impl GenericClient,
+    ) -> Result<(), tokio_postgres::Error> {
+        match client.batch_execute(&self.create).await {
+            Ok(()) => Ok(()),
+            // Two replicas creating the table at once: one loses the race on the catalog's
+            // unique index, and the table exists, which is what it wanted.
+            Err(error)
+                if error.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Claims `event_id` inside `tx`: `true` if this transaction now holds it (process the
+    /// event, then commit), `false` if a committed transaction processed it already. Waits
+    /// while another open transaction holds the same claim.
+    pub async fn claim(
+        &self,
+        tx: &Transaction<'_>,
+        event_id: &str,
+    ) -> Result<bool, tokio_postgres::Error> {
+        if is_plain_id(event_id) {
+            // One round trip through the simple query protocol: one message, no statement to
+            // parse and describe. Only for ids that need no escaping at all.
+            let sql = format!(
+                "INSERT INTO {} (event_id) VALUES ('{event_id}') ON CONFLICT (event_id) DO NOTHING",
+                self.table
+            );
+            let messages = tx.simple_query(&sql).await?;
+            return Ok(messages.iter().any(|message| {
+                matches!(
+                    message,
+                    tokio_postgres::SimpleQueryMessage::CommandComplete(1)
+                )
+            }));
+        }
+        // Any other id goes as a parameter: an unnamed statement with its type given.
+        let rows = tx
+            .query_typed(&self.claim, &[(&event_id, Type::TEXT)])
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Opens a transaction on `client`, claims `event_id` in it, runs `handler` with the same
+    /// transaction for its own writes, and commits both. A duplicate runs nothing; a failing
+    /// handler or database rolls everything back, so the redelivery processes the event.
+    pub async fn process<T, E>(
+        &self,
+        client: &mut Client,
+        event_id: &str,
+        handler: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<Outcome<T>, PgProcessError<E>> {
+        let tx = client.transaction().await?;
+        if !self.claim(&tx, event_id).await? {
+            tx.rollback().await?;
+            return Ok(Outcome::Duplicate);
+        }
+        match handler(&tx).await {
+            Ok(value) => {
+                tx.commit().await?;
+                Ok(Outcome::Processed(value))
+            }
+            Err(error) => {
+                // Dropping the transaction would roll back too; rolling back here returns the
+                // connection ready for the next event. Its own failure changes nothing: the
+                // claim was not committed either way.
+                let _ = tx.rollback().await;
+                Err(PgProcessError::Handler(error))
+            }
+        }
+    }
+}

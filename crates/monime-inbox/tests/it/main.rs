@@ -1,0 +1,6 @@
+//! monime-inbox: the in-memory inbox, and the PostgreSQL inbox against a real PostgreSQL 15
+//! server the tests start themselves (see `server.rs`).
+
+mod memory;
+mod postgres;
+mod server;
