@@ -125,9 +125,44 @@ fn archive_path(root: &Path, krate: &Published) -> PathBuf {
         .join(format!("{}-{}.crate", krate.name, krate.version))
 }
 
+/// Cargo verifies each crate against the others' fresh `.crate`s through a temporary local
+/// registry, and unpacks those into `$CARGO_HOME/registry/src/<hash of its path>/`. It does
+/// not unpack again when that folder exists, and our versions do not change between commits,
+/// so a second run would verify against the first run's sources. Those unpacked copies of our
+/// own crates (never crates.io's) are removed first.
+fn forget_unpacked(crates: &[Published]) -> Result<()> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let Some(sources) = home.map(|h| h.join("registry/src")) else {
+        return Ok(());
+    };
+    let Ok(registries) = std::fs::read_dir(&sources) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        // Remote registries are named after their host; local ones only by a hash.
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for krate in crates {
+            let unpacked = registry
+                .path()
+                .join(format!("{}-{}", krate.name, krate.version));
+            if unpacked.exists() {
+                std::fs::remove_dir_all(&unpacked).map_err(|e| {
+                    Failure::new(format!("cannot remove {}: {e}", unpacked.display()))
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `cargo package` (verifying) for every published crate, then the archive check.
 pub fn run(root: &Path) -> Result<()> {
     let crates = published(root)?;
+    forget_unpacked(&crates)?;
     let mut command = cargo();
     // A dirty tree is packaged as it is, so the step also runs before a commit.
     command.args(["package", "--allow-dirty"]);
