@@ -118,9 +118,15 @@ pub fn problems(root: &Path, krate: &Published, archive: &Path) -> Result<Vec<St
     Ok(problems)
 }
 
+/// The target folder of the packaging run, emptied before each: cargo treats registry crates
+/// as immutable, so it would reuse a previous run's build of our unchanged-version crates.
+fn package_target(root: &Path) -> PathBuf {
+    target_dir(root).join("xtask-package")
+}
+
 /// Where cargo writes the `.crate` of a package.
 fn archive_path(root: &Path, krate: &Published) -> PathBuf {
-    target_dir(root)
+    package_target(root)
         .join("package")
         .join(format!("{}-{}.crate", krate.name, krate.version))
 }
@@ -163,9 +169,15 @@ fn forget_unpacked(crates: &[Published]) -> Result<()> {
 pub fn run(root: &Path) -> Result<()> {
     let crates = published(root)?;
     forget_unpacked(&crates)?;
+    let target = package_target(root);
+    if target.exists() {
+        std::fs::remove_dir_all(&target)
+            .map_err(|e| Failure::new(format!("cannot empty {}: {e}", target.display())))?;
+    }
     let mut command = cargo();
     // A dirty tree is packaged as it is, so the step also runs before a commit.
-    command.args(["package", "--allow-dirty"]);
+    command.args(["package", "--allow-dirty", "--target-dir"]);
+    command.arg(&target);
     for krate in &crates {
         command.args(["--package", &krate.name]);
     }
