@@ -44,26 +44,32 @@ impl RequestBody {
         }
     }
 
+    /// Sets `key` to a JSON value.
     pub fn set_value(&mut self, key: &str, value: Value) {
         self.map.insert(key.to_owned(), value);
     }
 
+    /// Sets `key` to a string.
     pub fn set_text(&mut self, key: &str, value: impl Into<String>) {
         self.set_value(key, Value::String(value.into()));
     }
 
+    /// Sets `key` to a boolean.
     pub fn set_bool(&mut self, key: &str, value: bool) {
         self.set_value(key, Value::Bool(value));
     }
 
+    /// Sets `key` to an integer.
     pub fn set_integer(&mut self, key: &str, value: i64) {
         self.set_value(key, Value::from(value));
     }
 
+    /// Sets `key` to an array of strings.
     pub fn set_texts(&mut self, key: &str, values: impl IntoIterator<Item = String>) {
         self.set_value(key, values.into_iter().map(Value::String).collect());
     }
 
+    /// Sets `key` to an object of strings.
     pub fn set_text_map(&mut self, key: &str, entries: impl IntoIterator<Item = (String, String)>) {
         let map = entries
             .into_iter()
@@ -127,6 +133,7 @@ impl RequestBody {
         Ok(&self.map)
     }
 
+    /// The body as built.
     pub fn into_map(self) -> Map<String, Value> {
         self.map
     }

@@ -27,11 +27,14 @@ use crate::schema::{Additional, Kind, Object, Param, Schema};
 /// or a parameter name such as `Monime-Space-Id`) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// The JSON path or parameter name.
     pub field: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
 impl Violation {
+    /// A violation of `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Violation {
         Violation {
             field: field.into(),

@@ -36,7 +36,9 @@ pub const MAX_WAIT: Duration = Duration::from_secs(3600);
 pub struct Exchange {
     /// Attempts made, the first included.
     pub attempts: u32,
+    /// The final answer's HTTP status.
     pub status: Option<u16>,
+    /// The final answer's `Monime-Request-Id`.
     pub request_id: Option<String>,
     /// `Retry-After` of a 429 or 503, as a wait.
     pub retry_after: Option<Duration>,

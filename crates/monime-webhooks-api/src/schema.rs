@@ -21,6 +21,7 @@ pub struct Schema {
     /// `x-http-header-map`: the keys are HTTP header names (RFC 9110 tokens) and the values
     /// header values (no control characters but tab).
     pub http_header_map: bool,
+    /// What values the schema allows.
     pub kind: Kind,
 }
 
@@ -29,33 +30,51 @@ pub struct Schema {
 pub enum Kind {
     /// No `type`: any JSON value.
     Any,
+    /// `type: boolean`.
     Boolean,
+    /// `type: integer` (or a whole `number`).
     Integer {
+        /// `minimum`, inclusive.
         minimum: Option<i64>,
+        /// `maximum`, inclusive.
         maximum: Option<i64>,
     },
+    /// `type: string`.
     String {
+        /// `minLength`, in characters.
         min_length: Option<usize>,
+        /// `maxLength`, in characters.
         max_length: Option<usize>,
+        /// `pattern`.
         pattern: Option<&'static Pattern>,
         /// The `enum` values; empty when any string is allowed.
         values: &'static [&'static str],
     },
+    /// `type: array`.
     Array {
+        /// `items`.
         items: &'static Schema,
+        /// `minItems`.
         min_items: Option<usize>,
+        /// `maxItems`.
         max_items: Option<usize>,
+        /// `uniqueItems`.
         unique_items: bool,
     },
+    /// `type: object`, or `properties` without a type.
     Object(&'static Object),
 }
 
 /// An object schema: its properties, and what else it allows.
 #[derive(Debug)]
 pub struct Object {
+    /// `properties`, in the spec's order.
     pub properties: &'static [Property],
+    /// `required`.
     pub required: &'static [&'static str],
+    /// `additionalProperties`.
     pub additional: Additional,
+    /// `maxProperties`.
     pub max_properties: Option<usize>,
     /// `oneOf` branches the value must also match (each an object schema).
     pub one_of: &'static [&'static Schema],
@@ -73,6 +92,7 @@ impl Object {
 pub struct Property {
     /// The JSON key, as the spec spells it (`alertEmails`).
     pub name: &'static str,
+    /// The property's schema.
     pub schema: &'static Schema,
 }
 
@@ -89,11 +109,13 @@ pub enum Additional {
 
 /// A `pattern`, compiled once on first use (ECMAScript syntax, as OpenAPI specifies).
 pub struct Pattern {
+    /// The pattern as the spec writes it.
     pub source: &'static str,
     compiled: OnceLock<Option<regress::Regex>>,
 }
 
 impl Pattern {
+    /// A pattern, compiled when first used.
     pub const fn new(source: &'static str) -> Pattern {
         Pattern {
             source,
@@ -120,8 +142,11 @@ impl fmt::Debug for Pattern {
 /// Where a parameter travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
+    /// In the path (`/v1/webhooks/{id}`).
     Path,
+    /// In the query string.
     Query,
+    /// An HTTP header.
     Header,
 }
 
@@ -130,8 +155,11 @@ pub enum Location {
 pub struct Param {
     /// The name on the wire (`Monime-Space-Id`, `limit`, `id`).
     pub name: &'static str,
+    /// Where it travels.
     pub location: Location,
+    /// Whether the operation requires it.
     pub required: bool,
+    /// Its schema.
     pub schema: &'static Schema,
 }
 
@@ -140,10 +168,13 @@ pub struct Param {
 pub struct Operation {
     /// progenitor's name for it (`create_webhook`), also the tracing span's `operation`.
     pub id: &'static str,
+    /// The HTTP method (`GET`, `POST`, ...).
     pub method: &'static str,
     /// The path template, `{name}` for path parameters (axum's syntax too).
     pub path: &'static str,
+    /// Its parameters.
     pub params: &'static [&'static Param],
+    /// Its JSON request body, if it has one.
     pub body: Option<&'static Schema>,
 }
 

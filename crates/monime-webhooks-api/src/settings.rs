@@ -67,16 +67,19 @@ impl Settings {
         self
     }
 
+    /// Retries failed attempts per `retry`.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Settings {
         self.retry = retry;
         self
     }
 
+    /// Limits each attempt to `timeout`.
     pub fn with_timeout(mut self, timeout: Duration) -> Settings {
         self.timeout = Some(timeout);
         self
     }
 
+    /// Refuses response bodies larger than `bytes`.
     pub fn with_body_limit(mut self, bytes: usize) -> Settings {
         self.body_limit = bytes;
         self

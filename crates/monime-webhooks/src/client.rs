@@ -50,6 +50,7 @@ impl<T> Response<T> {
         self.request_id.as_deref()
     }
 
+    /// The value, without the request id.
     pub fn into_inner(self) -> T {
         self.value
     }

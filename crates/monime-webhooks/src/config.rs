@@ -33,6 +33,7 @@ impl Setting {
 }
 
 impl Client {
+    /// A builder with nothing set; see [`ClientBuilder`].
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -145,6 +146,7 @@ impl ClientBuilder {
         self
     }
 
+    /// How failed attempts are retried (default [`RetryPolicy::default`]).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self

@@ -14,40 +14,67 @@ use serde_json::Value;
 pub enum Error {
     /// The client was configured with a missing or invalid value; `name` is the builder
     /// method or environment variable.
-    Config { name: &'static str, message: String },
+    Config {
+        /// The builder method or environment variable.
+        name: &'static str,
+        /// What is wrong with its value (never the value itself).
+        message: String,
+    },
     /// A request value breaks the spec; nothing was sent.
-    Validation { field: String, message: String },
+    Validation {
+        /// The JSON path or parameter name, as the spec spells it.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Monime answered with an error envelope.
     Api {
+        /// The HTTP status.
         status: u16,
+        /// Monime's `error.code` (mirrors the status).
         code: Option<i64>,
+        /// Monime's stable snake_case cause, such as `idempotency_key_in_use`.
         reason: String,
+        /// Monime's sentence for people.
         message: String,
+        /// Monime's extra structured facts.
         details: Vec<Value>,
+        /// Monime's id for the request.
         request_id: Option<String>,
     },
     /// Monime answered 429; `retry_after` is its `Retry-After`, `limit` its
     /// `Monime-Rate-Limit` (`token-limit`, `space-limit`, `endpoint-limit`).
     RateLimited {
+        /// How long Monime asks to wait.
         retry_after: Option<Duration>,
+        /// Which limit was hit.
         limit: Option<String>,
+        /// Monime's sentence for people.
         message: String,
+        /// Monime's id for the request.
         request_id: Option<String>,
     },
     /// The server answered with a redirect, which the client never follows: the request (and
     /// its token) stays with the host you named.
     Redirect {
+        /// The 3xx status.
         status: u16,
+        /// Where the server pointed (not followed).
         location: Option<String>,
+        /// Monime's id for the request, if the answer had one.
         request_id: Option<String>,
     },
     /// The request did not complete: connection refused or reset, timeout, TLS.
     Transport(reqwest::Error),
     /// The response could not be decoded; `excerpt` is the start of the body, secrets masked.
     Decode {
+        /// The HTTP status of the answer.
         status: u16,
+        /// Why it could not be decoded.
         message: String,
+        /// The start of the body, secrets masked.
         excerpt: String,
+        /// Monime's id for the request, if the answer had one.
         request_id: Option<String>,
     },
 }

@@ -52,6 +52,8 @@
 //! Features: `rustls` (default) or `native-tls` for TLS; `axum` for
 //! `signature::axum::VerifiedEvent`. MSRV: Rust 1.95.
 
+#![warn(missing_docs)]
+
 mod client;
 mod config;
 mod error;

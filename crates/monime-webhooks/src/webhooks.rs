@@ -17,6 +17,7 @@ use crate::error::Error;
 /// One page of webhooks and the cursor of the next one.
 #[derive(Debug, Clone)]
 pub struct Page {
+    /// The webhooks of this page, in creation order.
     pub webhooks: Vec<Webhook>,
     /// Pass to [`ListWebhooks::after`] for the next page; `None` on the last page.
     pub next: Option<String>,
@@ -341,6 +342,7 @@ impl ListWebhooks<'_> {
         self
     }
 
+    /// Fetches the page.
     pub async fn send(self) -> Result<Response<Page>, Error> {
         fetch_page(self.client, self.limit, self.after.as_deref()).await
     }
