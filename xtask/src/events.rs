@@ -49,7 +49,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
             return Err(Failure::new(format!(
                 "{EVENTS_FILE} is stale: it differs from what `cargo xtask generate` produces \
                  from {display}. Run `cargo xtask generate` and commit the result.\n{}",
-                crate::generate::unified_diff(&committed, &rendered)
+                crate::format::unified_diff(&committed, &rendered)
             )));
         }
         println!("{EVENTS_FILE} is up to date with {display}");

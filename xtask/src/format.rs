@@ -56,3 +56,12 @@ pub fn locked_version(root: &Path, package: &str) -> Result<String> {
         "Cargo.lock names no {package} package"
     )))
 }
+
+/// A unified diff of `old` (committed) against `new` (regenerated), for stale-file errors.
+pub fn unified_diff(old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header("committed", "regenerated")
+        .to_string()
+}

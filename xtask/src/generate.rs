@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::failure::{Failure, Result};
 use crate::format;
+pub use crate::format::unified_diff;
 use crate::paths;
 use crate::spec::{self, LoadedSpec};
 use crate::tables;
@@ -342,12 +343,4 @@ pub fn print(spec_path: &Path) -> Result<()> {
     let spec = spec::load(spec_path, &spec_path.display().to_string())?;
     print!("{}", render(&spec, &progenitor_version(&root)?)?);
     Ok(())
-}
-
-pub fn unified_diff(old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header("committed", "regenerated")
-        .to_string()
 }

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use crate::diff::{self, Impact};
+use crate::diff;
 use crate::failure::{Failure, Result};
 use crate::{package, paths, upstream};
 
@@ -154,16 +154,4 @@ pub fn check(root: &Path, current_release: &str) -> Result<()> {
          (now: {}).",
         offenders.join(", ")
     )))
-}
-
-/// The bump a new API release needs when `cargo xtask diff` finds `worst`.
-pub fn describe_bump(current_version: &str, worst: Option<Impact>) -> String {
-    let next = diff::next_version(current_version, worst);
-    match worst {
-        None => format!(
-            "no change: still bump {current_version} to {next}+<release> (crates.io ignores \
-             build metadata, so every Monime release needs a new version core)"
-        ),
-        Some(impact) => format!("{impact}: bump {current_version} to {next}+<release>"),
-    }
 }

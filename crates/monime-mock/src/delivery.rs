@@ -10,8 +10,9 @@ use monime_signature::{Event, EventName, ObjectRef};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::attempt::DeliveryAttempt;
 use crate::clock::unix_seconds;
-use crate::outgoing::{SkippedHeader, delivery_headers};
+use crate::outgoing::delivery_headers;
 use crate::server::Shared;
 use crate::store::StoredWebhook;
 
@@ -56,30 +57,6 @@ impl DeliveryPolicy {
             .saturating_mul(factor)
             .min(self.max_retry_delay)
     }
-}
-
-/// One delivery attempt, as `GET /_mock/deliveries` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeliveryAttempt {
-    /// The webhook delivered to.
-    pub webhook_id: String,
-    /// The event's id (`wkd-...`), the same on every attempt.
-    pub event_id: String,
-    /// The event name, e.g. `payment.completed`.
-    pub event_name: String,
-    /// The receiver's URL.
-    pub url: String,
-    /// 1 for the first try.
-    pub attempt: u32,
-    /// The receiver's HTTP status, if it answered.
-    pub status: Option<u16>,
-    /// Why no status was received (connection refused, timeout).
-    pub error: Option<String>,
-    /// The webhook's custom headers left out of this attempt, and why.
-    pub skipped_headers: Vec<SkippedHeader>,
-    /// When the attempt was made.
-    pub time: DateTime<Utc>,
 }
 
 /// What `POST /_mock/events` accepted: one delivery per subscribed webhook.

@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod attempt;
 mod clock;
 mod delivery;
 mod error;

@@ -22,8 +22,8 @@ use tower::ServiceExt;
 use monime_webhooks_api::spec::response_headers;
 
 use crate::MockConfig;
+use crate::attempt::DeliveryAttempt;
 use crate::clock::Clock;
-use crate::delivery::DeliveryAttempt;
 use crate::error::ApiError;
 use crate::faults::Fault;
 use crate::random::SplitMix64;
