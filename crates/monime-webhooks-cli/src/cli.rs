@@ -1,16 +1,12 @@
 //! The command line: global options, the commands and their flags.
 
 use std::fmt;
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use monime_webhooks::ApiRelease;
-
-use crate::{diagnose, manage, send};
 
 /// Manage Monime webhooks, and sign, verify and send test deliveries.
 ///
@@ -67,11 +63,11 @@ pub enum Command {
     /// Send a realistic, signed test delivery to a receiver.
     SendTestEvent(SendArgs),
     /// Receive deliveries on 127.0.0.1, verify each one and forward it to your app.
-    Listen(crate::listen::ListenArgs),
+    Listen(ListenArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    Completions(crate::completions::CompletionsArgs),
+    Completions(CompletionsArgs),
     /// Print the man page (roff), or write one per command with --dir.
-    Man(crate::completions::ManArgs),
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -335,25 +331,43 @@ pub fn read_file(path: &PathBuf) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))
 }
 
-pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    let output = cli.output.unwrap_or(if std::io::stdout().is_terminal() {
-        Output::Table
-    } else {
-        Output::Json
-    });
-    let view = crate::output::View {
-        output,
-        show_secrets: cli.show_secrets,
-    };
-    match cli.command {
-        Command::Verify(args) => diagnose::verify(&args),
-        Command::Sign(args) => diagnose::sign(&args),
-        Command::SendTestEvent(args) => send::send_test_event(&args).await,
-        Command::Listen(args) => crate::listen::listen(&args, cli.output).await,
-        Command::Completions(args) => crate::completions::completions(&args),
-        Command::Man(args) => crate::completions::man(&args),
-        command => manage::run(command, cli.api_url, view).await,
-    }
+/// `listen` flags.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// The port to listen on, on 127.0.0.1 (0 picks a free one; the address is printed).
+    #[arg(long, value_name = "PORT")]
+    pub port: u16,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// A file holding the webhook's ES256 public key (PEM).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["secret", "secret_file"])]
+    pub public_key: Option<PathBuf>,
+    /// Forward each delivery, unchanged, to this URL and answer with the app's response.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+    /// Accepted distance between a delivery's t and now, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub tolerance: u64,
+    /// Stop after this many deliveries (default: run until Ctrl-C).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_events: Option<u64>,
+}
+
+/// `completions` flags.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `man` flags.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write a page per command (monime-webhooks.1, monime-webhooks-list.1, ...) into this
+    /// folder instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -2,30 +2,12 @@
 //! never drift from the real flags.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory};
+use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::{Cli, Failure};
-
-/// `completions` flags.
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// The shell to complete for.
-    #[arg(value_enum)]
-    pub shell: Shell,
-}
-
-/// `man` flags.
-#[derive(Debug, Args)]
-pub struct ManArgs {
-    /// Write a page per command (monime-webhooks.1, monime-webhooks-list.1, ...) into this
-    /// folder instead of printing the main page.
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
+use crate::cli::{Cli, CompletionsArgs, Failure, ManArgs};
 
 /// The completion script for `args.shell`, on stdout.
 pub fn completions(args: &CompletionsArgs) -> Result<ExitCode, Failure> {

@@ -7,7 +7,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,12 +17,11 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use clap::Args;
 use monime_signature::{Event, SIGNATURE_HEADER};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::cli::{Failure, Output, SecretArgs, read_file};
+use crate::cli::{Failure, ListenArgs, Output, read_file};
 use crate::diagnose::{Key, likely_mistake, missing_secret, unix_now};
 use crate::output::{errln, printable};
 
@@ -42,28 +40,6 @@ const HOP_BY_HOP: [&str; 6] = [
     "keep-alive",
     "upgrade",
 ];
-
-/// `listen` flags.
-#[derive(Debug, Args)]
-pub struct ListenArgs {
-    /// The port to listen on, on 127.0.0.1 (0 picks a free one; the address is printed).
-    #[arg(long, value_name = "PORT")]
-    pub port: u16,
-    #[command(flatten)]
-    pub secret: SecretArgs,
-    /// A file holding the webhook's ES256 public key (PEM).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["secret", "secret_file"])]
-    pub public_key: Option<PathBuf>,
-    /// Forward each delivery, unchanged, to this URL and answer with the app's response.
-    #[arg(long, value_name = "URL")]
-    pub forward_to: Option<String>,
-    /// Accepted distance between a delivery's t and now, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
-    pub tolerance: u64,
-    /// Stop after this many deliveries (default: run until Ctrl-C).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_events: Option<u64>,
-}
 
 /// What every request handler shares.
 struct Listener {

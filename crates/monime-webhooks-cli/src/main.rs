@@ -13,9 +13,12 @@ mod manage;
 mod output;
 mod send;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+use crate::cli::{Cli, Command, Failure, Output};
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
@@ -29,12 +32,34 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(args)) {
+    match runtime.block_on(run(args)) {
         Ok(code) => code,
         Err(failure) => {
             // The message may quote the API or a receiver: escape what could steer a terminal.
             output::errln!("error: {}", output::printable(&failure.to_string()));
             ExitCode::from(failure.exit_code())
         }
+    }
+}
+
+/// Runs the parsed command.
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let output = cli.output.unwrap_or(if std::io::stdout().is_terminal() {
+        Output::Table
+    } else {
+        Output::Json
+    });
+    let view = output::View {
+        output,
+        show_secrets: cli.show_secrets,
+    };
+    match cli.command {
+        Command::Verify(args) => diagnose::verify(&args),
+        Command::Sign(args) => diagnose::sign(&args),
+        Command::SendTestEvent(args) => send::send_test_event(&args).await,
+        Command::Listen(args) => listen::listen(&args, cli.output).await,
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
+        command => manage::run(command, cli.api_url, view).await,
     }
 }
