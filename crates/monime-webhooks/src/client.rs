@@ -118,9 +118,11 @@ impl Client {
     /// # let mock = monime_mock::MonimeMock::start().await?;
     /// # let client = monime_webhooks::Client::builder().access_token("mon_test_doc")
     /// #     .space_id("spc-doc").api_url(mock.base_url()).build()?;
+    /// use monime_webhooks::api::spec::operations;
     /// use reqwest::Method;
     ///
-    /// let page = client.raw(Method::GET, "/v1/webhooks?limit=5", None).await?;
+    /// let path = format!("{}?limit=5", operations::LIST_WEBHOOKS.path);
+    /// let page = client.raw(Method::GET, &path, None).await?;
     /// assert_eq!(page["success"], true);
     /// # Ok(()) }
     /// ```
