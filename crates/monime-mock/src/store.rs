@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Utc};
 use monime_signature::Signer;
 use monime_webhooks_api::WebhookVerificationMethod;
-use monime_webhooks_api::schema::{Kind, Object};
+use monime_webhooks_api::schema::Object;
 use monime_webhooks_api::spec::schemas;
 use monime_webhooks_api::types::{CreateWebhookRequest, Webhook};
 use serde_json::{Map, Value};
@@ -70,9 +70,9 @@ pub struct Unstorable(pub String);
 
 /// The spec's `Webhook` object schema.
 fn webhook_schema() -> &'static Object {
-    match &schemas::WEBHOOK.kind {
-        Kind::Object(object) => object,
-        _ => unreachable!("the spec's Webhook is an object"),
+    match schemas::WEBHOOK.object() {
+        Some(object) => object,
+        None => unreachable!("the spec's Webhook is an object"),
     }
 }
 
@@ -400,7 +400,6 @@ impl Store {
 mod tests {
     use std::time::{Duration, SystemTime};
 
-    use monime_webhooks_api::schema::Kind;
     use serde_json::json;
 
     use super::{IDEMPOTENCY_RECORDS_PER_SPACE, IdempotencyCheck, Store};
@@ -459,7 +458,7 @@ mod tests {
     #[test]
     fn every_request_property_is_kept_by_the_webhook() {
         for operation in [&operations::CREATE_WEBHOOK, &operations::UPDATE_WEBHOOK] {
-            let Some(Kind::Object(body)) = operation.body.map(|b| &b.kind) else {
+            let Some(body) = operation.body.and_then(|b| b.object()) else {
                 panic!("{} has an object body", operation.id);
             };
             for property in body.properties {

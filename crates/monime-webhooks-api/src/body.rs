@@ -26,7 +26,7 @@ impl RequestBody {
     /// (so a required property with a default need not be set).
     pub fn new(schema: &'static Schema) -> RequestBody {
         let mut map = Map::new();
-        if let crate::schema::Kind::Object(object) = &schema.kind {
+        if let Some(object) = schema.object() {
             for name in object.required {
                 let default = object
                     .property(name)

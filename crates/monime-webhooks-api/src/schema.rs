@@ -25,6 +25,16 @@ pub struct Schema {
     pub kind: Kind,
 }
 
+impl Schema {
+    /// The object this schema describes, when it is an object schema.
+    pub fn object(&self) -> Option<&'static Object> {
+        match self.kind {
+            Kind::Object(object) => Some(object),
+            _ => None,
+        }
+    }
+}
+
 /// What a [`Schema`] allows, keyword by keyword.
 #[derive(Debug)]
 pub enum Kind {

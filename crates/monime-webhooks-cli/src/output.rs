@@ -6,7 +6,6 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use monime_webhooks::Webhook;
-use monime_webhooks::api::schema::Kind;
 use monime_webhooks::api::spec::schemas;
 use serde_json::Value;
 
@@ -108,10 +107,10 @@ impl View {
                     return Ok(());
                 };
                 // The spec's order of the Webhook's properties, then anything newer.
-                let order: Vec<&str> = match &schemas::WEBHOOK.kind {
-                    Kind::Object(object) => object.properties.iter().map(|p| p.name).collect(),
-                    _ => Vec::new(),
-                };
+                let order: Vec<&str> = schemas::WEBHOOK
+                    .object()
+                    .map(|object| object.properties.iter().map(|p| p.name).collect())
+                    .unwrap_or_default();
                 let rest = fields.keys().filter(|k| !order.contains(&k.as_str()));
                 for key in order.iter().copied().chain(rest.map(String::as_str)) {
                     let value = match fields.get(key) {

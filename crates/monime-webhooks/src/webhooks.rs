@@ -5,7 +5,6 @@
 
 use std::num::NonZeroU64;
 
-use monime_webhooks_api::schema::Kind;
 use monime_webhooks_api::spec::{keys, operations, params, schemas};
 use monime_webhooks_api::types::{self, CreateWebhookRequestVerificationMethod, Webhook};
 use monime_webhooks_api::{JsonObject, RequestBody, WebhookSecret, constraints};
@@ -179,23 +178,18 @@ fn secret_field() -> String {
     let key = keys::create_webhook::VERIFICATION_METHOD;
     let branches = operations::CREATE_WEBHOOK
         .body
-        .and_then(|body| match &body.kind {
-            Kind::Object(object) => object.property(key),
-            _ => None,
-        })
-        .and_then(|property| match &property.schema.kind {
-            Kind::Object(object) => Some(object.one_of),
-            _ => None,
-        })
+        .and_then(|body| body.object()?.property(key))
+        .and_then(|property| property.schema.object())
+        .map(|object| object.one_of)
         .unwrap_or_default();
     branches
         .iter()
-        .filter_map(|branch| match &branch.kind {
-            Kind::Object(object) => object
+        .filter_map(|branch| {
+            branch
+                .object()?
                 .properties
                 .iter()
-                .find(|p| std::ptr::eq(p.schema, &schemas::WEBHOOK_SECRET)),
-            _ => None,
+                .find(|p| std::ptr::eq(p.schema, &schemas::WEBHOOK_SECRET))
         })
         .map(|property| format!("{key}.{}", property.name))
         .next()
