@@ -17,7 +17,8 @@ use crate::spec::{self, LoadedSpec};
 use crate::tables;
 
 /// The generator settings, chosen from measurements on this API (see the README).
-fn settings() -> GenerationSettings {
+/// `pattern_types` are the pattern-string components (see `tables::pattern_types`).
+fn settings(pattern_types: &[&str]) -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -47,19 +48,32 @@ fn settings() -> GenerationSettings {
     for (component, rust_name) in tables::OPEN_TYPES {
         settings.with_replacement(component, format!("crate::{rust_name}"), std::iter::empty());
     }
+    // typify would check a pattern with a regular-expression engine on every call, and make
+    // every user build one; the tables file generates these types on the spec's validator.
+    for component in pattern_types {
+        settings.with_replacement(
+            component,
+            format!("crate::spec::strings::{component}"),
+            [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
+        );
+    }
     settings
 }
 
 /// Runs progenitor on `document`. A panic inside the generator comes back as an error that
 /// names the operation(s) that cause it.
-pub fn generate_tokens(document: &OpenAPI) -> Result<TokenStream> {
-    match catch_generator_panic(document) {
+pub fn generate_tokens(spec: &LoadedSpec) -> Result<TokenStream> {
+    let raw: serde_yaml::Value = serde_yaml::from_str(&spec.text)
+        .map_err(|e| Failure::new(format!("cannot read the spec: {e}")))?;
+    let settings = settings(&tables::pattern_types(&raw)?);
+    let document = &spec.document;
+    match catch_generator_panic(&settings, document) {
         Ok(Ok(tokens)) => Ok(tokens),
         Ok(Err(error)) => Err(Failure::new(format!(
             "progenitor rejected the spec: {error}"
         ))),
         Err(message) => {
-            let culprits = panicking_operations(document);
+            let culprits = panicking_operations(&settings, document);
             let which = if culprits.is_empty() {
                 "no single operation reproduces it alone".to_owned()
             } else {
@@ -79,12 +93,15 @@ pub fn generate_tokens(document: &OpenAPI) -> Result<TokenStream> {
 
 type GeneratorOutcome = std::result::Result<TokenStream, progenitor::Error>;
 
-fn catch_generator_panic(document: &OpenAPI) -> std::result::Result<GeneratorOutcome, String> {
+fn catch_generator_panic(
+    settings: &GenerationSettings,
+    document: &OpenAPI,
+) -> std::result::Result<GeneratorOutcome, String> {
     let previous_hook = panic::take_hook();
     // The default hook would print a backtrace banner; the caller reports the panic itself.
     panic::set_hook(Box::new(|_| {}));
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        Generator::new(&settings()).generate_tokens(document)
+        Generator::new(settings).generate_tokens(document)
     }));
     panic::set_hook(previous_hook);
     outcome.map_err(|payload| {
@@ -97,7 +114,7 @@ fn catch_generator_panic(document: &OpenAPI) -> std::result::Result<GeneratorOut
 }
 
 /// Generates each operation alone to find which ones make the generator panic.
-fn panicking_operations(document: &OpenAPI) -> Vec<String> {
+fn panicking_operations(settings: &GenerationSettings, document: &OpenAPI) -> Vec<String> {
     let mut culprits = Vec::new();
     for (route, item) in &document.paths.paths {
         let ReferenceOr::Item(item) = item else {
@@ -125,7 +142,7 @@ fn panicking_operations(document: &OpenAPI) -> Vec<String> {
                 .paths
                 .paths
                 .insert(route.clone(), ReferenceOr::Item(only));
-            if catch_generator_panic(&single).is_err() {
+            if catch_generator_panic(settings, &single).is_err() {
                 let id = operation.operation_id.clone().unwrap_or_default();
                 culprits.push(format!("{id} ({} {route})", method.to_uppercase()));
             }
@@ -137,8 +154,16 @@ fn panicking_operations(document: &OpenAPI) -> Vec<String> {
 /// The full text of `generated.rs` for `spec`: header, then the client formatted by
 /// prettyplease and rustfmt (so `cargo fmt --check` accepts it as committed).
 pub fn render(spec: &LoadedSpec, progenitor_version: &str) -> Result<String> {
-    let tokens = generate_tokens(&spec.document)
+    let tokens = generate_tokens(spec)
         .map_err(|failure| Failure::new(format!("{}: {failure}", spec.display_path)))?;
+    if tokens.to_string().contains("regress") {
+        return Err(Failure::new(format!(
+            "{}: a `pattern` outside components.schemas: typify checks it with the regress \
+             engine, which the generated crate does not depend on. Move the pattern into a \
+             component schema (it then gets a type in `spec::strings`).",
+            spec.display_path
+        )));
+    }
     let tokens = crate::schema_constraints::apply(tokens, spec)?;
     format_file(spec, &format!("progenitor {progenitor_version}"), tokens)
 }

@@ -39,7 +39,8 @@ const DOC_KEYWORDS: [&str; 8] = [
 
 struct Tables<'a> {
     document: &'a Value,
-    patterns: Vec<String>,
+    /// Each distinct pattern's source and the literal prefix it stands for.
+    patterns: Vec<(String, String)>,
 }
 
 /// The tokens of `generated_tables.rs` for the spec `text` at `display_path`.
@@ -180,10 +181,18 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
         let ident = Ident::new(ident, Span::call_site());
         quote! { pub const #ident: &str = #name; }
     });
-    let pattern_items = tables.patterns.iter().enumerate().map(|(index, source)| {
-        let ident = format_ident!("PATTERN_{}", index);
-        quote! { pub(crate) static #ident: Pattern = Pattern::new(#source); }
-    });
+    let pattern_items = tables
+        .patterns
+        .iter()
+        .enumerate()
+        .map(|(index, (source, prefix))| {
+            let ident = format_ident!("PATTERN_{}", index);
+            quote! { pub(crate) static #ident: Pattern = Pattern::prefix(#source, #prefix); }
+        });
+    let pattern_strings = pattern_types(&document)?
+        .into_iter()
+        .map(|component| pattern_string(component, &document["components"]["schemas"][component]))
+        .collect::<Vec<_>>();
     let mut open_enums = Vec::new();
     for (component, rust_name) in OPEN_TYPES {
         let schema = document
@@ -252,8 +261,147 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
 
         #(#open_enums)*
 
+        /// The spec's string schemas with a `pattern`: each a type checked on construction and
+        /// decoding (typify would check them with a regular-expression engine; our validator
+        /// matches the spec's one pattern shape directly).
+        pub mod strings {
+            #(#pattern_strings)*
+        }
+
         #(#setters)*
     })
+}
+
+/// The component schemas that are strings with a `pattern`, in the spec's order. Each becomes
+/// a type in `spec::strings`, which progenitor uses through a replacement.
+pub fn pattern_types(document: &Value) -> Result<Vec<&str>> {
+    let mut names = Vec::new();
+    for (name, schema) in mapping(document.get("components").and_then(|c| c.get("schemas"))) {
+        let is_pattern_string = schema.get("type").and_then(Value::as_str) == Some("string")
+            && schema.get("pattern").is_some();
+        if !is_pattern_string {
+            continue;
+        }
+        let name = name.as_str().unwrap_or_default();
+        let pascal = name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name.chars().all(|c| c.is_ascii_alphanumeric());
+        if !pascal {
+            return Err(Failure::new(format!(
+                "components.schemas.{name}: a string schema with a pattern needs a PascalCase \
+                 name (it becomes the Rust type `spec::strings::{name}`)"
+            )));
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// A string type for the pattern-string component `component`: built only from text the
+/// spec's constraints accept (checked by `constraints::check_text`), so a value of it is valid.
+fn pattern_string(component: &str, schema: &Value) -> TokenStream {
+    let name = format_ident!("{}", component);
+    let table = screaming(component);
+    let description = schema
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let doc = format!(
+        "{description} Built only from text that meets the spec's constraints \
+         (`spec::schemas::{table}`)."
+    );
+    let json_text = serde_json::to_value(schema)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
+        #[serde(transparent)]
+        pub struct #name(::std::string::String);
+
+        impl #name {
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::ops::Deref for #name {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+
+        impl ::core::convert::AsRef<str> for #name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::convert::From<#name> for ::std::string::String {
+            fn from(value: #name) -> Self {
+                value.0
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl ::std::str::FromStr for #name {
+            type Err = crate::constraints::Violation;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                crate::constraints::check_text(&super::schemas::#table, value, #component)?;
+                Ok(#name(value.to_owned()))
+            }
+        }
+
+        impl ::std::convert::TryFrom<&str> for #name {
+            type Error = crate::constraints::Violation;
+            fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+                value.parse()
+            }
+        }
+
+        impl ::std::convert::TryFrom<&::std::string::String> for #name {
+            type Error = crate::constraints::Violation;
+            fn try_from(value: &::std::string::String) -> ::std::result::Result<Self, Self::Error> {
+                value.parse()
+            }
+        }
+
+        impl ::std::convert::TryFrom<::std::string::String> for #name {
+            type Error = crate::constraints::Violation;
+            fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, Self::Error> {
+                crate::constraints::check_text(&super::schemas::#table, &value, #component)?;
+                Ok(#name(value))
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+                #name::try_from(text).map_err(<D::Error as ::serde::de::Error>::custom)
+            }
+        }
+
+        impl ::schemars::JsonSchema for #name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                #component.into()
+            }
+
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::serde_json::from_str::<::serde_json::Value>(#json_text)
+                    .ok()
+                    .and_then(|value| ::schemars::Schema::try_from(value).ok())
+                    .unwrap_or_else(|| ::schemars::json_schema!({ "type": "string" }))
+            }
+        }
+    }
 }
 
 impl<'a> Tables<'a> {
@@ -375,10 +523,19 @@ impl<'a> Tables<'a> {
                 let max_length = count(map, "maxLength");
                 let pattern = match map.get("pattern").and_then(Value::as_str) {
                     Some(source) => {
-                        let index = match self.patterns.iter().position(|p| p == source) {
+                        let index = match self.patterns.iter().position(|p| p.0 == source) {
                             Some(index) => index,
                             None => {
-                                self.patterns.push(source.to_owned());
+                                let prefix = literal_prefix(source).ok_or_else(|| {
+                                    Failure::new(format!(
+                                        "{place}: pattern `{source}` is not of the form \
+                                         `^<literal>.*$`, the only form the validator checks; \
+                                         add the new form to `Pattern` in \
+                                         crates/monime-webhooks-api/src/schema.rs and to \
+                                         `literal_prefix` in xtask/src/tables.rs"
+                                    ))
+                                })?;
+                                self.patterns.push((source.to_owned(), prefix));
                                 self.patterns.len() - 1
                             }
                         };
@@ -1153,5 +1310,50 @@ fn rust_ident(name: &str) -> Ident {
         Ident::new(name, Span::call_site())
     } else {
         Ident::new_raw(name, Span::call_site())
+    }
+}
+
+/// The literal of a pattern `^<literal>.*$` (a `\` escapes the punctuation character after
+/// it), or `None` for any other form.
+fn literal_prefix(source: &str) -> Option<String> {
+    let body = source.strip_prefix('^')?.strip_suffix(".*$")?;
+    let mut literal = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            // An escaped punctuation character stands for itself; `\d` and the like do not.
+            '\\' => match chars.next() {
+                Some(escaped) if escaped.is_ascii_punctuation() => literal.push(escaped),
+                _ => return None,
+            },
+            '^' | '$' | '.' | '|' | '?' | '*' | '+' | '(' | ')' | '[' | ']' | '{' | '}' => {
+                return None;
+            }
+            c => literal.push(c),
+        }
+    }
+    Some(literal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal_prefix;
+
+    #[test]
+    fn only_an_anchored_literal_then_any_rest_has_a_prefix() {
+        assert_eq!(literal_prefix("^whk-.*$").as_deref(), Some("whk-"));
+        assert_eq!(literal_prefix("^a\\.b-.*$").as_deref(), Some("a.b-"));
+        assert_eq!(literal_prefix("^.*$").as_deref(), Some(""));
+        for other in [
+            "whk-.*$",
+            "^whk-.*",
+            "^whk-[0-9]+$",
+            "^whk-\\d.*$",
+            "^(a|b)-.*$",
+            "^a.b-.*$",
+            "^whk-$",
+        ] {
+            assert_eq!(literal_prefix(other), None, "{other}");
+        }
     }
 }

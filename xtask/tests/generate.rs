@@ -90,7 +90,7 @@ paths:
 "#;
 
 fn failure_for(text: &str) -> String {
-    match spec::parse(text, "fixture.yaml").and_then(|s| generate::generate_tokens(&s.document)) {
+    match spec::parse(text, "fixture.yaml").and_then(|s| generate::generate_tokens(&s)) {
         Ok(_) => panic!("the fixture should be refused"),
         Err(failure) => failure.0,
     }
@@ -99,7 +99,7 @@ fn failure_for(text: &str) -> String {
 #[test]
 fn a_minimal_spec_generates() {
     let spec = spec::parse(MINIMAL_OK, "fixture.yaml").unwrap();
-    generate::generate_tokens(&spec.document).unwrap();
+    generate::generate_tokens(&spec).unwrap();
 }
 
 #[test]
@@ -225,4 +225,36 @@ fn the_binary_prints_one_paragraph_and_no_backtrace() {
         assert!(output.stdout.is_empty(), "{name}: nothing generated");
     }
     let _ = std::fs::remove_dir_all(Path::new(&dir));
+}
+
+/// The real spec with `WebhookId`'s pattern (or any text) changed.
+fn real_spec_with(from: &str, to: &str) -> spec::LoadedSpec {
+    let spec = real_spec();
+    let text = spec.text.replacen(from, to, 1);
+    assert_ne!(text, spec.text, "the spec no longer contains {from:?}");
+    spec::parse(&text, &spec.display_path).unwrap()
+}
+
+#[test]
+fn a_pattern_of_another_shape_names_the_schema_and_the_place_to_extend() {
+    let spec = real_spec_with("pattern: ^whk-.*$", "pattern: ^whk-[0-9a-f]+$");
+    let message = generate::render_tables(&spec).unwrap_err().0;
+    assert!(message.contains("WebhookId"), "{message}");
+    assert!(message.contains("^whk-[0-9a-f]+$"), "{message}");
+    assert!(
+        message.contains("crates/monime-webhooks-api/src/schema.rs")
+            && message.contains("xtask/src/tables.rs"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_pattern_outside_the_component_schemas_is_refused() {
+    // An inline pattern on a property: typify would check it with a regex engine of its own.
+    let spec = real_spec_with(
+        "      properties:\n        name:\n",
+        "      properties:\n        shade:\n          type: string\n          pattern: ^x-.*$\n        name:\n",
+    );
+    let message = generate::render(&spec, "0.15.1").unwrap_err().0;
+    assert!(message.contains("outside components.schemas"), "{message}");
 }

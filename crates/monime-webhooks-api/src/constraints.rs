@@ -87,9 +87,57 @@ pub fn check_param(param: &Param, text: &str) -> Checked {
                 ));
             }
         },
-        _ => Value::String(text.to_owned()),
+        _ => return check_text(param.schema, text, param.name),
     };
     check(param.schema, &value, param.name)
+}
+
+/// Checks `text` against `schema` without building a JSON value around it first; `at` names
+/// it in the violation.
+pub fn check_text(schema: &Schema, text: &str, at: &str) -> Checked {
+    let Kind::String {
+        min_length,
+        max_length,
+        pattern,
+        values,
+    } = &schema.kind
+    else {
+        return check(schema, &Value::String(text.to_owned()), at);
+    };
+    if !values.is_empty() && !values.contains(&text) {
+        return Err(Violation::new(
+            name(at),
+            format!("must be one of {}, got `{text}`", values.join(", ")),
+        ));
+    }
+    if min_length.is_some() || max_length.is_some() {
+        let chars = text.chars().count();
+        if let Some(min) = min_length
+            && chars < *min
+        {
+            return Err(Violation::new(
+                name(at),
+                format!("must be at least {min} characters long, got {chars}"),
+            ));
+        }
+        if let Some(max) = max_length
+            && chars > *max
+        {
+            return Err(Violation::new(
+                name(at),
+                format!("must be at most {max} characters long, got {chars}"),
+            ));
+        }
+    }
+    if let Some(pattern) = pattern
+        && !pattern.is_match(text)
+    {
+        return Err(Violation::new(
+            name(at),
+            format!("must match {}, got `{text}`", pattern.source),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a present required parameter, or reports it missing.
@@ -143,47 +191,11 @@ pub fn check(schema: &Schema, value: &Value, at: &str) -> Checked {
                 ))
             }
         }
-        Kind::String {
-            min_length,
-            max_length,
-            pattern,
-            values,
-        } => {
+        Kind::String { .. } => {
             let text = value
                 .as_str()
                 .ok_or_else(|| Violation::new(name(at), "must be a string"))?;
-            if !values.is_empty() && !values.contains(&text) {
-                return Err(Violation::new(
-                    name(at),
-                    format!("must be one of {}, got `{text}`", values.join(", ")),
-                ));
-            }
-            let chars = text.chars().count();
-            if let Some(min) = min_length
-                && chars < *min
-            {
-                return Err(Violation::new(
-                    name(at),
-                    format!("must be at least {min} characters long, got {chars}"),
-                ));
-            }
-            if let Some(max) = max_length
-                && chars > *max
-            {
-                return Err(Violation::new(
-                    name(at),
-                    format!("must be at most {max} characters long, got {chars}"),
-                ));
-            }
-            if let Some(pattern) = pattern
-                && !pattern.is_match(text)
-            {
-                return Err(Violation::new(
-                    name(at),
-                    format!("must match {}, got `{text}`", pattern.source),
-                ));
-            }
-            Ok(())
+            check_text(schema, text, at)
         }
         Kind::Array {
             items,

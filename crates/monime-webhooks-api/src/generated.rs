@@ -472,63 +472,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///A space id, `spc-` followed by Monime's suffix.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
-    #[serde(transparent)]
-    pub struct SpaceId(::std::string::String);
-    impl ::std::ops::Deref for SpaceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SpaceId> for ::std::string::String {
-        fn from(value: SpaceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SpaceId {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-                ::std::sync::LazyLock::new(|| ::regress::Regex::new("^spc-.*$").unwrap());
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^spc-.*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SpaceId {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SpaceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SpaceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///An HTTP endpoint of yours that Monime calls with a signed POST whenever one of the
     ///chosen events happens in the space, for example `payment.completed`.
     #[derive(
@@ -611,60 +554,6 @@ pub mod types {
     impl WebhookEnvelope {
         pub fn builder() -> builder::WebhookEnvelope {
             Default::default()
-        }
-    }
-    ///A webhook id, `whk-` followed by Monime's suffix.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
-    #[serde(transparent)]
-    pub struct WebhookId(::std::string::String);
-    impl ::std::ops::Deref for WebhookId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebhookId> for ::std::string::String {
-        fn from(value: WebhookId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebhookId {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
-                ::std::sync::LazyLock::new(|| ::regress::Regex::new("^whk-.*$").unwrap());
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^whk-.*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebhookId {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebhookId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebhookId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///The envelope of a list call.
@@ -1790,7 +1679,7 @@ pub mod builder {
         client: &'a super::Client,
         after: Result<Option<types::ListWebhooksAfter>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
-        monime_space_id: Result<types::SpaceId, String>,
+        monime_space_id: Result<crate::spec::strings::SpaceId, String>,
         monime_version: Result<Option<types::MonimeVersion>, String>,
     }
     impl<'a> ListWebhooks<'a> {
@@ -1824,11 +1713,12 @@ pub mod builder {
         }
         pub fn monime_space_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpaceId>,
+            V: std::convert::TryInto<crate::spec::strings::SpaceId>,
         {
-            self.monime_space_id = value
-                .try_into()
-                .map_err(|_| "conversion to `SpaceId` for monime_space_id failed".to_string());
+            self.monime_space_id = value.try_into().map_err(|_| {
+                "conversion to `crate :: spec :: strings :: SpaceId` for monime_space_id failed"
+                    .to_string()
+            });
             self
         }
         pub fn monime_version<V>(mut self, value: V) -> Self
@@ -1922,7 +1812,7 @@ pub mod builder {
     pub struct CreateWebhook<'a> {
         client: &'a super::Client,
         idempotency_key: Result<types::IdempotencyKey, String>,
-        monime_space_id: Result<types::SpaceId, String>,
+        monime_space_id: Result<crate::spec::strings::SpaceId, String>,
         monime_version: Result<Option<types::MonimeVersion>, String>,
         body: Result<types::builder::CreateWebhookRequest, String>,
     }
@@ -1947,11 +1837,12 @@ pub mod builder {
         }
         pub fn monime_space_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpaceId>,
+            V: std::convert::TryInto<crate::spec::strings::SpaceId>,
         {
-            self.monime_space_id = value
-                .try_into()
-                .map_err(|_| "conversion to `SpaceId` for monime_space_id failed".to_string());
+            self.monime_space_id = value.try_into().map_err(|_| {
+                "conversion to `crate :: spec :: strings :: SpaceId` for monime_space_id failed"
+                    .to_string()
+            });
             self
         }
         pub fn monime_version<V>(mut self, value: V) -> Self
@@ -2068,8 +1959,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetWebhook<'a> {
         client: &'a super::Client,
-        id: Result<types::WebhookId, String>,
-        monime_space_id: Result<types::SpaceId, String>,
+        id: Result<crate::spec::strings::WebhookId, String>,
+        monime_space_id: Result<crate::spec::strings::SpaceId, String>,
         monime_version: Result<Option<types::MonimeVersion>, String>,
     }
     impl<'a> GetWebhook<'a> {
@@ -2083,20 +1974,21 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::WebhookId>,
+            V: std::convert::TryInto<crate::spec::strings::WebhookId>,
         {
-            self.id = value
-                .try_into()
-                .map_err(|_| "conversion to `WebhookId` for id failed".to_string());
+            self.id = value.try_into().map_err(|_| {
+                "conversion to `crate :: spec :: strings :: WebhookId` for id failed".to_string()
+            });
             self
         }
         pub fn monime_space_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpaceId>,
+            V: std::convert::TryInto<crate::spec::strings::SpaceId>,
         {
-            self.monime_space_id = value
-                .try_into()
-                .map_err(|_| "conversion to `SpaceId` for monime_space_id failed".to_string());
+            self.monime_space_id = value.try_into().map_err(|_| {
+                "conversion to `crate :: spec :: strings :: SpaceId` for monime_space_id failed"
+                    .to_string()
+            });
             self
         }
         pub fn monime_version<V>(mut self, value: V) -> Self
@@ -2189,8 +2081,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteWebhook<'a> {
         client: &'a super::Client,
-        id: Result<types::WebhookId, String>,
-        monime_space_id: Result<types::SpaceId, String>,
+        id: Result<crate::spec::strings::WebhookId, String>,
+        monime_space_id: Result<crate::spec::strings::SpaceId, String>,
         monime_version: Result<Option<types::MonimeVersion>, String>,
     }
     impl<'a> DeleteWebhook<'a> {
@@ -2204,20 +2096,21 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::WebhookId>,
+            V: std::convert::TryInto<crate::spec::strings::WebhookId>,
         {
-            self.id = value
-                .try_into()
-                .map_err(|_| "conversion to `WebhookId` for id failed".to_string());
+            self.id = value.try_into().map_err(|_| {
+                "conversion to `crate :: spec :: strings :: WebhookId` for id failed".to_string()
+            });
             self
         }
         pub fn monime_space_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpaceId>,
+            V: std::convert::TryInto<crate::spec::strings::SpaceId>,
         {
-            self.monime_space_id = value
-                .try_into()
-                .map_err(|_| "conversion to `SpaceId` for monime_space_id failed".to_string());
+            self.monime_space_id = value.try_into().map_err(|_| {
+                "conversion to `crate :: spec :: strings :: SpaceId` for monime_space_id failed"
+                    .to_string()
+            });
             self
         }
         pub fn monime_version<V>(mut self, value: V) -> Self
@@ -2310,8 +2203,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateWebhook<'a> {
         client: &'a super::Client,
-        id: Result<types::WebhookId, String>,
-        monime_space_id: Result<types::SpaceId, String>,
+        id: Result<crate::spec::strings::WebhookId, String>,
+        monime_space_id: Result<crate::spec::strings::SpaceId, String>,
         monime_version: Result<Option<types::MonimeVersion>, String>,
         body: Result<crate::JsonObject, String>,
     }
@@ -2327,20 +2220,21 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::WebhookId>,
+            V: std::convert::TryInto<crate::spec::strings::WebhookId>,
         {
-            self.id = value
-                .try_into()
-                .map_err(|_| "conversion to `WebhookId` for id failed".to_string());
+            self.id = value.try_into().map_err(|_| {
+                "conversion to `crate :: spec :: strings :: WebhookId` for id failed".to_string()
+            });
             self
         }
         pub fn monime_space_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpaceId>,
+            V: std::convert::TryInto<crate::spec::strings::SpaceId>,
         {
-            self.monime_space_id = value
-                .try_into()
-                .map_err(|_| "conversion to `SpaceId` for monime_space_id failed".to_string());
+            self.monime_space_id = value.try_into().map_err(|_| {
+                "conversion to `crate :: spec :: strings :: SpaceId` for monime_space_id failed"
+                    .to_string()
+            });
             self
         }
         pub fn monime_version<V>(mut self, value: V) -> Self

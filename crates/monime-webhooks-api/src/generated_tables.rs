@@ -14,8 +14,8 @@ pub const SPEC_FILE: &str = "openapi/monime-webhooks.caph.2025-08-23.yaml";
 pub const API_VERSION: &str = "caph.2025-08-23";
 /// The API's base URL (the spec's first server).
 pub const SERVER_URL: &str = "https://api.monime.io";
-pub(crate) static PATTERN_0: Pattern = Pattern::new("^whk-.*$");
-pub(crate) static PATTERN_1: Pattern = Pattern::new("^spc-.*$");
+pub(crate) static PATTERN_0: Pattern = Pattern::prefix("^whk-.*$", "whk-");
+pub(crate) static PATTERN_1: Pattern = Pattern::prefix("^spc-.*$", "spc-");
 /// Every component schema of the spec.
 pub mod schemas {
     #[allow(unused_imports)]
@@ -1643,6 +1643,171 @@ impl ::schemars::JsonSchema for WebhookVerificationMethod {
             .ok()
             .and_then(|value| ::schemars::Schema::try_from(value).ok())
             .unwrap_or_else(|| ::schemars::json_schema!({ "type" : "object" }))
+    }
+}
+/// The spec's string schemas with a `pattern`: each a type checked on construction and
+/// decoding (typify would check them with a regular-expression engine; our validator
+/// matches the spec's one pattern shape directly).
+pub mod strings {
+    ///A webhook id, `whk-` followed by Monime's suffix. Built only from text that meets the spec's constraints (`spec::schemas::WEBHOOK_ID`).
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
+    #[serde(transparent)]
+    pub struct WebhookId(::std::string::String);
+    impl WebhookId {
+        /// The text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::ops::Deref for WebhookId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::core::convert::AsRef<str> for WebhookId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<WebhookId> for ::std::string::String {
+        fn from(value: WebhookId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::fmt::Display for WebhookId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::str::FromStr for WebhookId {
+        type Err = crate::constraints::Violation;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            crate::constraints::check_text(&super::schemas::WEBHOOK_ID, value, "WebhookId")?;
+            Ok(WebhookId(value.to_owned()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookId {
+        type Error = crate::constraints::Violation;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<&::std::string::String> for WebhookId {
+        type Error = crate::constraints::Violation;
+        fn try_from(value: &::std::string::String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebhookId {
+        type Error = crate::constraints::Violation;
+        fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, Self::Error> {
+            crate::constraints::check_text(&super::schemas::WEBHOOK_ID, &value, "WebhookId")?;
+            Ok(WebhookId(value))
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WebhookId {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+            WebhookId::try_from(text).map_err(<D::Error as ::serde::de::Error>::custom)
+        }
+    }
+    impl ::schemars::JsonSchema for WebhookId {
+        fn schema_name() -> ::std::borrow::Cow<'static, str> {
+            "WebhookId".into()
+        }
+        fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+            ::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"description\":\"A webhook id, `whk-` followed by Monime's suffix.\",\"pattern\":\"^whk-.*$\",\"type\":\"string\"}",
+                )
+                .ok()
+                .and_then(|value| ::schemars::Schema::try_from(value).ok())
+                .unwrap_or_else(|| ::schemars::json_schema!({ "type" : "string" }))
+        }
+    }
+    ///A space id, `spc-` followed by Monime's suffix. Built only from text that meets the spec's constraints (`spec::schemas::SPACE_ID`).
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
+    #[serde(transparent)]
+    pub struct SpaceId(::std::string::String);
+    impl SpaceId {
+        /// The text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::ops::Deref for SpaceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::core::convert::AsRef<str> for SpaceId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SpaceId> for ::std::string::String {
+        fn from(value: SpaceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::fmt::Display for SpaceId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::str::FromStr for SpaceId {
+        type Err = crate::constraints::Violation;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            crate::constraints::check_text(&super::schemas::SPACE_ID, value, "SpaceId")?;
+            Ok(SpaceId(value.to_owned()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SpaceId {
+        type Error = crate::constraints::Violation;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<&::std::string::String> for SpaceId {
+        type Error = crate::constraints::Violation;
+        fn try_from(value: &::std::string::String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SpaceId {
+        type Error = crate::constraints::Violation;
+        fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, Self::Error> {
+            crate::constraints::check_text(&super::schemas::SPACE_ID, &value, "SpaceId")?;
+            Ok(SpaceId(value))
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SpaceId {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+            SpaceId::try_from(text).map_err(<D::Error as ::serde::de::Error>::custom)
+        }
+    }
+    impl ::schemars::JsonSchema for SpaceId {
+        fn schema_name() -> ::std::borrow::Cow<'static, str> {
+            "SpaceId".into()
+        }
+        fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+            ::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"description\":\"A space id, `spc-` followed by Monime's suffix.\",\"maxLength\":64,\"pattern\":\"^spc-.*$\",\"type\":\"string\"}",
+                )
+                .ok()
+                .and_then(|value| ::schemars::Schema::try_from(value).ok())
+                .unwrap_or_else(|| ::schemars::json_schema!({ "type" : "string" }))
+        }
     }
 }
 ///The setters of the `CreateWebhook` body, one per property of the spec, for a builder whose field `$body` is a `RequestBody`.

@@ -61,6 +61,7 @@ pub use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 pub use retry::{RETRYABLE_STATUSES, RetryPolicy};
 pub use secret::{Hs256, InvalidSecret, WebhookSecret};
 pub use settings::{DEFAULT_BODY_LIMIT, Settings};
+pub use spec::strings::*;
 pub use spec::{API_VERSION, ApiRelease, WebhookVerificationMethod};
 
 // The generated setter macros name these through `$crate`.
