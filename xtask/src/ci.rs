@@ -61,6 +61,25 @@ pub fn run(root: &Path) -> Result<()> {
             )
         },
     )?;
+    step(
+        "monime-webhooks with default features only (what users build: no schemars)",
+        || {
+            cargo(
+                root,
+                &[
+                    "clippy",
+                    "--package",
+                    "monime-webhooks",
+                    "--package",
+                    "monime-webhooks-api",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            )
+        },
+    )?;
     step("tests", || run_tests(root))?;
     step(
         "cargo package: every published crate, verified, with licenses and README",

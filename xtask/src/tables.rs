@@ -389,6 +389,8 @@ fn pattern_string(component: &str, schema: &Value) -> TokenStream {
             }
         }
 
+        #[cfg(feature = "schemars")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
         impl ::schemars::JsonSchema for #name {
             fn schema_name() -> ::std::borrow::Cow<'static, str> {
                 #component.into()
@@ -956,6 +958,8 @@ fn open_enum(component: &str, rust_name: &str, schema: &Value) -> Result<TokenSt
             }
         }
 
+        #[cfg(feature = "schemars")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
         impl ::schemars::JsonSchema for #name {
             fn schema_name() -> ::std::borrow::Cow<'static, str> {
                 #name_text.into()
@@ -1198,6 +1202,8 @@ fn open_union(
             }
         }
 
+        #[cfg(feature = "schemars")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
         impl ::schemars::JsonSchema for #name {
             fn schema_name() -> ::std::borrow::Cow<'static, str> {
                 #rust_name.into()

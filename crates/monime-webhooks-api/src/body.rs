@@ -167,6 +167,8 @@ impl From<Map<String, Value>> for JsonObject {
     }
 }
 
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
 impl schemars::JsonSchema for JsonObject {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "JsonObject".into()

@@ -13,15 +13,19 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 #[allow(clippy::all)]
 pub mod types {
     ///The configuration of a new webhook.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(deny_unknown_fields)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateWebhookRequest {
         ///Up to two addresses told when deliveries keep failing.
         #[serde(
             rename = "alertEmails",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        #[schemars(extend("maxItems" = 2, "uniqueItems" = true))]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(extend("maxItems" = 2, "uniqueItems" = true))
+        )]
         pub alert_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///The API release whose object shapes the delivered events use.
         #[serde(rename = "apiRelease")]
@@ -31,24 +35,30 @@ pub mod types {
         pub enabled: bool,
         ///The event names that trigger a delivery, such as `payment.completed`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        #[schemars(extend("minItems" = 1, "maxItems" = 100, "uniqueItems" = true))]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(extend("minItems" = 1, "maxItems" = 100, "uniqueItems" = true))
+        )]
         pub events: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Extra HTTP headers Monime adds to every delivery (at most ten).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        #[schemars(extend("maxProperties" = 10))]
+        #[cfg_attr(feature = "schemars", schemars(extend("maxProperties" = 10)))]
         pub headers: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
         ///Free-form labels kept with the webhook (at most 64 keys).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        #[schemars(extend("maxProperties" = 64))]
+        #[cfg_attr(feature = "schemars", schemars(extend("maxProperties" = 64)))]
         pub metadata:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         ///A label people recognise the webhook by.
-        #[schemars(extend("minLength" = 1, "maxLength" = 100))]
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(extend("minLength" = 1, "maxLength" = 100))
+        )]
         pub name: CreateWebhookRequestName,
         ///Where Monime POSTs the events.
-        #[schemars(extend("maxLength" = 255))]
+        #[cfg_attr(feature = "schemars", schemars(extend("maxLength" = 255)))]
         pub url: CreateWebhookRequestUrl,
         ///How deliveries are signed. It cannot be changed after creation.
         #[serde(
@@ -74,8 +84,8 @@ pub mod types {
         Ord,
         PartialEq,
         PartialOrd,
-        schemars::JsonSchema,
     )]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum CreateWebhookRequestApiRelease {
         #[serde(rename = "caph")]
         Caph,
@@ -120,10 +130,9 @@ pub mod types {
         }
     }
     ///A label people recognise the webhook by.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateWebhookRequestName(::std::string::String);
     impl ::std::ops::Deref for CreateWebhookRequestName {
         type Target = ::std::string::String;
@@ -175,10 +184,9 @@ pub mod types {
         }
     }
     ///Where Monime POSTs the events.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateWebhookRequestUrl(::std::string::String);
     impl ::std::ops::Deref for CreateWebhookRequestUrl {
         type Target = ::std::string::String;
@@ -227,8 +235,9 @@ pub mod types {
         }
     }
     ///How deliveries are signed. It cannot be changed after creation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(tag = "type", deny_unknown_fields)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum CreateWebhookRequestVerificationMethod {
         ///HMAC SHA256
         ///
@@ -249,9 +258,8 @@ pub mod types {
         },
     }
     ///The envelope of a call that returns no object.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EmptyEnvelope {
         ///Informational messages from Monime.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -266,7 +274,8 @@ pub mod types {
         }
     }
     ///What went wrong.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorDetail {
         ///The HTTP status, repeated.
         pub code: i64,
@@ -284,7 +293,8 @@ pub mod types {
         }
     }
     ///The body of every failed call.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorEnvelope {
         pub error: ErrorDetail,
         ///Informational messages from Monime.
@@ -300,10 +310,9 @@ pub mod types {
         }
     }
     ///A key of at most 64 characters naming one logical request.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct IdempotencyKey(::std::string::String);
     impl ::std::ops::Deref for IdempotencyKey {
         type Target = ::std::string::String;
@@ -352,10 +361,9 @@ pub mod types {
         }
     }
     ///`ListWebhooksAfter`
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ListWebhooksAfter(::std::string::String);
     impl ::std::ops::Deref for ListWebhooksAfter {
         type Target = ::std::string::String;
@@ -415,8 +423,8 @@ pub mod types {
         Ord,
         PartialEq,
         PartialOrd,
-        schemars::JsonSchema,
     )]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum MonimeVersion {
         #[serde(rename = "caph.2025-08-23")]
         Caph20250823,
@@ -456,9 +464,8 @@ pub mod types {
         }
     }
     ///Where the list continues.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Pagination {
         ///How many items this page holds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -474,9 +481,8 @@ pub mod types {
     }
     ///An HTTP endpoint of yours that Monime calls with a signed POST whenever one of the
     ///chosen events happens in the space, for example `payment.completed`.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Webhook {
         ///Addresses told when deliveries keep failing.
         #[serde(
@@ -511,7 +517,7 @@ pub mod types {
         pub id: ::std::option::Option<::std::string::String>,
         ///Free-form labels kept with the webhook.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        #[schemars(extend("maxProperties" = 64))]
+        #[cfg_attr(feature = "schemars", schemars(extend("maxProperties" = 64)))]
         pub metadata:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         ///The webhook's label.
@@ -538,9 +544,8 @@ pub mod types {
         }
     }
     ///The envelope of a call that returns one webhook.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WebhookEnvelope {
         ///Informational messages from Monime.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -557,9 +562,8 @@ pub mod types {
         }
     }
     ///The envelope of a list call.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WebhookPage {
         ///Informational messages from Monime.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]

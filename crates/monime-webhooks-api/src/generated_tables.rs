@@ -1491,6 +1491,8 @@ impl<'de> ::serde::Deserialize<'de> for ApiRelease {
         Ok(ApiRelease::from(text.as_str()))
     }
 }
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
 impl ::schemars::JsonSchema for ApiRelease {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         "ApiRelease".into()
@@ -1630,6 +1632,8 @@ impl<'de> ::serde::Deserialize<'de> for WebhookVerificationMethod {
         })
     }
 }
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
 impl ::schemars::JsonSchema for WebhookVerificationMethod {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         "WebhookVerificationMethod".into()
@@ -1714,6 +1718,8 @@ pub mod strings {
             WebhookId::try_from(text).map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
+    #[cfg(feature = "schemars")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
     impl ::schemars::JsonSchema for WebhookId {
         fn schema_name() -> ::std::borrow::Cow<'static, str> {
             "WebhookId".into()
@@ -1794,6 +1800,8 @@ pub mod strings {
             SpaceId::try_from(text).map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
+    #[cfg(feature = "schemars")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
     impl ::schemars::JsonSchema for SpaceId {
         fn schema_name() -> ::std::borrow::Cow<'static, str> {
             "SpaceId".into()

@@ -28,8 +28,11 @@
 //!   [`ApiRelease::Unknown`] and [`WebhookVerificationMethod::Unknown`] instead of failing the
 //!   whole response.
 //! * TLS: the `rustls` feature (default) or `native-tls`, passed through to reqwest.
+//! * `schemars` (off by default): every generated type implements `schemars::JsonSchema`,
+//!   with the spec's constraints, to export JSON Schemas.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 pub mod constraints;

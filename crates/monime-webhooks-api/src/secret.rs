@@ -1,11 +1,9 @@
 //! The HS256 webhook secret: checked against the spec's length limits when built, and never
 //! printed by `Debug`.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An HS256 shared secret, within the spec's length limits.
@@ -111,14 +109,16 @@ impl<'de> Deserialize<'de> for WebhookSecret {
     }
 }
 
-impl JsonSchema for WebhookSecret {
-    fn schema_name() -> Cow<'static, str> {
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
+impl schemars::JsonSchema for WebhookSecret {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
         "WebhookSecret".into()
     }
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         let (min, max) = WebhookSecret::limits();
-        json_schema!({
+        schemars::json_schema!({
             "type": "string",
             "minLength": min,
             "maxLength": max,
