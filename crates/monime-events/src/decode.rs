@@ -38,14 +38,25 @@ impl DecodeError {
         &self.message
     }
 
-    fn new(object_type: &str, error: serde_path_to_error::Error<serde_json::Error>) -> Self {
+    /// `positions`: whether the text decoded is the caller's (a line and column in it mean
+    /// something) or one written from their value (they would not).
+    fn new(
+        object_type: &str,
+        error: serde_path_to_error::Error<serde_json::Error>,
+        positions: bool,
+    ) -> Self {
         let inner = error.path().to_string();
         let path = if inner == "." {
             "data".to_owned()
         } else {
             format!("data.{inner}")
         };
-        let mut message = error.into_inner().to_string();
+        let error = error.into_inner();
+        let mut message = error.to_string();
+        let place = format!(" at line {} column {}", error.line(), error.column());
+        if !positions && let Some(without) = message.strip_suffix(&place) {
+            message = without.to_owned();
+        }
         // A union variant reports the path inside it first: `last4: invalid type ...`.
         let mut path = path;
         if let Some((inside, rest)) = message.split_once(": ")
@@ -83,47 +94,40 @@ impl EventData {
     pub fn from_value(object_type: &str, data: &Value) -> Result<EventData, DecodeError> {
         match EventData::deserialize_as(object_type, data) {
             Ok(decoded) => Ok(decoded),
-            // Decode again, tracking the path, only when there is an error to explain.
-            Err(_) => tracked(object_type, data),
+            // The error is explained by decoding the text again, tracking the path: one
+            // tracking decoder for both entry points keeps the crate's build smaller.
+            Err(_) => tracked(object_type, data.to_string().as_bytes(), false),
         }
     }
 
     /// Decodes `data` from its JSON text, without building a `serde_json::Value` first.
     pub fn from_json(object_type: &str, data: &str) -> Result<EventData, DecodeError> {
-        let mut deserializer = serde_json::Deserializer::from_str(data);
+        // From bytes, like the one-pass envelope decoder of monime-signature: the same
+        // deserializer type, so debug builds compile each object's decoder once for both.
+        let mut deserializer = serde_json::Deserializer::from_slice(data.as_bytes());
         let decoded = EventData::deserialize_as(object_type, &mut deserializer)
             .and_then(|decoded| deserializer.end().map(|()| decoded));
         match decoded {
             Ok(decoded) => Ok(decoded),
-            Err(_) => {
-                let mut deserializer = serde_json::Deserializer::from_str(data);
-                let mut track = serde_path_to_error::Track::new();
-                let outcome = EventData::deserialize_as(
-                    object_type,
-                    serde_path_to_error::Deserializer::new(&mut deserializer, &mut track),
-                )
-                .and_then(|decoded| deserializer.end().map(|()| decoded));
-                outcome.map_err(|error| {
-                    DecodeError::new(
-                        object_type,
-                        serde_path_to_error::Error::new(track.path(), error),
-                    )
-                })
-            }
+            Err(_) => tracked(object_type, data.as_bytes(), true),
         }
     }
 }
 
-fn tracked(object_type: &str, data: &Value) -> Result<EventData, DecodeError> {
+/// Decodes `data` again, tracking the path, to explain an error.
+fn tracked(object_type: &str, data: &[u8], positions: bool) -> Result<EventData, DecodeError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(data);
     let mut track = serde_path_to_error::Track::new();
     EventData::deserialize_as(
         object_type,
-        serde_path_to_error::Deserializer::new(data, &mut track),
+        serde_path_to_error::Deserializer::new(&mut deserializer, &mut track),
     )
+    .and_then(|decoded| deserializer.end().map(|()| decoded))
     .map_err(|error| {
         DecodeError::new(
             object_type,
             serde_path_to_error::Error::new(track.path(), error),
+            positions,
         )
     })
 }

@@ -21,7 +21,9 @@ use crate::*;
 pub fn sample(event_name: &str, object_id: &str) -> EventData {
     let (object_type, transition) = event_name.split_once('.').unwrap_or((event_name, ""));
     let id = Some(object_id.to_owned());
-    let now = Some(Timestamp::from(chrono::Utc::now()));
+    let now = Some(Timestamp::from(chrono::DateTime::<chrono::Utc>::from(
+        std::time::SystemTime::now(),
+    )));
     let amount = Some(Money {
         currency: Some("SLE".to_owned()),
         value: Some(1500),

@@ -228,7 +228,7 @@ fn exchange_of(attempts: u32, status: StatusCode, headers: &HeaderMap) -> Exchan
         .contains(&status.as_u16())
         .then(|| text(response_headers::RETRY_AFTER))
         .flatten()
-        .and_then(|value| parse_retry_after(&value, chrono::Utc::now()));
+        .and_then(|value| parse_retry_after(&value, std::time::SystemTime::now().into()));
     Exchange {
         attempts,
         status: Some(status.as_u16()),
