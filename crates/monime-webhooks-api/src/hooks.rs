@@ -17,16 +17,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
 use reqwest::{Method, StatusCode};
 use tracing::Instrument;
 
 use crate::retry::{RETRY_AFTER_STATUSES, RETRYABLE_STATUSES};
-use crate::spec::{params, response_headers};
+use crate::spec::response_headers;
 use crate::{Client, Settings};
 
 /// progenitor's own version header; Monime does not read it.
-const PROGENITOR_VERSION_HEADER: &str = "api-version";
+const PROGENITOR_VERSION_HEADER: HeaderName = HeaderName::from_static("api-version");
 
 /// The longest single wait between attempts, whatever a server's `Retry-After` says.
 pub const MAX_WAIT: Duration = Duration::from_secs(3600);
@@ -79,12 +79,10 @@ impl ClientHooks<Settings> for Client {
         let settings = self.inner();
         let headers = request.headers_mut();
         headers.remove(PROGENITOR_VERSION_HEADER);
-        default_header(
-            headers,
-            params::MONIME_VERSION.name,
-            Some(settings.version()),
-        )?;
-        default_header(headers, params::MONIME_SPACE_ID.name, settings.space_id())?;
+        let defaults = std::iter::once(&settings.version_header).chain(&settings.space_header);
+        for header in defaults {
+            header.add_to(headers).map_err(Error::InvalidRequest)?;
+        }
         if let Some(authorization) = &settings.authorization
             && !headers.contains_key(AUTHORIZATION)
         {
@@ -103,26 +101,6 @@ impl ClientHooks<Settings> for Client {
     ) -> reqwest::Result<reqwest::Response> {
         send_with_retries(self.client(), self.inner(), request, info.operation_id).await
     }
-}
-
-// The error type is progenitor's, as the `pre` hook must return it.
-#[allow(clippy::result_large_err)]
-fn default_header<E>(
-    headers: &mut HeaderMap,
-    name: &'static str,
-    value: Option<&str>,
-) -> Result<(), Error<E>> {
-    let Some(value) = value else {
-        return Ok(());
-    };
-    let name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| Error::InvalidRequest(format!("`{name}` is not a header name")))?;
-    if !headers.contains_key(&name) {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| Error::InvalidRequest(format!("{name}: not a valid header value")))?;
-        headers.insert(name, value);
-    }
-    Ok(())
 }
 
 async fn send_with_retries(

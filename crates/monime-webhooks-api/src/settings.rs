@@ -5,9 +5,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::retry::RetryPolicy;
+use crate::spec::params;
 
 /// The largest response body the hooks read by default (bytes). Monime's largest answer, a
 /// page of 50 webhooks, is far smaller.
@@ -19,8 +20,12 @@ pub struct Settings {
     /// `Bearer <token>`, built once (marked sensitive); `Err` when the token cannot be a
     /// header value, reported on the first request.
     pub(crate) authorization: Option<Result<HeaderValue, ()>>,
-    pub(crate) space_id: Option<String>,
-    pub(crate) version: Option<String>,
+    space_id: Option<String>,
+    version: Option<String>,
+    /// `Monime-Space-Id` and `Monime-Version` as they go on the wire, made once here rather
+    /// than on every request.
+    pub(crate) space_header: Option<DefaultHeader>,
+    pub(crate) version_header: DefaultHeader,
     /// How failed attempts are retried.
     pub retry: RetryPolicy,
     /// The limit of one attempt, connection to last byte.
@@ -36,6 +41,8 @@ impl Settings {
             authorization: None,
             space_id: None,
             version: None,
+            space_header: None,
+            version_header: DefaultHeader::new(params::MONIME_VERSION.name, crate::API_VERSION),
             retry: RetryPolicy::none(),
             timeout: None,
             body_limit: DEFAULT_BODY_LIMIT,
@@ -56,14 +63,18 @@ impl Settings {
 
     /// Sends this `Monime-Space-Id` on every request that has none.
     pub fn with_space_id(mut self, space_id: impl Into<String>) -> Settings {
-        self.space_id = Some(space_id.into());
+        let space_id = space_id.into();
+        self.space_header = Some(DefaultHeader::new(params::MONIME_SPACE_ID.name, &space_id));
+        self.space_id = Some(space_id);
         self
     }
 
     /// Sends this `Monime-Version` on every request that has none (default
     /// [`crate::API_VERSION`]).
     pub fn with_version(mut self, version: impl Into<String>) -> Settings {
-        self.version = Some(version.into());
+        let version = version.into();
+        self.version_header = DefaultHeader::new(params::MONIME_VERSION.name, &version);
+        self.version = Some(version);
         self
     }
 
@@ -112,5 +123,31 @@ impl fmt::Debug for Settings {
             .field("timeout", &self.timeout)
             .field("body_limit", &self.body_limit)
             .finish()
+    }
+}
+
+/// A header the hooks add to requests that lack it, or why it cannot be sent.
+#[derive(Clone)]
+pub(crate) struct DefaultHeader(Result<(HeaderName, HeaderValue), String>);
+
+impl DefaultHeader {
+    fn new(name: &str, value: &str) -> DefaultHeader {
+        let header = match HeaderName::from_bytes(name.as_bytes()) {
+            Err(_) => Err(format!("`{name}` is not a header name")),
+            Ok(name) => match HeaderValue::from_str(value) {
+                Ok(value) => Ok((name, value)),
+                Err(_) => Err(format!("{name}: not a valid header value")),
+            },
+        };
+        DefaultHeader(header)
+    }
+
+    /// Adds the header unless `headers` has it; the problem with it otherwise.
+    pub(crate) fn add_to(&self, headers: &mut HeaderMap) -> Result<(), String> {
+        let (name, value) = self.0.as_ref().map_err(Clone::clone)?;
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+        Ok(())
     }
 }
