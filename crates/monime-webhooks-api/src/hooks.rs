@@ -13,11 +13,11 @@
 //!   of [`observe`], because progenitor's errors do not always carry it.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
+use reqwest::header::{AUTHORIZATION, Entry, HeaderMap, HeaderName};
 use reqwest::{Method, StatusCode};
 use tracing::Instrument;
 
@@ -59,7 +59,7 @@ tokio::task_local! {
 pub async fn observe<F: Future>(call: F) -> (F::Output, Exchange) {
     let slot = Arc::new(Mutex::new(Exchange::default()));
     let output = EXCHANGE.scope(slot.clone(), call).await;
-    let exchange = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let exchange = std::mem::take(&mut *slot.lock().unwrap_or_else(PoisonError::into_inner));
     (output, exchange)
 }
 
@@ -84,12 +84,12 @@ impl ClientHooks<Settings> for Client {
             header.add_to(headers).map_err(Error::InvalidRequest)?;
         }
         if let Some(authorization) = &settings.authorization
-            && !headers.contains_key(AUTHORIZATION)
+            && let Entry::Vacant(slot) = headers.entry(AUTHORIZATION)
         {
             let value = authorization.clone().map_err(|()| {
                 Error::InvalidRequest("the access token is not a valid header value".to_owned())
             })?;
-            headers.insert(AUTHORIZATION, value);
+            slot.insert(value);
         }
         Ok(())
     }
@@ -110,7 +110,8 @@ async fn send_with_retries(
     operation: &'static str,
 ) -> reqwest::Result<reqwest::Response> {
     let policy = &settings.retry;
-    let started = Instant::now();
+    // Only a deadline needs the start time.
+    let started = policy.deadline.map(|_| Instant::now());
     let method = request.method().clone();
     let mut pending = Some(request);
     let mut attempt = 0u32;
@@ -143,7 +144,10 @@ async fn send_with_retries(
             attempt < policy.max_attempts
                 && policy
                     .deadline
-                    .is_none_or(|deadline| started.elapsed().saturating_add(wait) <= deadline)
+                    .zip(started)
+                    .is_none_or(|(deadline, started)| {
+                        started.elapsed().saturating_add(wait) <= deadline
+                    })
         };
         match http.execute(request).instrument(span.clone()).await {
             Err(error) => {
@@ -195,6 +199,10 @@ async fn send_with_retries(
     }
 }
 
+/// Read from every answer, so parsed once rather than per lookup.
+static REQUEST_ID: LazyLock<Option<HeaderName>> =
+    LazyLock::new(|| HeaderName::from_bytes(response_headers::MONIME_REQUEST_ID.as_bytes()).ok());
+
 fn exchange_of(attempts: u32, status: StatusCode, headers: &HeaderMap) -> Exchange {
     let text = |name: &str| {
         headers
@@ -210,9 +218,15 @@ fn exchange_of(attempts: u32, status: StatusCode, headers: &HeaderMap) -> Exchan
     Exchange {
         attempts,
         status: Some(status.as_u16()),
-        request_id: text(response_headers::MONIME_REQUEST_ID),
+        request_id: REQUEST_ID
+            .as_ref()
+            .and_then(|name| headers.get(name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
         retry_after,
-        rate_limit: text(response_headers::MONIME_RATE_LIMIT),
+        rate_limit: (status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| text(response_headers::MONIME_RATE_LIMIT))
+            .flatten(),
         location: status
             .is_redirection()
             .then(|| text(reqwest::header::LOCATION.as_str()))

@@ -145,9 +145,7 @@ impl DefaultHeader {
     /// Adds the header unless `headers` has it; the problem with it otherwise.
     pub(crate) fn add_to(&self, headers: &mut HeaderMap) -> Result<(), String> {
         let (name, value) = self.0.as_ref().map_err(Clone::clone)?;
-        if !headers.contains_key(name) {
-            headers.insert(name.clone(), value.clone());
-        }
+        headers.entry(name).or_insert_with(|| value.clone());
         Ok(())
     }
 }

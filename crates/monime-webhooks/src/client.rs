@@ -97,12 +97,12 @@ impl Client {
         &self,
         call: impl Future<Output = Result<ResponseValue<T>, monime_webhooks_api::Error<ErrorEnvelope>>>,
     ) -> Result<Response<T>, Error> {
-        let (outcome, exchange) = hooks::observe(call).await;
+        // Boxed: the generated operation's future is kilobytes, and would otherwise be moved
+        // into each layer of this call's state.
+        let (outcome, exchange) = hooks::observe(Box::pin(call)).await;
         match outcome {
-            Ok(value) => {
-                let request_id = header_text(value.headers(), response_headers::MONIME_REQUEST_ID);
-                Ok(Response::new(value.into_inner(), request_id))
-            }
+            // The final answer's request id, which the hooks read from the same headers.
+            Ok(value) => Ok(Response::new(value.into_inner(), exchange.request_id)),
             Err(error) => Err(Error::from_generated(error, &exchange).await),
         }
     }
