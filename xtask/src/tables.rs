@@ -513,6 +513,15 @@ impl<'a> Tables<'a> {
             None => quote! { None },
         };
         let kind_name = map.get("type").and_then(Value::as_str);
+        // The validator checks a pattern on strings only; anywhere else it would be dropped.
+        if let Some(pattern) = map.get("pattern")
+            && (kind_name != Some("string") || pattern.as_str().is_none())
+        {
+            return Err(Failure::new(format!(
+                "{place}: `pattern` must be text on a `type: string` schema; the validator \
+                 would not check it here"
+            )));
+        }
         let kind = match kind_name {
             Some("boolean") => quote! { Kind::Boolean },
             Some("integer") | Some("number") => {
@@ -1319,17 +1328,18 @@ fn rust_ident(name: &str) -> Ident {
     }
 }
 
-/// The literal of a pattern `^<literal>.*$` (a `\` escapes the punctuation character after
-/// it), or `None` for any other form.
+/// The literal of a pattern `^<literal>.*$` (a `\` escapes the syntax character after it),
+/// or `None` for any other form.
 fn literal_prefix(source: &str) -> Option<String> {
     let body = source.strip_prefix('^')?.strip_suffix(".*$")?;
     let mut literal = String::new();
     let mut chars = body.chars();
     while let Some(c) = chars.next() {
         match c {
-            // An escaped punctuation character stands for itself; `\d` and the like do not.
+            // An escaped syntax character stands for itself (the escapes that are valid with
+            // and without the `u` flag); `\d`, `\-` and the like are refused.
             '\\' => match chars.next() {
-                Some(escaped) if escaped.is_ascii_punctuation() => literal.push(escaped),
+                Some(escaped) if "^$\\.*+?()[]{}|/".contains(escaped) => literal.push(escaped),
                 _ => return None,
             },
             '^' | '$' | '.' | '|' | '?' | '*' | '+' | '(' | ')' | '[' | ']' | '{' | '}' => {
@@ -1349,12 +1359,14 @@ mod tests {
     fn only_an_anchored_literal_then_any_rest_has_a_prefix() {
         assert_eq!(literal_prefix("^whk-.*$").as_deref(), Some("whk-"));
         assert_eq!(literal_prefix("^a\\.b-.*$").as_deref(), Some("a.b-"));
+        assert_eq!(literal_prefix("^a\\/\\$-.*$").as_deref(), Some("a/$-"));
         assert_eq!(literal_prefix("^.*$").as_deref(), Some(""));
         for other in [
             "whk-.*$",
             "^whk-.*",
             "^whk-[0-9]+$",
             "^whk-\\d.*$",
+            "^whk\\-.*$",
             "^(a|b)-.*$",
             "^a.b-.*$",
             "^whk-$",

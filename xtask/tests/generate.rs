@@ -258,3 +258,17 @@ fn a_pattern_outside_the_component_schemas_is_refused() {
     let message = generate::render(&spec, "0.15.1").unwrap_err().0;
     assert!(message.contains("outside components.schemas"), "{message}");
 }
+
+#[test]
+fn a_pattern_on_anything_but_a_string_is_refused() {
+    // The validator checks patterns on strings only; elsewhere it would be dropped silently.
+    let spec = real_spec_with(
+        "            type: integer\n            minimum: 1\n",
+        "            type: integer\n            pattern: ^1.*$\n            minimum: 1\n",
+    );
+    let message = generate::render_tables(&spec).unwrap_err().0;
+    assert!(
+        message.contains("`pattern` must be text on a `type: string` schema"),
+        "{message}"
+    );
+}

@@ -224,9 +224,7 @@ fn exchange_of(attempts: u32, status: StatusCode, headers: &HeaderMap) -> Exchan
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         retry_after,
-        rate_limit: (status == StatusCode::TOO_MANY_REQUESTS)
-            .then(|| text(response_headers::MONIME_RATE_LIMIT))
-            .flatten(),
+        rate_limit: text(response_headers::MONIME_RATE_LIMIT),
         location: status
             .is_redirection()
             .then(|| text(reqwest::header::LOCATION.as_str()))

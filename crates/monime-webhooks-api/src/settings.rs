@@ -128,10 +128,13 @@ impl fmt::Debug for Settings {
 
 /// A header the hooks add to requests that lack it, or why it cannot be sent.
 #[derive(Clone)]
-pub(crate) struct DefaultHeader(Result<(HeaderName, HeaderValue), String>);
+pub(crate) struct DefaultHeader {
+    name: &'static str,
+    header: Result<(HeaderName, HeaderValue), String>,
+}
 
 impl DefaultHeader {
-    fn new(name: &str, value: &str) -> DefaultHeader {
+    fn new(name: &'static str, value: &str) -> DefaultHeader {
         let header = match HeaderName::from_bytes(name.as_bytes()) {
             Err(_) => Err(format!("`{name}` is not a header name")),
             Ok(name) => match HeaderValue::from_str(value) {
@@ -139,13 +142,43 @@ impl DefaultHeader {
                 Err(_) => Err(format!("{name}: not a valid header value")),
             },
         };
-        DefaultHeader(header)
+        DefaultHeader { name, header }
     }
 
-    /// Adds the header unless `headers` has it; the problem with it otherwise.
+    /// Adds the header unless `headers` has it; the problem with it when it was needed.
     pub(crate) fn add_to(&self, headers: &mut HeaderMap) -> Result<(), String> {
-        let (name, value) = self.0.as_ref().map_err(Clone::clone)?;
-        headers.entry(name).or_insert_with(|| value.clone());
-        Ok(())
+        match &self.header {
+            Ok((name, value)) => {
+                headers.entry(name).or_insert_with(|| value.clone());
+                Ok(())
+            }
+            Err(_) if headers.contains_key(self.name) => Ok(()),
+            Err(problem) => Err(problem.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    use super::Settings;
+    use crate::spec::params;
+
+    #[test]
+    fn a_bad_default_is_reported_only_when_it_would_be_sent() {
+        let settings = Settings::none().with_version("caph\n2025");
+        let mut lacking = HeaderMap::new();
+        let problem = settings.version_header.add_to(&mut lacking).unwrap_err();
+        assert!(problem.contains("not a valid header value"), "{problem}");
+
+        let mut has_one = HeaderMap::new();
+        has_one.insert(params::MONIME_VERSION.name, HeaderValue::from_static("caph"));
+        settings.version_header.add_to(&mut has_one).unwrap();
+        assert_eq!(has_one[params::MONIME_VERSION.name], "caph");
+
+        let mut empty = HeaderMap::new();
+        Settings::none().version_header.add_to(&mut empty).unwrap();
+        assert_eq!(empty[params::MONIME_VERSION.name], crate::API_VERSION);
     }
 }
