@@ -314,6 +314,7 @@ fn pattern_string(component: &str, schema: &Value) -> TokenStream {
     let json_text = serde_json::to_value(schema)
         .map(|v| v.to_string())
         .unwrap_or_default();
+    let schema_impl = json_schema_impl(&name, component, &json_text, "string");
     quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
@@ -389,18 +390,31 @@ fn pattern_string(component: &str, schema: &Value) -> TokenStream {
             }
         }
 
+        #schema_impl
+    }
+}
+
+/// `schemars::JsonSchema` for the generated type `name`: the spec's schema as JSON text, or an
+/// untyped schema of `fallback_type` should the text not be a schema.
+fn json_schema_impl(
+    name: &Ident,
+    schema_name: &str,
+    json_text: &str,
+    fallback_type: &str,
+) -> TokenStream {
+    quote! {
         #[cfg(feature = "schemars")]
         #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
         impl ::schemars::JsonSchema for #name {
             fn schema_name() -> ::std::borrow::Cow<'static, str> {
-                #component.into()
+                #schema_name.into()
             }
 
             fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
                 ::serde_json::from_str::<::serde_json::Value>(#json_text)
                     .ok()
                     .and_then(|value| ::schemars::Schema::try_from(value).ok())
-                    .unwrap_or_else(|| ::schemars::json_schema!({ "type": "string" }))
+                    .unwrap_or_else(|| ::schemars::json_schema!({ "type": #fallback_type }))
             }
         }
     }
@@ -1113,6 +1127,7 @@ fn open_union(
         "oneOf": json_branches,
     })
     .to_string();
+    let schema_impl = json_schema_impl(&name, rust_name, &json_text, "object");
     Ok(quote! {
         #[doc = #doc]
         #[derive(Clone, PartialEq, Eq)]
@@ -1211,20 +1226,7 @@ fn open_union(
             }
         }
 
-        #[cfg(feature = "schemars")]
-        #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
-        impl ::schemars::JsonSchema for #name {
-            fn schema_name() -> ::std::borrow::Cow<'static, str> {
-                #rust_name.into()
-            }
-
-            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                ::serde_json::from_str::<::serde_json::Value>(#json_text)
-                    .ok()
-                    .and_then(|value| ::schemars::Schema::try_from(value).ok())
-                    .unwrap_or_else(|| ::schemars::json_schema!({ "type": "object" }))
-            }
-        }
+        #schema_impl
     })
 }
 

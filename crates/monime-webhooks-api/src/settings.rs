@@ -173,7 +173,10 @@ mod tests {
         assert!(problem.contains("not a valid header value"), "{problem}");
 
         let mut has_one = HeaderMap::new();
-        has_one.insert(params::MONIME_VERSION.name, HeaderValue::from_static("caph"));
+        has_one.insert(
+            params::MONIME_VERSION.name,
+            HeaderValue::from_static("caph"),
+        );
         settings.version_header.add_to(&mut has_one).unwrap();
         assert_eq!(has_one[params::MONIME_VERSION.name], "caph");
 
