@@ -908,7 +908,13 @@ fn open_enum(component: &str, rust_name: &str, schema: &Value) -> Result<TokenSt
         "{description} One of {}, or a value Monime adds later.",
         values.join(", ")
     );
-    let name_text = name.to_string();
+    let json_text = serde_json::json!({
+        "type": "string",
+        "description": schema_text,
+        "examples": values,
+    })
+    .to_string();
+    let schema_impl = json_schema_impl(&name, rust_name, &json_text, "string");
     Ok(quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -981,21 +987,7 @@ fn open_enum(component: &str, rust_name: &str, schema: &Value) -> Result<TokenSt
             }
         }
 
-        #[cfg(feature = "schemars")]
-        #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
-        impl ::schemars::JsonSchema for #name {
-            fn schema_name() -> ::std::borrow::Cow<'static, str> {
-                #name_text.into()
-            }
-
-            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                ::schemars::json_schema!({
-                    "type": "string",
-                    "description": #schema_text,
-                    "examples": [#(#values),*]
-                })
-            }
-        }
+        #schema_impl
     })
 }
 

@@ -1498,11 +1498,14 @@ impl ::schemars::JsonSchema for ApiRelease {
         "ApiRelease".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        ::schemars::json_schema!(
-            { "type" : "string", "description" :
-            "The API release whose object shapes the webhook's events use. One of caph, siriusb, or a value Monime adds later.",
-            "examples" : ["caph", "siriusb"] }
-        )
+        ::serde_json::from_str::<
+            ::serde_json::Value,
+        >(
+                "{\"description\":\"The API release whose object shapes the webhook's events use. One of caph, siriusb, or a value Monime adds later.\",\"examples\":[\"caph\",\"siriusb\"],\"type\":\"string\"}",
+            )
+            .ok()
+            .and_then(|value| ::schemars::Schema::try_from(value).ok())
+            .unwrap_or_else(|| ::schemars::json_schema!({ "type" : "string" }))
     }
 }
 ///How the webhook's deliveries are signed. An open union: a `type` this crate does not know yet decodes into `Unknown` with every field kept. `Debug` never prints a value the caller chose.

@@ -42,6 +42,21 @@ async fn run_async(args: Vec<String>) -> Output {
     .unwrap()
 }
 
+/// `get --show-secrets` of one webhook, as the JSON the CLI prints.
+async fn get_revealed(url: &str, id: &str) -> serde_json::Value {
+    let args = [
+        "--api-url",
+        url,
+        "--output",
+        "json",
+        "--show-secrets",
+        "get",
+        id,
+    ];
+    let shown = run_async(args.map(str::to_owned).to_vec()).await;
+    serde_json::from_slice(&shown.stdout).unwrap()
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -164,21 +179,7 @@ async fn create_reads_the_hs256_secret_from_a_file() {
         .as_str()
         .unwrap()
         .to_owned();
-    let shown = run_async(
-        [
-            "--api-url",
-            &url,
-            "--output",
-            "json",
-            "--show-secrets",
-            "get",
-            &id,
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    )
-    .await;
-    let json: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let json = get_revealed(&url, &id).await;
     assert_eq!(json["verificationMethod"]["secret"], SECRET);
     mock.shutdown().await;
 }
@@ -435,21 +436,7 @@ async fn header_values_are_masked_and_control_characters_escaped() {
             assert!(shown.contains("Orders\\u{1b}[2J"), "{args:?}: {shown}");
         }
     }
-    let revealed = run_async(
-        [
-            "--api-url",
-            &url,
-            "--output",
-            "json",
-            "--show-secrets",
-            "get",
-            &id,
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    )
-    .await;
-    let json: serde_json::Value = serde_json::from_slice(&revealed.stdout).unwrap();
+    let json = get_revealed(&url, &id).await;
     assert_eq!(json["headers"]["Authorization"], credential);
     mock.shutdown().await;
 }
