@@ -18,6 +18,7 @@ pub mod spec;
 pub mod tables;
 pub mod tools;
 pub mod upstream;
+mod version_header;
 pub mod versions;
 
 pub use failure::Failure;

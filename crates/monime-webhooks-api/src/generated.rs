@@ -1752,10 +1752,6 @@ pub mod builder {
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/webhooks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
             if let Some(value) = monime_version {
                 header_map.append("Monime-Version", value.to_string().try_into()?);
@@ -1900,10 +1896,6 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/webhooks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             header_map.append("Idempotency-Key", idempotency_key.to_string().try_into()?);
             header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
             if let Some(value) = monime_version {
@@ -2024,10 +2016,6 @@ pub mod builder {
                 encode_path(&id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
             if let Some(value) = monime_version {
                 header_map.append("Monime-Version", value.to_string().try_into()?);
@@ -2146,10 +2134,6 @@ pub mod builder {
                 encode_path(&id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
             if let Some(value) = monime_version {
                 header_map.append("Monime-Version", value.to_string().try_into()?);
@@ -2281,10 +2265,6 @@ pub mod builder {
                 encode_path(&id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
             if let Some(value) = monime_version {
                 header_map.append("Monime-Version", value.to_string().try_into()?);

@@ -1,8 +1,8 @@
 //! The generated client's request hooks: everything a call needs beyond what the spec says.
 //!
 //! * `pre` adds the caller's credentials and defaults from [`Settings`]: `Authorization`,
-//!   `Monime-Space-Id` and `Monime-Version` when the request has none, and drops the
-//!   `api-version` header progenitor stamps on every request (Monime reads `Monime-Version`).
+//!   `Monime-Space-Id` and `Monime-Version` when the request has none. (progenitor's own
+//!   `api-version` header is taken out of the generated code by `cargo xtask generate`.)
 //! * `exec` sends the request under the retry policy: transport errors and the retryable
 //!   statuses are tried again with the same request (so a create keeps its `Idempotency-Key`),
 //!   honouring `Retry-After` on 429 and 503, within the policy's deadline. One `monime.request`
@@ -12,8 +12,9 @@
 //! * What the final answer said (status, request id, rate-limit hints) is kept for the caller
 //!   of [`observe`], because progenitor's errors do not always carry it.
 
+use std::cell::Cell;
 use std::future::Future;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
@@ -24,9 +25,6 @@ use tracing::Instrument;
 use crate::retry::{RETRY_AFTER_STATUSES, RETRYABLE_STATUSES};
 use crate::spec::response_headers;
 use crate::{Client, Settings};
-
-/// progenitor's own version header; Monime does not read it.
-const PROGENITOR_VERSION_HEADER: HeaderName = HeaderName::from_static("api-version");
 
 /// The longest single wait between attempts, whatever a server's `Retry-After` says.
 pub const MAX_WAIT: Duration = Duration::from_secs(3600);
@@ -51,23 +49,28 @@ pub struct Exchange {
 }
 
 tokio::task_local! {
-    static EXCHANGE: Arc<Mutex<Exchange>>;
+    // Boxed: the scope moves its value in and out of the task-local slot on every poll.
+    static EXCHANGE: Cell<Option<Box<Exchange>>>;
 }
 
 /// Runs `call` (one generated operation's `send()`) and returns its output with what the
 /// final answer said.
 pub async fn observe<F: Future>(call: F) -> (F::Output, Exchange) {
-    let slot = Arc::new(Mutex::new(Exchange::default()));
-    let output = EXCHANGE.scope(slot.clone(), call).await;
-    let exchange = std::mem::take(&mut *slot.lock().unwrap_or_else(PoisonError::into_inner));
+    // The record lives in the scope's own future (nothing shared); the hooks write it from
+    // inside the call, and it is taken back once the call is done.
+    let mut scope = std::pin::pin!(EXCHANGE.scope(Cell::new(None), call));
+    let output = scope.as_mut().await;
+    let exchange = scope
+        .as_mut()
+        .take_value()
+        .and_then(Cell::into_inner)
+        .map_or_else(Exchange::default, |exchange| *exchange);
     (output, exchange)
 }
 
 fn record(exchange: Exchange) {
     // Outside `observe` (the generated client used directly) there is nobody to tell.
-    let _ = EXCHANGE.try_with(|slot| {
-        *slot.lock().unwrap_or_else(PoisonError::into_inner) = exchange;
-    });
+    let _ = EXCHANGE.try_with(|slot| slot.set(Some(Box::new(exchange))));
 }
 
 impl ClientHooks<Settings> for Client {
@@ -78,7 +81,6 @@ impl ClientHooks<Settings> for Client {
     ) -> Result<(), Error<E>> {
         let settings = self.inner();
         let headers = request.headers_mut();
-        headers.remove(PROGENITOR_VERSION_HEADER);
         let defaults = std::iter::once(&settings.version_header).chain(&settings.space_header);
         for header in defaults {
             header.add_to(headers).map_err(Error::InvalidRequest)?;
