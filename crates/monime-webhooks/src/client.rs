@@ -4,8 +4,10 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::Arc;
 
+use monime_webhooks_api::SpaceId;
 use monime_webhooks_api::hooks;
 use monime_webhooks_api::spec::{params, response_headers};
 use monime_webhooks_api::types::ErrorEnvelope;
@@ -20,14 +22,30 @@ use crate::error::{Error, excerpt};
 /// connection pool.
 #[derive(Clone)]
 pub struct Client {
-    api: Arc<monime_webhooks_api::Client>,
+    shared: Arc<Shared>,
 }
+
+struct Shared {
+    api: monime_webhooks_api::Client,
+    /// Checked once when the client is built; every operation sends it as is.
+    space: SpaceId,
+}
+
+/// A generated operation's `send()`, boxed once where it is made: the future is kilobytes,
+/// and would otherwise be copied into each layer of the call.
+pub(crate) type Call<'a, T> = Pin<
+    Box<
+        dyn Future<Output = Result<ResponseValue<T>, monime_webhooks_api::Error<ErrorEnvelope>>>
+            + Send
+            + 'a,
+    >,
+>;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("api_url", &self.api_url())
-            .field("settings", self.api.inner())
+            .field("settings", self.api().inner())
             .finish()
     }
 }
@@ -55,6 +73,10 @@ impl<T> Response<T> {
         self.value
     }
 
+    pub(crate) fn into_parts(self) -> (T, Option<String>) {
+        (self.value, self.request_id)
+    }
+
     pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
         Response {
             value: f(self.value),
@@ -72,34 +94,36 @@ impl<T> Deref for Response<T> {
 }
 
 impl Client {
-    pub(crate) fn new(api: monime_webhooks_api::Client) -> Client {
-        Client { api: Arc::new(api) }
+    pub(crate) fn new(api: monime_webhooks_api::Client, space: SpaceId) -> Client {
+        Client {
+            shared: Arc::new(Shared { api, space }),
+        }
     }
 
     /// The generated client underneath, with the same settings and hooks: every operation of
     /// the spec, exactly as the spec shapes it.
     pub fn api(&self) -> &monime_webhooks_api::Client {
-        &self.api
+        &self.shared.api
     }
 
     /// The space this client acts on.
     pub fn space_id(&self) -> &str {
-        self.api.inner().space_id().unwrap_or_default()
+        self.shared.space.as_str()
+    }
+
+    /// The space as the generated operations take it.
+    pub(crate) fn space(&self) -> SpaceId {
+        self.shared.space.clone()
     }
 
     /// The API base URL.
     pub fn api_url(&self) -> &str {
-        self.api.baseurl()
+        self.api().baseurl()
     }
 
     /// Runs one generated operation and maps its outcome.
-    pub(crate) async fn run<T>(
-        &self,
-        call: impl Future<Output = Result<ResponseValue<T>, monime_webhooks_api::Error<ErrorEnvelope>>>,
-    ) -> Result<Response<T>, Error> {
-        // Boxed: the generated operation's future is kilobytes, and would otherwise be moved
-        // into each layer of this call's state.
-        let (outcome, exchange) = hooks::observe(Box::pin(call)).await;
+    pub(crate) async fn run<T>(&self, call: Call<'_, T>) -> Result<Response<T>, Error> {
+        let (outcome, exchange) = hooks::observe(call).await;
         match outcome {
             // The final answer's request id, which the hooks read from the same headers.
             Ok(value) => Ok(Response::new(value.into_inner(), exchange.request_id)),
@@ -141,7 +165,7 @@ impl Client {
             });
         }
         let mut request = self
-            .api
+            .api()
             .client()
             .request(method.clone(), format!("{}{path}", self.api_url()))
             .header(ACCEPT, HeaderValue::from_static("application/json"));
@@ -158,11 +182,11 @@ impl Client {
             operation_id: "raw",
         };
         let call = async {
-            self.api
+            self.api()
                 .pre::<ErrorEnvelope>(&mut request, &info)
                 .await
                 .map_err(Some)?;
-            self.api.exec(request, &info).await.map_err(|e| {
+            self.api().exec(request, &info).await.map_err(|e| {
                 Some(monime_webhooks_api::Error::<ErrorEnvelope>::CommunicationError(e))
             })
         };

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use monime_webhooks_api::spec::params;
-use monime_webhooks_api::{Settings, constraints};
+use monime_webhooks_api::{Settings, SpaceId, constraints};
 
 use crate::RetryPolicy;
 use crate::client::Client;
@@ -180,11 +180,9 @@ impl ClientBuilder {
             });
         }
         let space = required(self.space_id, "space_id")?;
-        constraints::check_param(&params::MONIME_SPACE_ID, &space.value).map_err(|v| {
-            Error::Config {
-                name: space.name,
-                message: v.message,
-            }
+        let space_id = SpaceId::try_from(space.value.as_str()).map_err(|v| Error::Config {
+            name: space.name,
+            message: v.message,
         })?;
         let api_url = match self.api_url {
             Some(url) => check_url(url)?,
@@ -221,9 +219,10 @@ impl ClientBuilder {
                     message: format!("cannot be built: {e}"),
                 })?,
         };
-        Ok(Client::new(monime_webhooks_api::Client::new_with_client(
-            &api_url, http, settings,
-        )))
+        Ok(Client::new(
+            monime_webhooks_api::Client::new_with_client(&api_url, http, settings),
+            space_id,
+        ))
     }
 }
 

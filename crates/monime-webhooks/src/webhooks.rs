@@ -7,7 +7,7 @@ use std::num::NonZeroU64;
 
 use monime_webhooks_api::spec::{keys, operations, params, schemas};
 use monime_webhooks_api::types::{self, CreateWebhookRequestVerificationMethod, Webhook};
-use monime_webhooks_api::{JsonObject, RequestBody, WebhookSecret, constraints};
+use monime_webhooks_api::{JsonObject, RequestBody, WebhookId, WebhookSecret, constraints};
 use serde_json::Value;
 
 use crate::client::{Client, Response, new_idempotency_key};
@@ -75,14 +75,13 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn get(&self, id: &str) -> Result<Response<Webhook>, Error> {
-        constraints::check_param(&params::ID, id)?;
         let call = self
             .api()
             .get_webhook()
-            .id(id)
-            .monime_space_id(self.space_id())
+            .id(id_param(id)?)
+            .monime_space_id(self.space())
             .send();
-        webhook_of(self.run(call).await?)
+        webhook_of(self.run(Box::pin(call)).await?)
     }
 
     /// Starts a partial update: one setter per property of the spec's update body, and a
@@ -125,14 +124,13 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn delete(&self, id: &str) -> Result<Response<()>, Error> {
-        constraints::check_param(&params::ID, id)?;
         let call = self
             .api()
             .delete_webhook()
-            .id(id)
-            .monime_space_id(self.space_id())
+            .id(id_param(id)?)
+            .monime_space_id(self.space())
             .send();
-        Ok(self.run(call).await?.map(|_| ()))
+        Ok(self.run(Box::pin(call)).await?.map(|_| ()))
     }
 
     /// Starts a request for one page of webhooks.
@@ -159,9 +157,16 @@ impl Client {
     }
 }
 
+/// A webhook id checked against the spec, named after the operations' `id` parameter (whose
+/// schema is the spec's `WebhookId`, which the type checks).
+fn id_param(id: &str) -> Result<WebhookId, Error> {
+    WebhookId::try_from(id)
+        .map_err(|violation| constraints::Violation::new(params::ID.name, violation.message).into())
+}
+
 fn webhook_of(response: Response<types::WebhookEnvelope>) -> Result<Response<Webhook>, Error> {
-    let request_id = response.request_id().map(str::to_owned);
-    match response.into_inner().result {
+    let (envelope, request_id) = response.into_parts();
+    match envelope.result {
         Some(webhook) => Ok(Response::new(webhook, request_id)),
         None => Err(Error::Decode {
             status: 200,
@@ -279,10 +284,10 @@ impl CreateWebhook<'_> {
             .api()
             .create_webhook()
             .idempotency_key(key)
-            .monime_space_id(self.client.space_id())
+            .monime_space_id(self.client.space())
             .body(body)
             .send();
-        webhook_of(self.client.run(call).await?)
+        webhook_of(self.client.run(Box::pin(call)).await?)
     }
 }
 
@@ -300,17 +305,17 @@ impl UpdateWebhook<'_> {
 
     /// Checks the change against the spec, then applies it.
     pub async fn send(self) -> Result<Response<Webhook>, Error> {
-        constraints::check_param(&params::ID, &self.id)?;
+        let id = id_param(&self.id)?;
         let body = JsonObject(self.body.validated()?.clone());
         let call = self
             .client
             .api()
             .update_webhook()
-            .id(self.id.as_str())
-            .monime_space_id(self.client.space_id())
+            .id(id)
+            .monime_space_id(self.client.space())
             .body(body)
             .send();
-        webhook_of(self.client.run(call).await?)
+        webhook_of(self.client.run(Box::pin(call)).await?)
     }
 }
 
@@ -347,10 +352,7 @@ pub(crate) async fn fetch_page(
     limit: Option<u64>,
     after: Option<&str>,
 ) -> Result<Response<Page>, Error> {
-    let mut call = client
-        .api()
-        .list_webhooks()
-        .monime_space_id(client.space_id());
+    let mut call = client.api().list_webhooks().monime_space_id(client.space());
     if let Some(limit) = limit {
         constraints::check_param(&params::LIMIT, &limit.to_string())?;
         let limit = NonZeroU64::new(limit).ok_or_else(|| {
@@ -365,9 +367,27 @@ pub(crate) async fn fetch_page(
         constraints::check_param(&params::AFTER, after)?;
         call = call.after(after);
     }
-    let page = client.run(call.send()).await?;
+    let page = client.run(Box::pin(call.send())).await?;
     Ok(page.map(|page| Page {
         webhooks: page.result.unwrap_or_default(),
         next: page.pagination.and_then(|p| p.next),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use monime_webhooks_api::spec::{params, schemas};
+
+    /// `id_param` and the client's `SpaceId` check a value with the string types' schemas and
+    /// name the failure after the parameter: that holds while the parameters use those
+    /// schemas. If the spec gives a parameter a schema of its own, update `id_param` and
+    /// `ClientBuilder::build`.
+    #[test]
+    fn parameters_use_the_string_types_schemas() {
+        assert!(std::ptr::eq(params::ID.schema, &schemas::WEBHOOK_ID));
+        assert!(std::ptr::eq(
+            params::MONIME_SPACE_ID.schema,
+            &schemas::SPACE_ID
+        ));
+    }
 }
