@@ -138,8 +138,15 @@ impl Pattern {
 
     /// Whether `text` matches, as an ECMAScript regular expression without flags would.
     pub fn is_match(&self, text: &str) -> bool {
-        text.strip_prefix(self.prefix)
-            .is_some_and(|rest| !rest.contains(LINE_TERMINATORS))
+        text.strip_prefix(self.prefix).is_some_and(|rest| {
+            // Ids are ASCII, where only two of the terminators can occur: checked byte by byte
+            // rather than decoded char by char (this runs on every call with an id).
+            if rest.is_ascii() {
+                !rest.bytes().any(|b| b == b'\n' || b == b'\r')
+            } else {
+                !rest.contains(LINE_TERMINATORS)
+            }
+        })
     }
 }
 

@@ -127,7 +127,9 @@ impl Client {
         match outcome {
             // The final answer's request id, which the hooks read from the same headers.
             Ok(value) => Ok(Response::new(value.into_inner(), exchange.request_id)),
-            Err(error) => Err(Error::from_generated(error, &exchange).await),
+            // Boxed: reading an error's body takes more state than the rest of the call, and
+            // would make every call's future (copied as it is moved) that much larger.
+            Err(error) => Err(Box::pin(Error::from_generated(error, &exchange)).await),
         }
     }
 
