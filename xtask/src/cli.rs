@@ -33,6 +33,9 @@ commands:
   bench-build [RUNS]     clean debug build of an empty crate using monime-webhooks against one
                          using reqwest + serde + tokio, interleaved (default 5 runs each;
                          0: only write the crates and count their dependency trees)
+  bench-instructions [CALLS]
+                         instructions of one get call under valgrind: bare reqwest + serde,
+                         the client, the generated operation alone (default 1000 calls)
   bench-mock             throughput of monime-mock against Prism's mock server (benchmark)
   ci                     everything CI checks, in order";
 
@@ -95,6 +98,15 @@ pub fn run(args: &[String]) -> Result<()> {
                     .map_err(|_| usage(&format!("`{text}` is not a number of runs")))?,
             };
             no_more(args).and_then(|()| bench_build::run(&root, runs))
+        }
+        Some("bench-instructions") => {
+            let calls = match args.next() {
+                None => 1000,
+                Some(text) => text
+                    .parse()
+                    .map_err(|_| usage(&format!("`{text}` is not a number of calls")))?,
+            };
+            no_more(args).and_then(|()| crate::bench_instructions::run(&root, calls))
         }
         Some("bench-mock") => no_more(args).and_then(|()| ci::bench_mock(&root)),
         Some("diff") => {

@@ -2,6 +2,7 @@
 //! bad spec or a missing tool ends in one readable paragraph.
 
 pub mod bench_build;
+pub mod bench_instructions;
 pub mod ci;
 pub mod cli;
 pub mod diff;

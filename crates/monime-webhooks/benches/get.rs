@@ -35,41 +35,97 @@ fn canned_body() -> String {
     .to_string()
 }
 
-fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime, alternating_calls: usize) {
-    let body = canned_body();
-    let base = runtime.block_on(async move {
-        let app = Router::new().route(
-            "/v1/webhooks/{id}",
-            get(move || {
-                let body = body.clone();
-                async move {
-                    (
-                        [
-                            ("content-type", "application/json"),
-                            ("monime-request-id", "req-bench"),
-                        ],
-                        body,
-                    )
-                }
-            }),
+/// The canned server and the three ways of calling it.
+struct Setup {
+    base: String,
+    http: reqwest::Client,
+    client: Client,
+    /// The generated operation called directly, with the same hooks and a space-less
+    /// `Settings`: tells the generated request path apart from our layer on it.
+    generated: monime_webhooks_api::Client,
+}
+
+/// The three kinds of call, in the order of the samples.
+const KINDS: [&str; 3] = ["bare", "client", "generated"];
+
+impl Setup {
+    fn start(runtime: &tokio::runtime::Runtime) -> Setup {
+        let body = canned_body();
+        let base = runtime.block_on(async move {
+            let app = Router::new().route(
+                "/v1/webhooks/{id}",
+                get(move || {
+                    let body = body.clone();
+                    async move {
+                        (
+                            [
+                                ("content-type", "application/json"),
+                                ("monime-request-id", "req-bench"),
+                            ],
+                            body,
+                        )
+                    }
+                }),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            url
+        });
+        let http = reqwest::Client::new();
+        let client = Client::builder()
+            .access_token(TOKEN)
+            .space_id("spc-bench")
+            .api_url(&base)
+            .http_client(http.clone())
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let generated = monime_webhooks_api::Client::new_with_client(
+            &base,
+            http.clone(),
+            Settings::none()
+                .with_token(TOKEN)
+                .with_timeout(Duration::from_secs(30)),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        url
-    });
-    let http = reqwest::Client::new();
-    let client = Client::builder()
-        .access_token(TOKEN)
-        .space_id("spc-bench")
-        .api_url(&base)
-        .http_client(http.clone())
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
+        Setup {
+            base,
+            http,
+            client,
+            generated,
+        }
+    }
+
+    /// One call of kind `KINDS[kind]`.
+    async fn call(&self, kind: usize) {
+        match kind {
+            0 => {
+                black_box(bare_get(&self.http, &self.base, ID).await);
+            }
+            1 => {
+                black_box(self.client.get(ID).await.unwrap());
+            }
+            _ => {
+                black_box(
+                    self.generated
+                        .get_webhook()
+                        .id(ID)
+                        .monime_space_id("spc-bench")
+                        .send()
+                        .await
+                        .unwrap(),
+                );
+            }
+        }
+    }
+}
+
+fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime, alternating_calls: usize) {
+    let setup = Setup::start(runtime);
+    let (http, base, client) = (&setup.http, &setup.base, &setup.client);
     let mut group = c.benchmark_group("get");
     group.bench_function(BenchmarkId::new("bare_reqwest_serde", "canned"), |b| {
-        b.to_async(runtime).iter(|| bare_get(&http, &base, ID))
+        b.to_async(runtime).iter(|| bare_get(http, base, ID))
     });
     group.bench_function(BenchmarkId::new("monime_client", "canned"), |b| {
         b.to_async(runtime)
@@ -82,43 +138,15 @@ fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime, alternatin
     // call by call: a call directly after a bare reqwest call on the same pooled connection
     // measured 5 to 7 µs slower, whichever client made it, so strict alternation charged that
     // to whichever side came second. In a batch, each call follows one of its own kind.
-    //
-    // A third kind, the generated operation called directly (with the same hooks and a
-    // space-less `Settings`), tells the generated request path apart from our layer on it.
-    let generated = monime_webhooks_api::Client::new_with_client(
-        &base,
-        http.clone(),
-        Settings::none()
-            .with_token(TOKEN)
-            .with_timeout(Duration::from_secs(30)),
-    );
     let (ours, bare, generated) = runtime.block_on(async {
         const BATCH: usize = 50;
-        let mut samples = [const { Vec::new() }; 3];
+        let mut samples = [const { Vec::new() }; KINDS.len()];
         for round in 0..alternating_calls.div_ceil(BATCH) {
-            for turn in 0..3 {
-                let kind = (round + turn) % 3;
+            for turn in 0..KINDS.len() {
+                let kind = (round + turn) % KINDS.len();
                 for _ in 0..BATCH {
                     let t = Instant::now();
-                    match kind {
-                        0 => {
-                            black_box(bare_get(&http, &base, ID).await);
-                        }
-                        1 => {
-                            black_box(client.get(ID).await.unwrap());
-                        }
-                        _ => {
-                            black_box(
-                                generated
-                                    .get_webhook()
-                                    .id(ID)
-                                    .monime_space_id("spc-bench")
-                                    .send()
-                                    .await
-                                    .unwrap(),
-                            );
-                        }
-                    }
+                    setup.call(kind).await;
                     samples[kind].push(t.elapsed());
                 }
             }
@@ -160,9 +188,36 @@ fn median_of(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
+/// `--instructions KIND CALLS`: one warm-up call and `CALLS` calls of one kind (`bare`,
+/// `client` or `generated`) on a single thread, nothing else; `cargo xtask bench-instructions`
+/// counts the instructions of runs of two lengths under valgrind, and their difference per call
+/// is the cost of one call, free of the machine's noise.
+fn instructions(kind: &str, calls: usize) {
+    let Some(kind) = KINDS.iter().position(|known| *known == kind) else {
+        panic!("unknown kind `{kind}`: one of {KINDS:?}");
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let setup = Setup::start(&runtime);
+    runtime.block_on(async {
+        for _ in 0..=calls {
+            setup.call(kind).await;
+        }
+    });
+}
+
 /// `cargo bench` passes `--bench` and measures; `cargo test --all-targets` runs the same code
 /// as a smoke test (criterion runs each function once).
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--instructions") {
+        let (Some(kind), Some(calls)) = (args.get(at + 1), args.get(at + 2)) else {
+            panic!("usage: --instructions KIND CALLS");
+        };
+        return instructions(kind, calls.parse().expect("CALLS is a number"));
+    }
     let alternating_calls = if std::env::args().any(|arg| arg == "--bench") {
         20_000
     } else {
