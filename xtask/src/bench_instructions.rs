@@ -27,14 +27,23 @@ pub fn run(root: &Path, calls: u64) -> Result<()> {
     for kind in KINDS {
         let short = count(&binary, kind, calls)?;
         let long = count(&binary, kind, 2 * calls)?;
-        let instructions = long.saturating_sub(short) as f64 / calls as f64;
+        if long <= short {
+            return Err(Failure::new(format!(
+                "`{kind}`: {} calls counted {long} instructions, {calls} calls {short}; \
+                 the counts are not comparable",
+                2 * calls
+            )));
+        }
+        let instructions = (long - short) as f64 / calls as f64;
         println!("{kind:>10}: {instructions:>9.0} instructions per call");
         per_call.push(instructions);
     }
     let bare = per_call[0];
     for (kind, instructions) in KINDS.iter().zip(&per_call).skip(1) {
+        // Not set against the timed goal: the canned server runs on the same thread and
+        // counts on both sides, and kernel time is not counted at all.
         println!(
-            "{kind:>10}: {:.3}x bare (goal for the client: <= 1.10x)",
+            "{kind:>10}: {:.3}x bare (canned server included on both sides)",
             instructions / bare
         );
     }

@@ -12,37 +12,50 @@ use crate::failure::{Failure, Result};
 /// The header progenitor adds.
 const HEADER: &str = "api-version";
 
-/// Removes the statement adding [`HEADER`] from every operation's `send`. Fails when it is not
-/// found exactly once per operation (a progenitor release that adds it differently), so the
-/// header never comes back unnoticed.
+/// Removes the statement adding [`HEADER`] from every operation's `send`. Fails, naming the
+/// builders, when it is not found exactly once in each (a progenitor release that adds it
+/// differently), so the header never comes back unnoticed.
 pub fn apply(tokens: TokenStream) -> Result<TokenStream> {
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| Failure::new(format!("progenitor produced code syn cannot parse: {e}")))?;
     let mut pass = Pass::default();
     pass.visit_file_mut(&mut file);
-    if pass.sends == 0 || pass.removed != pass.sends {
+    let odd: Vec<String> = pass
+        .removed
+        .iter()
+        .filter(|(_, removed)| *removed != 1)
+        .map(|(builder, removed)| format!("{builder} ({removed})"))
+        .collect();
+    if !odd.is_empty() {
         return Err(Failure::new(format!(
-            "progenitor's `{HEADER}` header was found in {} of {} operations' `send`; \
-             update xtask/src/version_header.rs for this progenitor release",
-            pass.removed, pass.sends
+            "progenitor's `{HEADER}` header was not found exactly once in the `send` of {} \
+             (statements found in parentheses); update xtask/src/version_header.rs for this \
+             progenitor release",
+            odd.join(", ")
         )));
     }
     Ok(file.into_token_stream())
 }
 
+/// The `send` functions seen, by builder, with the statements removed from each.
 #[derive(Default)]
 struct Pass {
-    sends: usize,
-    removed: usize,
+    builder: String,
+    removed: Vec<(String, usize)>,
 }
 
 impl VisitMut for Pass {
+    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+        self.builder = item.self_ty.to_token_stream().to_string();
+        syn::visit_mut::visit_item_impl_mut(self, item);
+    }
+
     fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
         if function.sig.ident == "send" && function.sig.asyncness.is_some() {
-            self.sends += 1;
             let before = function.block.stmts.len();
             function.block.stmts.retain(|stmt| !adds_header(stmt));
-            self.removed += before - function.block.stmts.len();
+            let removed = before - function.block.stmts.len();
+            self.removed.push((self.builder.clone(), removed));
         }
         syn::visit_mut::visit_impl_item_fn_mut(self, function);
     }
@@ -53,16 +66,25 @@ fn adds_header(stmt: &syn::Stmt) -> bool {
     let syn::Stmt::Expr(syn::Expr::MethodCall(call), Some(_)) = stmt else {
         return false;
     };
-    call.method == "append"
+    let on_header_map =
+        matches!(&*call.receiver, syn::Expr::Path(path) if path.path.is_ident("header_map"));
+    on_header_map
+        && call.method == "append"
         && call.args.first().is_some_and(|name| {
             let syn::Expr::Call(from_static) = name else {
                 return false;
             };
-            matches!(
-                from_static.args.first(),
-                Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }))
-                    if text.value() == HEADER
-            )
+            let is_from_static = matches!(
+                &*from_static.func,
+                syn::Expr::Path(path)
+                    if path.path.segments.last().is_some_and(|last| last.ident == "from_static")
+            );
+            is_from_static
+                && matches!(
+                    from_static.args.first(),
+                    Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }))
+                        if text.value() == HEADER
+                )
         })
 }
 
@@ -89,6 +111,24 @@ mod tests {
     }
 
     #[test]
+    fn fails_naming_a_builder_with_two_such_statements() {
+        let tokens = quote! {
+            impl A {
+                pub async fn send(self) {
+                    header_map.append(HeaderName::from_static("api-version"), v);
+                    header_map.append(HeaderName::from_static("api-version"), v);
+                }
+            }
+            impl B {
+                pub async fn send(self) {}
+            }
+        };
+        let failure = apply(tokens).unwrap_err().to_string();
+        assert!(failure.contains("A (2)"), "{failure}");
+        assert!(failure.contains("B (0)"), "{failure}");
+    }
+
+    #[test]
     fn fails_when_an_operation_has_no_such_statement() {
         let tokens = quote! {
             impl A {
@@ -103,7 +143,8 @@ mod tests {
             }
         };
         let failure = apply(tokens).unwrap_err().to_string();
-        assert!(failure.contains("1 of 2"), "{failure}");
+        assert!(failure.contains("B (0)"), "{failure}");
+        assert!(!failure.contains("A ("), "{failure}");
         assert!(failure.contains("xtask/src/version_header.rs"), "{failure}");
     }
 }

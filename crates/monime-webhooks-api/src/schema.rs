@@ -127,8 +127,10 @@ pub struct Pattern {
     pub prefix: &'static str,
 }
 
-/// ECMAScript's line terminators: `.` matches any character but these (no `s` flag).
-const LINE_TERMINATORS: [char; 4] = ['\n', '\r', '\u{2028}', '\u{2029}'];
+/// ECMAScript's line terminators: `.` matches any character but these (no `s` flag). Two are
+/// ASCII; the other two occur only in non-ASCII text.
+const ASCII_LINE_TERMINATORS: [u8; 2] = [b'\n', b'\r'];
+const OTHER_LINE_TERMINATORS: [char; 2] = ['\u{2028}', '\u{2029}'];
 
 impl Pattern {
     /// `^<prefix>.*$`, written as `source` in the spec.
@@ -138,14 +140,10 @@ impl Pattern {
 
     /// Whether `text` matches, as an ECMAScript regular expression without flags would.
     pub fn is_match(&self, text: &str) -> bool {
+        // Byte by byte rather than char by char: this runs on every call with an id.
         text.strip_prefix(self.prefix).is_some_and(|rest| {
-            // Ids are ASCII, where only two of the terminators can occur: checked byte by byte
-            // rather than decoded char by char (this runs on every call with an id).
-            if rest.is_ascii() {
-                !rest.bytes().any(|b| b == b'\n' || b == b'\r')
-            } else {
-                !rest.contains(LINE_TERMINATORS)
-            }
+            !rest.bytes().any(|b| ASCII_LINE_TERMINATORS.contains(&b))
+                && (rest.is_ascii() || !rest.contains(OTHER_LINE_TERMINATORS))
         })
     }
 }

@@ -195,12 +195,14 @@ impl Client {
         let (outcome, exchange) = hooks::observe(call).await;
         let response = match outcome {
             Ok(response) => response,
-            Err(Some(error)) => return Err(Error::from_generated(error, &exchange).await),
+            Err(Some(error)) => {
+                return Err(Box::pin(Error::from_generated(error, &exchange)).await);
+            }
             Err(None) => unreachable!("raw maps every failure"),
         };
         if !response.status().is_success() {
             let error = monime_webhooks_api::Error::UnexpectedResponse(response);
-            return Err(Error::from_generated(error, &exchange).await);
+            return Err(Box::pin(Error::from_generated(error, &exchange)).await);
         }
         let status = response.status().as_u16();
         let request_id = header_text(response.headers(), response_headers::MONIME_REQUEST_ID);
