@@ -14,12 +14,15 @@
 
 use std::cell::Cell;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::LazyLock;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{AUTHORIZATION, Entry, HeaderMap, HeaderName};
 use reqwest::{Method, StatusCode};
+use tokio::task::futures::TaskLocalFuture;
 use tracing::Instrument;
 
 use crate::retry::{RETRY_AFTER_STATUSES, RETRYABLE_STATUSES};
@@ -55,17 +58,36 @@ tokio::task_local! {
 
 /// Runs `call` (one generated operation's `send()`) and returns its output with what the
 /// final answer said.
-pub async fn observe<F: Future>(call: F) -> (F::Output, Exchange) {
-    // The record lives in the scope's own future (nothing shared); the hooks write it from
-    // inside the call, and it is taken back once the call is done.
-    let mut scope = std::pin::pin!(EXCHANGE.scope(Cell::new(None), call));
-    let output = scope.as_mut().await;
-    let exchange = scope
-        .as_mut()
-        .take_value()
-        .and_then(Cell::into_inner)
-        .map_or_else(Exchange::default, |exchange| *exchange);
-    (output, exchange)
+pub fn observe<F: Future>(call: F) -> Observed<F> {
+    Observed {
+        scope: EXCHANGE.scope(Cell::new(None), call),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`observe`]. A type of its own rather than an `async fn`: an `async fn`
+    /// would keep `call` (kilobytes) twice in its state, once as its argument and once in the
+    /// scope it is awaited in.
+    pub struct Observed<F: Future> {
+        // The record lives in the scope's own future (nothing shared); the hooks write it from
+        // inside the call, and it is taken back once the call is done.
+        #[pin]
+        scope: TaskLocalFuture<Cell<Option<Box<Exchange>>>, F>,
+    }
+}
+
+impl<F: Future> Future for Observed<F> {
+    type Output = (F::Output, Exchange);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut scope = self.project().scope;
+        let output = std::task::ready!(scope.as_mut().poll(cx));
+        let exchange = scope
+            .take_value()
+            .and_then(Cell::into_inner)
+            .map_or_else(Exchange::default, |exchange| *exchange);
+        Poll::Ready((output, exchange))
+    }
 }
 
 fn record(exchange: Exchange) {

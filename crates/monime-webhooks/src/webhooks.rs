@@ -75,13 +75,12 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn get(&self, id: &str) -> Result<Response<Webhook>, Error> {
-        let call = self
+        let operation = self
             .api()
             .get_webhook()
             .id(id_param(id)?)
-            .monime_space_id(self.space())
-            .send();
-        webhook_of(self.run(Box::pin(call)).await?)
+            .monime_space_id(self.space());
+        webhook_of(self.run(operation.send()).await?)
     }
 
     /// Starts a partial update: one setter per property of the spec's update body, and a
@@ -124,13 +123,12 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn delete(&self, id: &str) -> Result<Response<()>, Error> {
-        let call = self
+        let operation = self
             .api()
             .delete_webhook()
             .id(id_param(id)?)
-            .monime_space_id(self.space())
-            .send();
-        Ok(self.run(Box::pin(call)).await?.map(|_| ()))
+            .monime_space_id(self.space());
+        Ok(self.run(operation.send()).await?.map(|_| ()))
     }
 
     /// Starts a request for one page of webhooks.
@@ -279,15 +277,14 @@ impl CreateWebhook<'_> {
             })?;
         let key = self.idempotency_key.unwrap_or_else(new_idempotency_key);
         constraints::check_param(&params::IDEMPOTENCY_KEY, &key)?;
-        let call = self
+        let operation = self
             .client
             .api()
             .create_webhook()
             .idempotency_key(key)
             .monime_space_id(self.client.space())
-            .body(body)
-            .send();
-        webhook_of(self.client.run(Box::pin(call)).await?)
+            .body(body);
+        webhook_of(self.client.run(operation.send()).await?)
     }
 }
 
@@ -307,15 +304,14 @@ impl UpdateWebhook<'_> {
     pub async fn send(self) -> Result<Response<Webhook>, Error> {
         let id = id_param(&self.id)?;
         let body = JsonObject(self.body.validated()?.clone());
-        let call = self
+        let operation = self
             .client
             .api()
             .update_webhook()
             .id(id)
             .monime_space_id(self.client.space())
-            .body(body)
-            .send();
-        webhook_of(self.client.run(Box::pin(call)).await?)
+            .body(body);
+        webhook_of(self.client.run(operation.send()).await?)
     }
 }
 
@@ -352,7 +348,7 @@ pub(crate) async fn fetch_page(
     limit: Option<u64>,
     after: Option<&str>,
 ) -> Result<Response<Page>, Error> {
-    let mut call = client.api().list_webhooks().monime_space_id(client.space());
+    let mut operation = client.api().list_webhooks().monime_space_id(client.space());
     if let Some(limit) = limit {
         constraints::check_param(&params::LIMIT, &limit.to_string())?;
         let limit = NonZeroU64::new(limit).ok_or_else(|| {
@@ -361,13 +357,13 @@ pub(crate) async fn fetch_page(
                 "must not be 0",
             ))
         })?;
-        call = call.limit(limit);
+        operation = operation.limit(limit);
     }
     if let Some(after) = after {
         constraints::check_param(&params::AFTER, after)?;
-        call = call.after(after);
+        operation = operation.after(after);
     }
-    let page = client.run(Box::pin(call.send())).await?;
+    let page = client.run(operation.send()).await?;
     Ok(page.map(|page| Page {
         webhooks: page.result.unwrap_or_default(),
         next: page.pagination.and_then(|p| p.next),
