@@ -118,106 +118,120 @@ impl ClientHooks<Settings> for Client {
         Ok(())
     }
 
-    async fn exec(
+    // Not an `async fn`: its future would hold the request argument for its whole life, beside
+    // the copy the retry loop holds, inside every generated operation's future.
+    fn exec(
         &self,
         request: reqwest::Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        send_with_retries(self.client(), self.inner(), request, info.operation_id).await
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+        send_with_retries(self.client(), self.inner(), request, info.operation_id)
     }
 }
 
-async fn send_with_retries(
-    http: &reqwest::Client,
-    settings: &Settings,
+/// Sends `request` under the retry policy. A function returning an async block, for the same
+/// reason as `exec`: the block holds the request once (`pending`).
+fn send_with_retries<'a>(
+    http: &'a reqwest::Client,
+    settings: &'a Settings,
     request: reqwest::Request,
     operation: &'static str,
-) -> reqwest::Result<reqwest::Response> {
-    let policy = &settings.retry;
-    // Only a deadline needs the start time.
-    let started = policy.deadline.map(|_| Instant::now());
+) -> impl Future<Output = reqwest::Result<reqwest::Response>> + 'a {
     let method = request.method().clone();
     let mut pending = Some(request);
-    let mut attempt = 0u32;
-    // Whether an earlier attempt may have taken effect without us seeing its answer.
-    let mut outcome_unknown = false;
-    loop {
-        attempt += 1;
-        let Some(mut request) = pending.take() else {
-            unreachable!("the loop continues only with a request left to send");
-        };
-        // A copy for the next attempt, when there can be one; a body that cannot be copied (a
-        // stream) is sent once.
-        pending = if attempt < policy.max_attempts {
-            request.try_clone()
-        } else {
-            None
-        };
-        if request.timeout().is_none() {
-            *request.timeout_mut() = settings.timeout;
-        }
-        let span = tracing::info_span!(
-            "monime.request",
-            operation,
-            method = %method,
-            attempt,
-            status = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-        );
-        let may_retry = |attempt: u32, wait: Duration| {
-            attempt < policy.max_attempts
-                && policy
-                    .deadline
-                    .zip(started)
-                    .is_none_or(|(deadline, started)| {
-                        started.elapsed().saturating_add(wait) <= deadline
-                    })
-        };
-        match http.execute(request).instrument(span.clone()).await {
-            Err(error) => {
-                let retryable = !error.is_builder() && !error.is_redirect();
-                let wait = policy.delay(attempt, None).min(MAX_WAIT);
-                if !retryable || pending.is_none() || !may_retry(attempt, wait) {
-                    record(Exchange {
-                        attempts: attempt,
-                        ..Exchange::default()
-                    });
-                    return Err(error);
+    async move {
+        let policy = &settings.retry;
+        // Only a deadline needs the start time.
+        let started = policy.deadline.map(|_| Instant::now());
+        let mut attempt = 0u32;
+        // Whether an earlier attempt may have taken effect without us seeing its answer.
+        let mut outcome_unknown = false;
+        loop {
+            attempt += 1;
+            let span = tracing::info_span!(
+                "monime.request",
+                operation,
+                method = %method,
+                attempt,
+                status = tracing::field::Empty,
+                request_id = tracing::field::Empty,
+            );
+            // A block of its own, so that the request it sends is not kept in this future's state
+            // while the answer is awaited.
+            let sent = {
+                let Some(mut request) = pending.take() else {
+                    unreachable!("the loop continues only with a request left to send");
+                };
+                // A copy for the next attempt, when there can be one; a body that cannot be copied
+                // (a stream) is sent once.
+                pending = if attempt < policy.max_attempts {
+                    request.try_clone()
+                } else {
+                    None
+                };
+                if request.timeout().is_none() {
+                    *request.timeout_mut() = settings.timeout;
                 }
-                outcome_unknown |= !error.is_connect();
-                tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying: {error}");
-                tokio::time::sleep(wait).await;
-            }
-            Ok(response) => {
-                let status = response.status();
-                let exchange = exchange_of(attempt, status, response.headers());
-                span.record("status", status.as_u16());
-                if let Some(id) = &exchange.request_id {
-                    span.record("request_id", id.as_str());
-                }
-                if RETRYABLE_STATUSES.contains(&status.as_u16()) && pending.is_some() {
-                    let wait = policy.delay(attempt, exchange.retry_after).min(MAX_WAIT);
-                    if may_retry(attempt, wait) {
-                        tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying after {status}");
-                        drop(response);
-                        tokio::time::sleep(wait).await;
-                        continue;
+                http.execute(request).instrument(span.clone())
+            };
+            let may_retry = |attempt: u32, wait: Duration| {
+                attempt < policy.max_attempts
+                    && policy
+                        .deadline
+                        .zip(started)
+                        .is_none_or(|(deadline, started)| {
+                            started.elapsed().saturating_add(wait) <= deadline
+                        })
+            };
+            match sent.await {
+                Err(error) => {
+                    let retryable = !error.is_builder() && !error.is_redirect();
+                    let wait = policy.delay(attempt, None).min(MAX_WAIT);
+                    if !retryable || pending.is_none() || !may_retry(attempt, wait) {
+                        record(Exchange {
+                            attempts: attempt,
+                            ..Exchange::default()
+                        });
+                        return Err(error);
                     }
+                    outcome_unknown |= !error.is_connect();
+                    tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying: {error}");
+                    tokio::time::sleep(wait).await;
                 }
-                // A retried DELETE that finds nothing after an attempt whose outcome is unknown:
-                // that attempt deleted it and its answer was lost. The webhook is gone, as asked.
-                if method == Method::DELETE && status == StatusCode::NOT_FOUND && outcome_unknown {
-                    let mut done = exchange.clone();
-                    done.status = Some(StatusCode::OK.as_u16());
-                    record(done);
-                    return Ok(deleted(response.headers().clone()));
+                Ok(response) => {
+                    let status = response.status();
+                    let exchange = exchange_of(attempt, status, response.headers());
+                    span.record("status", status.as_u16());
+                    if let Some(id) = &exchange.request_id {
+                        span.record("request_id", id.as_str());
+                    }
+                    if RETRYABLE_STATUSES.contains(&status.as_u16()) && pending.is_some() {
+                        let wait = policy.delay(attempt, exchange.retry_after).min(MAX_WAIT);
+                        if may_retry(attempt, wait) {
+                            tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying after {status}");
+                            drop(response);
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                    }
+                    // A retried DELETE that finds nothing after an attempt whose outcome is unknown:
+                    // that attempt deleted it and its answer was lost. The webhook is gone, as asked.
+                    if method == Method::DELETE
+                        && status == StatusCode::NOT_FOUND
+                        && outcome_unknown
+                    {
+                        let mut done = exchange.clone();
+                        done.status = Some(StatusCode::OK.as_u16());
+                        record(done);
+                        return Ok(deleted(response.headers().clone()));
+                    }
+                    let (response, too_large) = read_capped(response, settings.body_limit).await?;
+                    record(Exchange {
+                        body_too_large: too_large,
+                        ..exchange
+                    });
+                    return Ok(response);
                 }
-                let (response, too_large) = read_capped(response, settings.body_limit).await?;
-                record(Exchange {
-                    body_too_large: too_large,
-                    ..exchange
-                });
-                return Ok(response);
             }
         }
     }
