@@ -4,9 +4,10 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use futures_util::FutureExt;
 use monime_webhooks_api::SpaceId;
 use monime_webhooks_api::hooks;
 use monime_webhooks_api::spec::{params, response_headers};
@@ -33,6 +34,44 @@ struct Shared {
 
 /// What a generated operation's `send()` gives.
 type Outcome<T> = Result<ResponseValue<T>, monime_webhooks_api::Error<ErrorEnvelope>>;
+
+pin_project_lite::pin_project! {
+    /// One generated operation's call, its outcome made a [`Response`] or an [`Error`]. A type
+    /// of its own rather than an `async fn` or combinators: the call's future is kilobytes,
+    /// and an `async fn` taking it would hold it twice; combinators move its outcome (hundreds
+    /// of bytes) through each of their layers on every poll. Not boxed either: an allocation
+    /// that size misses the allocator's per-thread cache, and measured slower than the copies
+    /// it saves.
+    pub(crate) struct Run<F: Future> {
+        #[pin]
+        call: hooks::Observed<F>,
+        // Reading an error's body, once the call failed: boxed, as it takes more state than
+        // the rest of the call.
+        failing: Option<Pin<Box<dyn Future<Output = Error> + Send>>>,
+    }
+}
+
+impl<T, F: Future<Output = Outcome<T>>> Future for Run<F> {
+    type Output = Result<Response<T>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Some(failing) = this.failing {
+            return failing.as_mut().poll(cx).map(Err);
+        }
+        let (outcome, exchange) = std::task::ready!(this.call.poll(cx));
+        match outcome {
+            // The final answer's request id, which the hooks read from the same headers.
+            Ok(value) => Poll::Ready(Ok(Response::new(value.into_inner(), exchange.request_id))),
+            Err(error) => {
+                let failing = this.failing.insert(Box::pin(async move {
+                    Error::from_generated(error, &exchange).await
+                }));
+                failing.as_mut().poll(cx).map(Err)
+            }
+        }
+    }
+}
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -115,22 +154,11 @@ impl Client {
     }
 
     /// Runs one generated operation and maps its outcome.
-    pub(crate) fn run<T>(
-        &self,
-        call: impl Future<Output = Outcome<T>>,
-    ) -> impl Future<Output = Result<Response<T>, Error>> {
-        // Combinators rather than an `async fn`: the generated call's future is kilobytes, and
-        // an `async fn` taking it would hold it twice (its argument and what it awaits). Not
-        // boxed either: an allocation that size misses the allocator's per-thread cache, and
-        // measured slower than the copies it saves.
-        hooks::observe(call).then(|(outcome, exchange)| async move {
-            match outcome {
-                // The final answer's request id, which the hooks read from the same headers.
-                Ok(value) => Ok(Response::new(value.into_inner(), exchange.request_id)),
-                // Boxed: reading an error's body takes more state than the rest of the call.
-                Err(error) => Err(Box::pin(Error::from_generated(error, &exchange)).await),
-            }
-        })
+    pub(crate) fn run<T, F: Future<Output = Outcome<T>>>(&self, call: F) -> Run<F> {
+        Run {
+            call: hooks::observe(call),
+            failing: None,
+        }
     }
 
     /// Sends any request to the API with this client's auth, headers, retries and errors

@@ -374,6 +374,26 @@ pub(crate) async fn fetch_page(
 mod tests {
     use monime_webhooks_api::spec::{params, schemas};
 
+    use crate::Client;
+
+    /// Every call can be spawned on a multi-threaded runtime.
+    #[test]
+    fn calls_are_send() {
+        fn send<T: Send>(_: &T) {}
+        let client = Client::builder()
+            .access_token("mon_test_send")
+            .space_id("spc-send")
+            .api_url("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+        send(&client.get("whk-1"));
+        send(&client.delete("whk-1"));
+        send(&client.list().send());
+        send(&client.create().send());
+        send(&client.update("whk-1").send());
+        send(&client.raw(reqwest::Method::GET, "/v1/webhooks", None));
+    }
+
     /// `id_param` and the client's `SpaceId` check a value with the string types' schemas and
     /// name the failure after the parameter: that holds while the parameters use those
     /// schemas. If the spec gives a parameter a schema of its own, update `id_param` and
