@@ -237,35 +237,33 @@ fn send_with_retries<'a>(
     }
 }
 
-/// Read from every answer, so parsed once rather than per lookup.
+/// The spec's response headers read from every answer, their names parsed once: a name given
+/// as text is parsed and lower-cased on each lookup.
 static REQUEST_ID: LazyLock<Option<HeaderName>> =
-    LazyLock::new(|| HeaderName::from_bytes(response_headers::MONIME_REQUEST_ID.as_bytes()).ok());
+    LazyLock::new(|| parsed(response_headers::MONIME_REQUEST_ID));
+static RATE_LIMIT: LazyLock<Option<HeaderName>> =
+    LazyLock::new(|| parsed(response_headers::MONIME_RATE_LIMIT));
+
+fn parsed(name: &str) -> Option<HeaderName> {
+    HeaderName::from_bytes(name.as_bytes()).ok()
+}
 
 fn exchange_of(attempts: u32, status: StatusCode, headers: &HeaderMap) -> Exchange {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let text = |name: Option<&HeaderName>| headers.get(name?)?.to_str().ok().map(str::to_owned);
     let retry_after = RETRY_AFTER_STATUSES
         .contains(&status.as_u16())
-        .then(|| text(response_headers::RETRY_AFTER))
+        .then(|| headers.get(response_headers::RETRY_AFTER)?.to_str().ok())
         .flatten()
-        .and_then(|value| parse_retry_after(&value, std::time::SystemTime::now().into()));
+        .and_then(|value| parse_retry_after(value, std::time::SystemTime::now().into()));
     Exchange {
         attempts,
         status: Some(status.as_u16()),
-        request_id: REQUEST_ID
-            .as_ref()
-            .and_then(|name| headers.get(name))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        request_id: text(REQUEST_ID.as_ref()),
         retry_after,
-        rate_limit: text(response_headers::MONIME_RATE_LIMIT),
+        rate_limit: text(RATE_LIMIT.as_ref()),
         location: status
             .is_redirection()
-            .then(|| text(reqwest::header::LOCATION.as_str()))
+            .then(|| text(Some(&reqwest::header::LOCATION)))
             .flatten(),
         body_too_large: false,
     }
