@@ -230,6 +230,8 @@ mod tests {
         let pieces = [
             "whk-", "whk", "wh", "-", "a", "0", "é", "\n", "\r", "\u{2028}", "\u{2029}", "\t", " ",
             "WHK-", "spc-", "$", ".*",
+            // Characters whose UTF-8 starts with the same byte as U+2028 and U+2029.
+            "€", "\u{2027}", "\u{202A}",
         ];
         // Every text of up to three pieces, and longer ones from a fixed sequence.
         let mut texts = vec![String::new()];

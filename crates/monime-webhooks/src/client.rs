@@ -38,10 +38,10 @@ type Outcome<T> = Result<ResponseValue<T>, monime_webhooks_api::Error<ErrorEnvel
 pin_project_lite::pin_project! {
     /// One generated operation's call, its outcome made a [`Response`] or an [`Error`]. A type
     /// of its own rather than an `async fn` or combinators: the call's future is kilobytes,
-    /// and an `async fn` taking it would hold it twice; combinators move its outcome (hundreds
-    /// of bytes) through each of their layers on every poll. Not boxed either: an allocation
-    /// that size misses the allocator's per-thread cache, and measured slower than the copies
-    /// it saves.
+    /// and an `async fn` taking it would hold it twice; combinators add layers that each poll
+    /// passes through and the outcome (hundreds of bytes) is moved through. Not boxed either:
+    /// an allocation that size misses the allocator's per-thread cache, and measured slower
+    /// than the copies it saves.
     pub(crate) struct Run<F: Future> {
         #[pin]
         call: hooks::Observed<F>,

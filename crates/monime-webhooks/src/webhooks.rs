@@ -376,7 +376,7 @@ mod tests {
 
     use crate::Client;
 
-    /// Every call can be spawned on a multi-threaded runtime.
+    /// Every call's future can move between threads (a multi-threaded runtime's workers).
     #[test]
     fn calls_are_send() {
         fn send<T: Send>(_: &T) {}
