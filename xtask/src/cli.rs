@@ -82,30 +82,17 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         Some("fuzz") => {
             let seconds = match args.next() {
-                None => 300,
                 Some("--smoke") => return no_more(args).and_then(|()| fuzz::smoke(&root)),
-                Some(text) => text
-                    .parse()
-                    .map_err(|_| usage(&format!("`{text}` is not a number of seconds")))?,
+                text => number_or(text, 300, "seconds")?,
             };
             no_more(args).and_then(|()| fuzz::run(&root, seconds))
         }
         Some("bench-build") => {
-            let runs = match args.next() {
-                None => 5,
-                Some(text) => text
-                    .parse()
-                    .map_err(|_| usage(&format!("`{text}` is not a number of runs")))?,
-            };
+            let runs = number_or(args.next(), 5, "runs")?;
             no_more(args).and_then(|()| bench_build::run(&root, runs))
         }
         Some("bench-instructions") => {
-            let calls = match args.next() {
-                None => 1000,
-                Some(text) => text
-                    .parse()
-                    .map_err(|_| usage(&format!("`{text}` is not a number of calls")))?,
-            };
+            let calls = number_or(args.next(), 1000, "calls")?;
             no_more(args).and_then(|()| crate::bench_instructions::run(&root, calls))
         }
         Some("bench-mock") => no_more(args).and_then(|()| ci::bench_mock(&root)),
@@ -149,6 +136,16 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         Some(other) => Err(usage(&format!("unknown command `{other}`"))),
         None => Err(usage("no command given")),
+    }
+}
+
+/// An optional count argument: `default` when absent.
+fn number_or<T: std::str::FromStr>(text: Option<&str>, default: T, what: &str) -> Result<T> {
+    match text {
+        None => Ok(default),
+        Some(text) => text
+            .parse()
+            .map_err(|_| usage(&format!("`{text}` is not a number of {what}"))),
     }
 }
 

@@ -372,7 +372,7 @@ pub(crate) async fn fetch_page(
 
 #[cfg(test)]
 mod tests {
-    use monime_webhooks_api::spec::{params, schemas};
+    use monime_webhooks_api::spec::{operations, params, schemas};
 
     use crate::Client;
 
@@ -391,7 +391,8 @@ mod tests {
         send(&client.list().send());
         send(&client.create().send());
         send(&client.update("whk-1").send());
-        send(&client.raw(reqwest::Method::GET, "/v1/webhooks", None));
+        let path = operations::LIST_WEBHOOKS.path;
+        send(&client.raw(reqwest::Method::GET, path, None));
     }
 
     /// `id_param` and the client's `SpaceId` check a value with the string types' schemas and
