@@ -120,8 +120,12 @@ impl PgInbox {
         }
         Ok(PgInbox {
             table: table.to_owned(),
+            // Replicas creating the table at once take turns on a lock named after it (held
+            // to the end of the statements' transaction): `IF NOT EXISTS` alone is not safe
+            // under concurrency, the loser failing on the catalog in one of several ways.
             create: format!(
-                "CREATE TABLE IF NOT EXISTS {table} (event_id text PRIMARY KEY, \
+                "SELECT pg_advisory_xact_lock(hashtext('monime-inbox create {table}')); \
+                 CREATE TABLE IF NOT EXISTS {table} (event_id text PRIMARY KEY, \
                  processed_at timestamptz NOT NULL DEFAULT now())"
             ),
             claim: format!(
@@ -136,17 +140,7 @@ impl PgInbox {
         &self,
         client: &impl GenericClient,
     ) -> Result<(), tokio_postgres::Error> {
-        match client.batch_execute(&self.create).await {
-            Ok(()) => Ok(()),
-            // Two replicas creating the table at once: one loses the race on the catalog's
-            // unique index, and the table exists, which is what it wanted.
-            Err(error)
-                if error.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(error),
-        }
+        client.batch_execute(&self.create).await
     }
 
     /// Claims `event_id` inside `tx`: `true` if this transaction now holds it (process the

@@ -40,6 +40,21 @@ fn claims_commit_and_roll_back_with_the_handlers_writes() {
         inbox.create_table(&client).await.unwrap();
         client.batch_execute(EFFECTS).await.unwrap();
 
+        // Two replicas one step apart: the first has created the table in a transaction not
+        // yet committed when the second creates it. The second waits its turn, then finds the
+        // table (without the turn, it would fail on the catalog).
+        let raced = PgInbox::new("public.raced").unwrap();
+        let mut first = server.connect().await.unwrap();
+        let first = first.transaction().await.unwrap();
+        raced.create_table(&first).await.unwrap();
+        let second = server.connect().await.unwrap();
+        let late = raced.clone();
+        let waiting = tokio::spawn(async move { late.create_table(&second).await });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "the second replica waits its turn");
+        first.commit().await.unwrap();
+        waiting.await.unwrap().unwrap();
+
         // A handler that writes, then fails: its write and the claim roll back.
         let failed = inbox
             .process(&mut client, "wkd-1", async |tx| {
