@@ -135,7 +135,9 @@ impl PgInbox {
         })
     }
 
-    /// Creates the table if it does not exist (safe to call from every replica at start).
+    /// Creates the table if it does not exist (safe to call from every replica at start:
+    /// concurrent calls take turns). Called inside a transaction, the turn lasts until that
+    /// transaction ends.
     pub async fn create_table(
         &self,
         client: &impl GenericClient,
