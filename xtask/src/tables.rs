@@ -296,17 +296,22 @@ pub fn pattern_types(document: &Value) -> Result<Vec<&str>> {
     Ok(names)
 }
 
+/// A schema's `description`, trimmed (empty when it has none).
+fn description_of(schema: &Value) -> String {
+    schema
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
 /// A string type for the pattern-string component `component`: built only from text the
 /// spec's constraints accept (checked by `constraints::check_text`), so a value of it is valid.
 fn pattern_string(component: &str, schema: &Value) -> TokenStream {
     let name = format_ident!("{}", component);
     let table = screaming(component);
-    let description = schema
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_owned();
+    let description = description_of(schema);
     let doc = format!(
         "{description} Built only from text that meets the spec's constraints \
          (`spec::schemas::{table}`)."
@@ -707,12 +712,7 @@ fn body_setters(
         }
         let method = rust_ident(&snake_case(&name));
         let key_path = quote! { $crate::spec::keys::#module::#key };
-        let description = property
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .trim()
-            .to_owned();
+        let description = description_of(property);
         let limits = limits_text(property);
         let doc = if limits.is_empty() {
             format!("`{name}`: {description}")
@@ -894,12 +894,7 @@ fn open_enum(component: &str, rust_name: &str, schema: &Value) -> Result<TokenSt
         .iter()
         .map(|v| format_ident!("{}", pascal_case(v)))
         .collect();
-    let description = schema
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_owned();
+    let description = description_of(schema);
     let doc = format!(
         "{description} An open enum: a value this crate does not know yet decodes into \
          `Unknown` and round-trips unchanged."
@@ -1065,12 +1060,7 @@ fn open_union(
     }
     let tag_key = tag_key.ok_or_else(|| Failure::new(format!("{place}: oneOf is empty")))?;
     let name = format_ident!("{}", rust_name);
-    let description = schema
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_owned();
+    let description = description_of(schema);
     let doc = format!(
         "{description} An open union: a `{tag_key}` this crate does not know yet decodes into \
          `Unknown` with every field kept. `Debug` never prints a value the caller chose."
