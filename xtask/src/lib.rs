@@ -1,6 +1,7 @@
 //! The workspace's task runner. Every command returns a [`Failure`] instead of panicking, so a
 //! bad spec or a missing tool ends in one readable paragraph.
 
+mod base_url;
 pub mod bench_build;
 pub mod bench_instructions;
 pub mod ci;

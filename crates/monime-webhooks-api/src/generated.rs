@@ -1750,7 +1750,8 @@ pub mod builder {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let monime_space_id = monime_space_id.map_err(Error::InvalidRequest)?;
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/webhooks", client.baseurl,);
+            let url = crate::base_url::join(client, format_args!("/v1/webhooks"))
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
             if let Some(value) = monime_version {
@@ -1894,7 +1895,8 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::CreateWebhookRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/webhooks", client.baseurl,);
+            let url = crate::base_url::join(client, format_args!("/v1/webhooks"))
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
             header_map.append("Idempotency-Key", idempotency_key.to_string().try_into()?);
             header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
@@ -2010,11 +2012,11 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let monime_space_id = monime_space_id.map_err(Error::InvalidRequest)?;
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/webhooks/{}",
-                client.baseurl,
-                encode_path(&id.to_string()),
-            );
+            let url = crate::base_url::join(
+                client,
+                format_args!("/v1/webhooks/{}", encode_path(&id.to_string())),
+            )
+            .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
             if let Some(value) = monime_version {
@@ -2128,11 +2130,11 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let monime_space_id = monime_space_id.map_err(Error::InvalidRequest)?;
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/webhooks/{}",
-                client.baseurl,
-                encode_path(&id.to_string()),
-            );
+            let url = crate::base_url::join(
+                client,
+                format_args!("/v1/webhooks/{}", encode_path(&id.to_string())),
+            )
+            .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
             if let Some(value) = monime_version {
@@ -2259,11 +2261,11 @@ pub mod builder {
             let monime_space_id = monime_space_id.map_err(Error::InvalidRequest)?;
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/webhooks/{}",
-                client.baseurl,
-                encode_path(&id.to_string()),
-            );
+            let url = crate::base_url::join(
+                client,
+                format_args!("/v1/webhooks/{}", encode_path(&id.to_string())),
+            )
+            .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
             if let Some(value) = monime_version {

@@ -196,7 +196,9 @@ fn send_with_retries<'a>(
                     }
                     outcome_unknown |= !error.is_connect();
                     tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying: {error}");
-                    tokio::time::sleep(wait).await;
+                    // Boxed: a timer is large, and waits are rare; unboxed, it would
+                    // enlarge every call's state.
+                    Box::pin(tokio::time::sleep(wait)).await;
                 }
                 Ok(response) => {
                     let status = response.status();
@@ -210,7 +212,7 @@ fn send_with_retries<'a>(
                         if may_retry(attempt, wait) {
                             tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying after {status}");
                             drop(response);
-                            tokio::time::sleep(wait).await;
+                            Box::pin(tokio::time::sleep(wait)).await;
                             continue;
                         }
                     }
@@ -225,7 +227,14 @@ fn send_with_retries<'a>(
                         record(done);
                         return Ok(deleted(response.headers().clone()));
                     }
-                    let (response, too_large) = read_capped(response, settings.body_limit).await?;
+                    let (response, too_large) = match response.content_length() {
+                        // A declared length within the limit is enforced by the HTTP layer
+                        // itself: the body is left for the generated code to read, unread here.
+                        Some(length) if length <= settings.body_limit as u64 => (response, false),
+                        // Boxed: reading the body takes more state than the rest of a call, and
+                        // most answers declare their length.
+                        _ => Box::pin(read_capped(response, settings.body_limit)).await?,
+                    };
                     record(Exchange {
                         body_too_large: too_large,
                         ..exchange
@@ -299,18 +308,13 @@ fn deleted(headers: HeaderMap) -> reqwest::Response {
     reqwest::Response::from(response)
 }
 
-/// The response with its body read, up to `limit` bytes; a longer body is dropped unread
-/// (the second value says so) rather than held in memory.
+/// The response with its body read, up to `limit` bytes, for an answer that does not declare
+/// a length within the limit; a longer body is dropped unread (the second value says so)
+/// rather than held in memory.
 async fn read_capped(
     mut response: reqwest::Response,
     limit: usize,
 ) -> reqwest::Result<(reqwest::Response, bool)> {
-    // A declared length within the limit is enforced by the HTTP layer itself: the body is
-    // left for the generated code to read, without a copy.
-    match response.content_length() {
-        Some(length) if length <= limit as u64 => return Ok((response, false)),
-        _ => {}
-    }
     let declared_too_large = response
         .content_length()
         .is_some_and(|length| length > limit as u64);

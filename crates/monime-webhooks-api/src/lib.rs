@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod base_url;
 mod body;
 pub mod constraints;
 pub mod hooks;
