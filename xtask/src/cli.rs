@@ -34,8 +34,9 @@ commands:
                          using reqwest + serde + tokio, interleaved (default 5 runs each;
                          0: only write the crates and count their dependency trees)
   bench-instructions [CALLS]
-                         instructions of one get call under valgrind: bare reqwest + serde,
-                         the client, the generated operation alone (default 1000 calls)
+                         instructions and first-level cache misses of one get call under
+                         valgrind's cachegrind: bare reqwest + serde, the client, the
+                         generated operation alone (default 1000 calls)
   bench-mock             throughput of monime-mock against Prism's mock server (benchmark)
   ci                     everything CI checks, in order";
 
