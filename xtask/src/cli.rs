@@ -36,7 +36,8 @@ commands:
   bench-instructions [CALLS]
                          instructions and first-level cache misses of one get call under
                          valgrind's cachegrind: bare reqwest + serde, the client, the
-                         generated operation alone (default 1000 calls)
+                         generated operation alone, the bare call with the client's timeout
+                         (default 1000 calls)
   bench-mock             throughput of monime-mock against Prism's mock server (benchmark)
   ci                     everything CI checks, in order";
 

@@ -2,7 +2,9 @@
 //!
 //! `get` against a local server returning a canned envelope, against a bare reqwest GET of the
 //! same id (its URL built on each call, as any `get(id)` must) with the same headers plus a
-//! serde_json decode of the same bytes (criterion, same run). The
+//! serde_json decode of the same bytes (criterion, same run). The goal is judged against that
+//! bare call; the same bare call bounded by the client's per-attempt timeout is shown beside it
+//! (a timer per request is part of the client's cost that the bare call goes without). The
 //! process uses the system allocator, as a user's program does: the heap-counting allocator
 //! of the `list_all` bench charges every allocation a shared atomic update, which would weigh
 //! on whichever side allocates more rather than on what users run.
@@ -14,8 +16,8 @@ use axum::Router;
 use axum::routing::get;
 use criterion::{BenchmarkId, Criterion};
 use monime_webhooks::{Client, RetryPolicy};
-use monime_webhooks_api::Settings;
 use monime_webhooks_api::types::WebhookEnvelope;
+use monime_webhooks_api::{ClientInfo, Settings};
 
 const TOKEN: &str = "mon_test_bench";
 const ID: &str = "whk-0123456789abcdef0123456789abcdef";
@@ -45,8 +47,8 @@ struct Setup {
     generated: monime_webhooks_api::Client,
 }
 
-/// The three kinds of call, in the order of the samples.
-const KINDS: [&str; 3] = ["bare", "client", "generated"];
+/// The kinds of call, in the order of the samples.
+const KINDS: [&str; 4] = ["bare", "client", "generated", "bare_timeout"];
 
 impl Setup {
     fn start(runtime: &tokio::runtime::Runtime) -> Setup {
@@ -100,7 +102,11 @@ impl Setup {
     async fn call(&self, kind: usize) {
         match kind {
             0 => {
-                black_box(bare_get(&self.http, &self.base, ID).await);
+                black_box(bare_get(&self.http, &self.base, ID, None).await);
+            }
+            3 => {
+                let timeout = self.client.api().inner().timeout;
+                black_box(bare_get(&self.http, &self.base, ID, timeout).await);
             }
             1 => {
                 black_box(self.client.get(ID).await.unwrap());
@@ -125,7 +131,7 @@ fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime, alternatin
     let (http, base, client) = (&setup.http, &setup.base, &setup.client);
     let mut group = c.benchmark_group("get");
     group.bench_function(BenchmarkId::new("bare_reqwest_serde", "canned"), |b| {
-        b.to_async(runtime).iter(|| bare_get(http, base, ID))
+        b.to_async(runtime).iter(|| bare_get(http, base, ID, None))
     });
     group.bench_function(BenchmarkId::new("monime_client", "canned"), |b| {
         b.to_async(runtime)
@@ -138,7 +144,7 @@ fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime, alternatin
     // call by call: a call directly after a bare reqwest call on the same pooled connection
     // measured 5 to 7 µs slower, whichever client made it, so strict alternation charged that
     // to whichever side came second. In a batch, each call follows one of its own kind.
-    let (ours, bare, generated) = runtime.block_on(async {
+    let (ours, bare, generated, bare_timeout) = runtime.block_on(async {
         const BATCH: usize = 50;
         let mut samples = [const { Vec::new() }; KINDS.len()];
         for round in 0..alternating_calls.div_ceil(BATCH) {
@@ -151,14 +157,20 @@ fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime, alternatin
                 }
             }
         }
-        let [bare, ours, generated] = samples.map(median_of);
-        (ours, bare, generated)
+        let [bare, ours, generated, bare_timeout] = samples.map(median_of);
+        (ours, bare, generated, bare_timeout)
     });
     let ratio = ours.as_secs_f64() / bare.as_secs_f64();
     println!(
         "\nget, the generated operation alone: median {:.1} µs = {:.3}x bare",
         generated.as_secs_f64() * 1e6,
         generated.as_secs_f64() / bare.as_secs_f64()
+    );
+    println!(
+        "\nget, bare reqwest + serde_json bounded by the client's timeout: median {:.1} µs; \
+         client {:.3}x of it",
+        bare_timeout.as_secs_f64() * 1e6,
+        ours.as_secs_f64() / bare_timeout.as_secs_f64()
     );
     println!(
         "\nget, {} calls each, interleaved in batches of 50: client median {:.1} µs vs bare reqwest + serde_json {:.1} µs = {ratio:.3}x ({}; goal <= 1.10x)",
@@ -169,9 +181,17 @@ fn get_overhead(c: &mut Criterion, runtime: &tokio::runtime::Runtime, alternatin
     );
 }
 
-async fn bare_get(http: &reqwest::Client, base: &str, id: &str) -> WebhookEnvelope {
-    let response = http
-        .get(format!("{base}/v1/webhooks/{id}"))
+async fn bare_get(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    timeout: Option<Duration>,
+) -> WebhookEnvelope {
+    let mut request = http.get(format!("{base}/v1/webhooks/{id}"));
+    if let Some(timeout) = timeout {
+        request = request.timeout(timeout);
+    }
+    let response = request
         .bearer_auth(TOKEN)
         .header("monime-space-id", "spc-bench")
         .header("monime-version", monime_webhooks::API_VERSION)
