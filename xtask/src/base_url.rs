@@ -1,6 +1,6 @@
 //! Makes each operation's `send` append its path to the client's parsed base URL instead of
 //! formatting the whole URL as text for reqwest to parse again on every call (scheme and host
-//! included: about 6% of a `get` against a local server).
+//! included; see BENCHMARKS.md).
 //!
 //! progenitor 0.15 writes `let url = format!("{}/v1/webhooks/{}", client.baseurl, ..);`. The
 //! pass turns it into
@@ -11,61 +11,28 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::punctuated::Punctuated;
-use syn::visit_mut::VisitMut;
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 
 /// Rewrites the URL statement of every operation's `send`. Fails, naming the builders, unless
 /// each has exactly one in the shape progenitor 0.15 writes, so a progenitor release that
 /// builds URLs differently is noticed rather than left half-rewritten.
 pub fn apply(tokens: TokenStream) -> Result<TokenStream> {
-    let mut file: syn::File = syn::parse2(tokens)
-        .map_err(|e| Failure::new(format!("progenitor produced code syn cannot parse: {e}")))?;
-    let mut pass = Pass::default();
-    pass.visit_file_mut(&mut file);
-    let odd: Vec<String> = pass
-        .rewritten
-        .iter()
-        .filter(|(_, rewritten)| *rewritten != 1)
-        .map(|(builder, rewritten)| format!("{builder} ({rewritten})"))
-        .collect();
-    if !odd.is_empty() {
-        return Err(Failure::new(format!(
-            "the statement `let url = format!(\"{{}}/...\", client.baseurl, ..);` was not found \
-             exactly once in the `send` of {} (statements found in parentheses); update \
-             xtask/src/base_url.rs for this progenitor release",
-            odd.join(", ")
-        )));
-    }
-    Ok(file.into_token_stream())
-}
-
-/// The `send` functions seen, by builder, with the statements rewritten in each.
-#[derive(Default)]
-struct Pass {
-    builder: String,
-    rewritten: Vec<(String, usize)>,
-}
-
-impl VisitMut for Pass {
-    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
-        self.builder = item.self_ty.to_token_stream().to_string();
-        syn::visit_mut::visit_item_impl_mut(self, item);
-    }
-
-    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
-        if function.sig.ident == "send" && function.sig.asyncness.is_some() {
+    crate::sends::edit_each(
+        tokens,
+        "the statement `let url = format!(\"{}/...\", client.baseurl, ..);`",
+        "xtask/src/base_url.rs",
+        |stmts| {
             let mut rewritten = 0;
-            for stmt in &mut function.block.stmts {
+            for stmt in stmts {
                 if let Some(joined) = joined_url(stmt) {
                     *stmt = joined;
                     rewritten += 1;
                 }
             }
-            self.rewritten.push((self.builder.clone(), rewritten));
-        }
-        syn::visit_mut::visit_impl_item_fn_mut(self, function);
-    }
+            rewritten
+        },
+    )
 }
 
 /// `let url = format!("{}<path>", client.baseurl, args..);` as the statement joining `<path>`
@@ -95,7 +62,12 @@ fn joined_url(stmt: &syn::Stmt) -> Option<syn::Stmt> {
     else {
         return None;
     };
+    // `join` appends the path to the base URL's own path, which is what the text did only
+    // for a path starting with `/` (another could run on into the host).
     let path = template.value().strip_prefix("{}")?.to_owned();
+    if !path.starts_with('/') {
+        return None;
+    }
     let base = args.next()?;
     if base.to_token_stream().to_string() != quote!(client.baseurl).to_string() {
         return None;
@@ -163,10 +135,16 @@ mod tests {
                     let url = format!("/c{}", client.baseurl);
                 }
             }
+            impl D {
+                pub async fn send(self) {
+                    let url = format!("{}.d/{}", client.baseurl, id);
+                }
+            }
         };
         let failure = apply(tokens).unwrap_err().to_string();
         assert!(failure.contains("B (0)"), "{failure}");
         assert!(failure.contains("C (0)"), "{failure}");
+        assert!(failure.contains("D (0)"), "{failure}");
         assert!(!failure.contains("A ("), "{failure}");
         assert!(failure.contains("xtask/src/base_url.rs"), "{failure}");
     }

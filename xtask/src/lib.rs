@@ -16,6 +16,7 @@ pub mod generate;
 pub mod package;
 pub mod paths;
 mod schema_constraints;
+mod sends;
 pub mod spec;
 pub mod tables;
 pub mod tools;

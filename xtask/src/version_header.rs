@@ -4,10 +4,8 @@
 //! call only costs time, and removing it again in a hook costs more.
 
 use proc_macro2::TokenStream;
-use quote::ToTokens;
-use syn::visit_mut::VisitMut;
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 
 /// The header progenitor adds.
 const HEADER: &str = "api-version";
@@ -16,49 +14,16 @@ const HEADER: &str = "api-version";
 /// builders, when it is not found exactly once in each (a progenitor release that adds it
 /// differently), so the header never comes back unnoticed.
 pub fn apply(tokens: TokenStream) -> Result<TokenStream> {
-    let mut file: syn::File = syn::parse2(tokens)
-        .map_err(|e| Failure::new(format!("progenitor produced code syn cannot parse: {e}")))?;
-    let mut pass = Pass::default();
-    pass.visit_file_mut(&mut file);
-    let odd: Vec<String> = pass
-        .removed
-        .iter()
-        .filter(|(_, removed)| *removed != 1)
-        .map(|(builder, removed)| format!("{builder} ({removed})"))
-        .collect();
-    if !odd.is_empty() {
-        return Err(Failure::new(format!(
-            "progenitor's `{HEADER}` header was not found exactly once in the `send` of {} \
-             (statements found in parentheses); update xtask/src/version_header.rs for this \
-             progenitor release",
-            odd.join(", ")
-        )));
-    }
-    Ok(file.into_token_stream())
-}
-
-/// The `send` functions seen, by builder, with the statements removed from each.
-#[derive(Default)]
-struct Pass {
-    builder: String,
-    removed: Vec<(String, usize)>,
-}
-
-impl VisitMut for Pass {
-    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
-        self.builder = item.self_ty.to_token_stream().to_string();
-        syn::visit_mut::visit_item_impl_mut(self, item);
-    }
-
-    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
-        if function.sig.ident == "send" && function.sig.asyncness.is_some() {
-            let before = function.block.stmts.len();
-            function.block.stmts.retain(|stmt| !adds_header(stmt));
-            let removed = before - function.block.stmts.len();
-            self.removed.push((self.builder.clone(), removed));
-        }
-        syn::visit_mut::visit_impl_item_fn_mut(self, function);
-    }
+    crate::sends::edit_each(
+        tokens,
+        &format!("progenitor's `{HEADER}` header"),
+        "xtask/src/version_header.rs",
+        |stmts| {
+            let before = stmts.len();
+            stmts.retain(|stmt| !adds_header(stmt));
+            before - stmts.len()
+        },
+    )
 }
 
 /// `header_map.append(HeaderName::from_static("api-version"), ...);`

@@ -1,8 +1,9 @@
 //! Request URLs: the base URL parsed once, each operation's path appended to it.
 //!
 //! progenitor writes `format!("{}/v1/webhooks/{}", client.baseurl, ..)` and hands the text to
-//! reqwest, which parses the whole URL, scheme and host included, on every call (about 6% of a
-//! `get` against a local server). `cargo xtask generate` rewrites that statement into a call of
+//! reqwest, which parses the whole URL, scheme and host included, on every call (about 5% of
+//! the instructions of a `get` against a local server; BENCHMARKS.md). `cargo xtask generate`
+//! rewrites that statement into a call of
 //! [`join`] (see `xtask/src/base_url.rs`), which parses only the path. The URL is the one
 //! parsing the text would give: [`join`] falls back to that for any base URL it cannot prove
 //! it reproduces, and a test compares the two on many bases and paths.
@@ -71,10 +72,20 @@ fn join_to(base: &str, cache: &BaseUrlCache, path: fmt::Arguments<'_>) -> Result
         Some(cached) if cached.text == base => {
             let mut full = String::with_capacity(cached.path_prefix.len() + 64);
             full.push_str(&cached.path_prefix);
-            let _ = full.write_fmt(path);
-            // A path holding `?` or `#` would start a query or fragment when parsed as a
-            // whole; progenitor escapes both in parameters, so only a spec path could.
-            if memchr::memchr2(b'?', b'#', full.as_bytes()).is_none() {
+            // A parameter whose text cannot be written would leave a cut path, naming
+            // another endpoint.
+            full.write_fmt(path)
+                .map_err(|_| "a path parameter could not be written as text".to_owned())?;
+            // Where parsing the whole text reads more than a path, it is parsed whole: a path
+            // holding `?` or `#` starts a query or fragment, one not starting with `/` runs
+            // on into the host, and trailing spaces and control characters are trimmed.
+            // progenitor's paths start with `/` and its parameters are escaped, so only an
+            // odd spec path could.
+            let appended = &full[cached.path_prefix.len()..];
+            if appended.starts_with('/')
+                && full.as_bytes().last().is_some_and(|last| *last > b' ')
+                && memchr::memchr2(b'?', b'#', full.as_bytes()).is_none()
+            {
                 let mut url = cached.parsed.clone();
                 url.set_path(&full);
                 return Ok(url);
@@ -118,6 +129,11 @@ mod tests {
             "http://localhost#f",
             " http://localhost",
             "http://localhost/\u{e9}",
+            "http://localhost/%7E",
+            "http://localhost:/",
+            "http://localhost:80",
+            "foo://host",
+            "foo://host/p",
             "mailto:someone",
             "not a url",
             "",
@@ -150,6 +166,10 @@ mod tests {
             "\t",
             "~",
             "!$&()*+,=",
+            "?",
+            "#",
+            "%2F..%2F",
+            ".%2E",
         ];
         let mut rng = fastrand::Rng::with_seed(20261130);
         let mut compared = 0;
@@ -160,10 +180,22 @@ mod tests {
                 let id: String = (0..rng.usize(0..4))
                     .map(|_| pieces[rng.usize(..pieces.len())])
                     .collect();
-                let escaped = progenitor_client::encode_path(&id);
-                let template =
-                    ["/v1/webhooks/{}", "/v1/webhooks", "/{}/x/{}", "/{}"][rng.usize(..4)];
-                let path = template.replace("{}", &escaped);
+                // Escaped as progenitor does, or raw, as an odd spec path could be written.
+                let filling = if rng.bool() {
+                    id
+                } else {
+                    progenitor_client::encode_path(&id)
+                };
+                let template = [
+                    "/v1/webhooks/{}",
+                    "/v1/webhooks",
+                    "/{}/x/{}",
+                    "/{}",
+                    "{}",
+                    ".evil.example/{}",
+                    "/a/{}/../b",
+                ][rng.usize(..7)];
+                let path = template.replace("{}", &filling);
                 let joined = join(base, &cache, format_args!("{path}"));
                 assert_eq!(
                     joined.as_ref().ok(),
@@ -190,6 +222,9 @@ mod tests {
                 "http://localhost/prefix/",
                 "http://localhost/a%20b/",
                 "http://user:pass@localhost:1",
+                "http://localhost/%7E",
+                "foo://host",
+                "foo://host/p",
             ]
         );
     }

@@ -37,7 +37,7 @@ fn canned_body() -> String {
     .to_string()
 }
 
-/// The canned server and the three ways of calling it.
+/// The canned server and the ways of calling it ([`KINDS`]).
 struct Setup {
     base: String,
     http: reqwest::Client,
@@ -208,10 +208,10 @@ fn median_of(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// `--instructions KIND CALLS`: one warm-up call and `CALLS` calls of one kind (`bare`,
-/// `client` or `generated`) on a single thread, nothing else; `cargo xtask bench-instructions`
-/// counts the instructions of runs of two lengths under valgrind, and their difference per call
-/// is the cost of one call, free of the machine's noise.
+/// `--instructions KIND CALLS`: one warm-up call and `CALLS` calls of one kind (one of
+/// [`KINDS`]) on a single thread, nothing else; `cargo xtask bench-instructions` counts runs of
+/// two lengths under valgrind, and their difference per call is the cost of one call, free of
+/// the machine's noise.
 fn instructions(kind: &str, calls: usize) {
     let Some(kind) = KINDS.iter().position(|known| *known == kind) else {
         panic!("unknown kind `{kind}`: one of {KINDS:?}");
