@@ -3,10 +3,10 @@
 //! progenitor writes `format!("{}/v1/webhooks/{}", client.baseurl, ..)` and hands the text to
 //! reqwest, which parses the whole URL, scheme and host included, on every call (about 5% of
 //! the instructions of a `get` against a local server; BENCHMARKS.md). `cargo xtask generate`
-//! rewrites that statement into a call of
-//! [`join`] (see `xtask/src/base_url.rs`), which parses only the path. The URL is the one
-//! parsing the text would give: [`join`] falls back to that for any base URL it cannot prove
-//! it reproduces, and a test compares the two on many bases and paths.
+//! rewrites that statement into a call of [`join`] (see `xtask/src/base_url.rs`), which parses
+//! only the path. The URL is the one parsing the text would give: [`join`] falls back to that
+//! for any base URL or path it cannot prove it reproduces, and a test compares the two on many
+//! bases and paths.
 
 use std::fmt::{self, Write as _};
 use std::sync::OnceLock;
