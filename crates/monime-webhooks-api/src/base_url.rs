@@ -69,30 +69,38 @@ pub(crate) fn join(client: &crate::Client, path: fmt::Arguments<'_>) -> Result<U
 
 fn join_to(base: &str, cache: &BaseUrlCache, path: fmt::Arguments<'_>) -> Result<Url, String> {
     match cache.0.get_or_init(|| Base::of(base)) {
-        Some(cached) if cached.text == base => {
-            let mut full = String::with_capacity(cached.path_prefix.len() + 64);
-            full.push_str(&cached.path_prefix);
-            // A parameter whose text cannot be written would leave a cut path, naming
-            // another endpoint.
-            full.write_fmt(path)
-                .map_err(|_| "a path parameter could not be written as text".to_owned())?;
-            // Where parsing the whole text reads more than a path, it is parsed whole: a path
-            // holding `?` or `#` starts a query or fragment, one not starting with `/` runs
-            // on into the host, and trailing spaces and control characters are trimmed.
-            // progenitor's paths start with `/` and its parameters are escaped, so only an
-            // odd spec path could.
-            let appended = &full[cached.path_prefix.len()..];
-            if appended.starts_with('/')
-                && full.as_bytes().last().is_some_and(|last| *last > b' ')
-                && memchr::memchr2(b'?', b'#', full.as_bytes()).is_none()
-            {
-                let mut url = cached.parsed.clone();
-                url.set_path(&full);
-                return Ok(url);
-            }
-            parse(&format!("{base}{path}"))
-        }
+        Some(cached) if cached.text == base => match cached.appended(path)? {
+            Some(url) => Ok(url),
+            None => parse(&format!("{base}{path}")),
+        },
         _ => parse(&format!("{base}{path}")),
+    }
+}
+
+impl Base {
+    /// The base with `path` appended, or `None` where that would not be what parsing the
+    /// whole text gives.
+    fn appended(&self, path: fmt::Arguments<'_>) -> Result<Option<Url>, String> {
+        let mut full = String::with_capacity(self.path_prefix.len() + 64);
+        full.push_str(&self.path_prefix);
+        // A parameter whose text cannot be written would leave a cut path, naming another
+        // endpoint.
+        full.write_fmt(path)
+            .map_err(|_| "a path parameter could not be written as text".to_owned())?;
+        // Where parsing the whole text reads more than a path, it is parsed whole: a path
+        // holding `?` or `#` starts a query or fragment, one not starting with `/` runs on into
+        // the host, and trailing spaces and control characters are trimmed. progenitor's
+        // paths start with `/` and its parameters are escaped, so only an odd spec path could.
+        let appended = &full[self.path_prefix.len()..];
+        if !appended.starts_with('/')
+            || full.as_bytes().last().is_none_or(|last| *last <= b' ')
+            || memchr::memchr2(b'?', b'#', full.as_bytes()).is_some()
+        {
+            return Ok(None);
+        }
+        let mut url = self.parsed.clone();
+        url.set_path(&full);
+        Ok(Some(url))
     }
 }
 
