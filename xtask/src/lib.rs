@@ -13,6 +13,7 @@ pub mod failure;
 pub mod format;
 pub mod fuzz;
 pub mod generate;
+mod header_params;
 pub mod package;
 pub mod paths;
 mod schema_constraints;

@@ -1752,11 +1752,6 @@ pub mod builder {
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
             let url = crate::base_url::join(client, format_args!("/v1/webhooks"))
                 .map_err(Error::InvalidRequest)?;
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
-            if let Some(value) = monime_version {
-                header_map.append("Monime-Version", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1767,8 +1762,20 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("after", &after))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .headers(header_map)
                 .build()?;
+            {
+                let header_map = request.headers_mut();
+                header_map.insert(
+                    const { ::reqwest::header::HeaderName::from_static("monime-space-id") },
+                    monime_space_id.to_string().try_into()?,
+                );
+                if let Some(value) = monime_version {
+                    header_map.insert(
+                        const { ::reqwest::header::HeaderName::from_static("monime-version") },
+                        value.to_string().try_into()?,
+                    );
+                }
+            }
             let info = OperationInfo {
                 operation_id: "list_webhooks",
             };
@@ -1897,12 +1904,6 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let url = crate::base_url::join(client, format_args!("/v1/webhooks"))
                 .map_err(Error::InvalidRequest)?;
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map.append("Idempotency-Key", idempotency_key.to_string().try_into()?);
-            header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
-            if let Some(value) = monime_version {
-                header_map.append("Monime-Version", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1912,8 +1913,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
+            {
+                let header_map = request.headers_mut();
+                header_map.insert(
+                    const { ::reqwest::header::HeaderName::from_static("idempotency-key") },
+                    idempotency_key.to_string().try_into()?,
+                );
+                header_map.insert(
+                    const { ::reqwest::header::HeaderName::from_static("monime-space-id") },
+                    monime_space_id.to_string().try_into()?,
+                );
+                if let Some(value) = monime_version {
+                    header_map.insert(
+                        const { ::reqwest::header::HeaderName::from_static("monime-version") },
+                        value.to_string().try_into()?,
+                    );
+                }
+            }
             let info = OperationInfo {
                 operation_id: "create_webhook",
             };
@@ -2017,11 +2034,6 @@ pub mod builder {
                 format_args!("/v1/webhooks/{}", encode_path(&id.to_string())),
             )
             .map_err(Error::InvalidRequest)?;
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
-            if let Some(value) = monime_version {
-                header_map.append("Monime-Version", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2030,8 +2042,20 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
+            {
+                let header_map = request.headers_mut();
+                header_map.insert(
+                    const { ::reqwest::header::HeaderName::from_static("monime-space-id") },
+                    monime_space_id.to_string().try_into()?,
+                );
+                if let Some(value) = monime_version {
+                    header_map.insert(
+                        const { ::reqwest::header::HeaderName::from_static("monime-version") },
+                        value.to_string().try_into()?,
+                    );
+                }
+            }
             let info = OperationInfo {
                 operation_id: "get_webhook",
             };
@@ -2135,11 +2159,6 @@ pub mod builder {
                 format_args!("/v1/webhooks/{}", encode_path(&id.to_string())),
             )
             .map_err(Error::InvalidRequest)?;
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
-            if let Some(value) = monime_version {
-                header_map.append("Monime-Version", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2148,8 +2167,20 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
+            {
+                let header_map = request.headers_mut();
+                header_map.insert(
+                    const { ::reqwest::header::HeaderName::from_static("monime-space-id") },
+                    monime_space_id.to_string().try_into()?,
+                );
+                if let Some(value) = monime_version {
+                    header_map.insert(
+                        const { ::reqwest::header::HeaderName::from_static("monime-version") },
+                        value.to_string().try_into()?,
+                    );
+                }
+            }
             let info = OperationInfo {
                 operation_id: "delete_webhook",
             };
@@ -2266,11 +2297,6 @@ pub mod builder {
                 format_args!("/v1/webhooks/{}", encode_path(&id.to_string())),
             )
             .map_err(Error::InvalidRequest)?;
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
-            if let Some(value) = monime_version {
-                header_map.append("Monime-Version", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2280,8 +2306,20 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
+            {
+                let header_map = request.headers_mut();
+                header_map.insert(
+                    const { ::reqwest::header::HeaderName::from_static("monime-space-id") },
+                    monime_space_id.to_string().try_into()?,
+                );
+                if let Some(value) = monime_version {
+                    header_map.insert(
+                        const { ::reqwest::header::HeaderName::from_static("monime-version") },
+                        value.to_string().try_into()?,
+                    );
+                }
+            }
             let info = OperationInfo {
                 operation_id: "update_webhook",
             };

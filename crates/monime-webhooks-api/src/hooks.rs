@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::header::{AUTHORIZATION, Entry, HeaderMap, HeaderName};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
 use reqwest::{Method, StatusCode};
 use tokio::task::futures::TaskLocalFuture;
 use tracing::Instrument;
@@ -108,12 +108,12 @@ impl ClientHooks<Settings> for Client {
             header.add_to(headers).map_err(Error::InvalidRequest)?;
         }
         if let Some(authorization) = &settings.authorization
-            && let Entry::Vacant(slot) = headers.entry(AUTHORIZATION)
+            && !headers.contains_key(AUTHORIZATION)
         {
             let value = authorization.clone().map_err(|()| {
                 Error::InvalidRequest("the access token is not a valid header value".to_owned())
             })?;
-            slot.insert(value);
+            headers.insert(AUTHORIZATION, value);
         }
         Ok(())
     }

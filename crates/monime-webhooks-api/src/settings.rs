@@ -153,7 +153,11 @@ impl DefaultHeader {
     pub(crate) fn add_to(&self, headers: &mut HeaderMap) -> Result<(), String> {
         match &self.header {
             Ok((name, value)) => {
-                headers.entry(name).or_insert_with(|| value.clone());
+                // `insert`, as the generated operations write their header parameters: one
+                // copy of that code serves a whole call (see `hooks`).
+                if !headers.contains_key(name) {
+                    headers.insert(name.clone(), value.clone());
+                }
                 Ok(())
             }
             Err(_) if headers.contains_key(self.name) => Ok(()),

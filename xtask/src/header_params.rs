@@ -1,0 +1,312 @@
+//! Makes each operation's `send` write its header parameters into the request it built,
+//! instead of into a second header map that reqwest then merges into the request.
+//!
+//! progenitor 0.15 writes
+//!
+//! ```text
+//! let mut header_map = HeaderMap::with_capacity(3usize);
+//! header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
+//! if let Some(value) = monime_version { header_map.append("Monime-Version", ..); }
+//! let mut request = client.client.get(url).header(ACCEPT, ..).headers(header_map).build()?;
+//! ```
+//!
+//! The pass drops the map and `.headers(header_map)`, and after the request statement adds
+//! `{ let header_map = request.headers_mut(); header_map.insert(NAME, ..); .. }`, each name an
+//! inline `const` `HeaderName` (so a name the spec gets wrong fails the build, not a call).
+//! `insert` is what merging the map did (`.headers` replaces a header of the same name). Why:
+//! the second map, its merge and the parsing of each name as text on every call were about 100
+//! of the 700 cache lines of code and data a `get` touched beyond a bare reqwest call, and on
+//! a busy machine a call's time follows those lines (BENCHMARKS.md). Values, names and order
+//! stay progenitor's, as the spec made them.
+
+use proc_macro2::TokenStream;
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
+
+use crate::failure::Result;
+
+/// The variable progenitor builds the header parameters in.
+const MAP: &str = "header_map";
+
+/// Rewrites the header parameters of every operation's `send`. Fails, naming the builders,
+/// unless each has exactly one header map in the shape progenitor 0.15 writes.
+pub fn apply(tokens: TokenStream) -> Result<TokenStream> {
+    crate::sends::edit_each(
+        tokens,
+        "the header map `let mut header_map = HeaderMap::with_capacity(..)` and its \
+         `.headers(header_map)`",
+        "xtask/src/header_params.rs",
+        |stmts| usize::from(rewrite(stmts).is_some()),
+    )
+}
+
+/// Rewrites one `send`'s statements; `None`, leaving them as they were, for any other shape.
+fn rewrite(stmts: &mut Vec<syn::Stmt>) -> Option<()> {
+    let created = stmts.iter().position(creates_map)?;
+    let built = stmts.iter().position(|stmt| merges_map(stmt).is_some())?;
+    if built < created {
+        return None;
+    }
+    let mut request = stmts[built].clone();
+    drop_merge(&mut request)?;
+    let mut writes = Vec::new();
+    for stmt in &stmts[created + 1..built] {
+        if mentions_map(stmt) {
+            let mut stmt = stmt.clone();
+            let mut names = ConstNames { failed: false };
+            names.visit_stmt_mut(&mut stmt);
+            if names.failed {
+                return None;
+            }
+            writes.push(stmt);
+        }
+    }
+    let map = syn::Ident::new(MAP, proc_macro2::Span::call_site());
+    let block: syn::Stmt = syn::parse_quote! {
+        {
+            let #map = request.headers_mut();
+            #(#writes)*
+        }
+    };
+    let mut out = Vec::with_capacity(stmts.len());
+    for (at, stmt) in stmts.iter().enumerate() {
+        if at == built {
+            out.push(request.clone());
+            out.push(block.clone());
+        } else if mentions_map(stmt) {
+            // The map's creation and the writes, now in the block; any other use of the map
+            // is a shape this pass does not know.
+            if at != created && !(created < at && at < built) {
+                return None;
+            }
+        } else {
+            out.push(stmt.clone());
+        }
+    }
+    *stmts = out;
+    Some(())
+}
+
+/// `let mut header_map = ..HeaderMap::with_capacity(..);`
+fn creates_map(stmt: &syn::Stmt) -> bool {
+    let syn::Stmt::Local(local) = stmt else {
+        return false;
+    };
+    let syn::Pat::Ident(name) = &local.pat else {
+        return false;
+    };
+    let Some(init) = &local.init else {
+        return false;
+    };
+    let syn::Expr::Call(call) = &*init.expr else {
+        return false;
+    };
+    let with_capacity = matches!(
+        &*call.func,
+        syn::Expr::Path(path) if path.path.segments.iter().map(|s| s.ident.to_string())
+            .collect::<Vec<_>>().ends_with(&["HeaderMap".to_owned(), "with_capacity".to_owned()])
+    );
+    name.ident == MAP && name.mutability.is_some() && with_capacity
+}
+
+/// The `.headers(header_map)` call in `let mut request = ...;`, when the statement is that.
+fn merges_map(stmt: &syn::Stmt) -> Option<()> {
+    let syn::Stmt::Local(local) = stmt else {
+        return None;
+    };
+    let syn::Pat::Ident(name) = &local.pat else {
+        return None;
+    };
+    if name.ident != "request" {
+        return None;
+    }
+    let mut find = FindMerge { found: 0 };
+    find.visit_expr(&local.init.as_ref()?.expr);
+    (find.found == 1).then_some(())
+}
+
+/// Removes `.headers(header_map)` from the request statement's method chain.
+fn drop_merge(stmt: &mut syn::Stmt) -> Option<()> {
+    let syn::Stmt::Local(local) = stmt else {
+        return None;
+    };
+    let mut drop = DropMerge { dropped: 0 };
+    drop.visit_expr_mut(&mut local.init.as_mut()?.expr);
+    (drop.dropped == 1).then_some(())
+}
+
+fn is_merge(call: &syn::ExprMethodCall) -> bool {
+    call.method == "headers"
+        && call.args.len() == 1
+        && matches!(&call.args[0], syn::Expr::Path(path) if path.path.is_ident(MAP))
+}
+
+struct FindMerge {
+    found: usize,
+}
+
+impl Visit<'_> for FindMerge {
+    fn visit_expr_method_call(&mut self, call: &syn::ExprMethodCall) {
+        if is_merge(call) {
+            self.found += 1;
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
+}
+
+struct DropMerge {
+    dropped: usize,
+}
+
+impl VisitMut for DropMerge {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::MethodCall(call) = expr
+            && is_merge(call)
+        {
+            *expr = (*call.receiver).clone();
+            self.dropped += 1;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// Whether the statement names the header map anywhere.
+fn mentions_map(stmt: &syn::Stmt) -> bool {
+    struct Mentions(bool);
+    impl Visit<'_> for Mentions {
+        fn visit_ident(&mut self, ident: &proc_macro2::Ident) {
+            self.0 |= ident == MAP;
+        }
+    }
+    let mut mentions = Mentions(false);
+    mentions.visit_stmt(stmt);
+    mentions.0
+}
+
+/// Turns `header_map.append("Name", value)` into `header_map.insert(<const NAME>, value)`;
+/// `failed` when the map is used any other way.
+struct ConstNames {
+    failed: bool,
+}
+
+impl VisitMut for ConstNames {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        let on_map = matches!(&*call.receiver, syn::Expr::Path(path) if path.path.is_ident(MAP));
+        if on_map {
+            match (call.method == "append", call.args.first()) {
+                (
+                    true,
+                    Some(syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(name),
+                        ..
+                    })),
+                ) if call.args.len() == 2 => {
+                    // Header names are case-insensitive; `from_static` takes the lower case
+                    // form, which is what parsing the text gave.
+                    let lower = name.value().to_ascii_lowercase();
+                    call.method = syn::Ident::new("insert", call.method.span());
+                    call.args[0] = syn::parse_quote! {
+                        const { ::reqwest::header::HeaderName::from_static(#lower) }
+                    };
+                }
+                _ => self.failed = true,
+            }
+        }
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::apply;
+
+    fn squeezed(text: &str) -> String {
+        text.split_whitespace().collect()
+    }
+
+    #[test]
+    fn writes_each_parameter_into_the_built_request() {
+        let tokens = quote! {
+            impl A {
+                pub async fn send(self) {
+                    let id = id.map_err(Error::InvalidRequest)?;
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                    header_map.append("Idempotency-Key", key.to_string().try_into()?);
+                    let body = body_of(id);
+                    if let Some(value) = version {
+                        header_map.append("Monime-Version", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client.client.post(url).json(&body).headers(header_map).build()?;
+                    client.pre(&mut request, &info).await?;
+                }
+            }
+        };
+        let text = squeezed(&apply(tokens).unwrap().to_string());
+        let expected = squeezed(
+            &quote! {
+                let id = id.map_err(Error::InvalidRequest)?;
+                let body = body_of(id);
+                #[allow(unused_mut)]
+                let mut request = client.client.post(url).json(&body).build()?;
+                {
+                    let header_map = request.headers_mut();
+                    header_map.insert(
+                        const { ::reqwest::header::HeaderName::from_static("idempotency-key") },
+                        key.to_string().try_into()?
+                    );
+                    if let Some(value) = version {
+                        header_map.insert(
+                            const { ::reqwest::header::HeaderName::from_static("monime-version") },
+                            value.to_string().try_into()?
+                        );
+                    }
+                }
+                client.pre(&mut request, &info).await?;
+            }
+            .to_string(),
+        );
+        assert!(text.contains(&expected), "{text}");
+    }
+
+    #[test]
+    fn fails_naming_the_builders_it_cannot_rewrite() {
+        let tokens = quote! {
+            impl A {
+                pub async fn send(self) {
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                    header_map.append("X", v);
+                    let mut request = client.client.get(url).headers(header_map).build()?;
+                }
+            }
+            impl B {
+                pub async fn send(self) {
+                    let mut request = client.client.get(url).build()?;
+                }
+            }
+            impl C {
+                pub async fn send(self) {
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                    header_map.extend(other);
+                    let mut request = client.client.get(url).headers(header_map).build()?;
+                }
+            }
+            impl D {
+                pub async fn send(self) {
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                    header_map.append("X", v);
+                    let mut request = client.client.get(url).headers(header_map).build()?;
+                    log(&header_map);
+                }
+            }
+        };
+        let failure = apply(tokens).unwrap_err().to_string();
+        assert!(failure.contains("B (0)"), "{failure}");
+        assert!(failure.contains("C (0)"), "{failure}");
+        assert!(failure.contains("D (0)"), "{failure}");
+        assert!(!failure.contains("A ("), "{failure}");
+        assert!(failure.contains("xtask/src/header_params.rs"), "{failure}");
+    }
+}
