@@ -16,6 +16,7 @@ pub mod generate;
 mod header_params;
 pub mod package;
 pub mod paths;
+mod response_body;
 mod schema_constraints;
 mod sends;
 pub mod spec;

@@ -1,6 +1,7 @@
 //! Edits of every operation's `send` in progenitor's output, each expected exactly once per
-//! operation. The passes that need them (`version_header`, `base_url`) share this walk so
-//! that each fails the same way when progenitor changes shape.
+//! operation. The passes that need them (`version_header`, `base_url`, `header_params`,
+//! `response_body`) share this walk so that each fails the same way when progenitor changes
+//! shape.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;

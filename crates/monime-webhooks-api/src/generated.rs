@@ -1784,31 +1784,15 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                409u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                200u16 => crate::response::read(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                409u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                422u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                500u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1939,31 +1923,15 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                409u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                200u16 => crate::response::read(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                409u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                422u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                500u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2064,31 +2032,15 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                409u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                200u16 => crate::response::read(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                409u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                422u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                500u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2189,31 +2141,15 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                409u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                200u16 => crate::response::read(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                409u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                422u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                500u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2328,31 +2264,15 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                409u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                200u16 => crate::response::read(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                409u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                422u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                500u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

@@ -119,13 +119,20 @@ impl ClientHooks<Settings> for Client {
     }
 
     // Not an `async fn`: its future would hold the request argument for its whole life, beside
-    // the copy the retry loop holds, inside every generated operation's future.
+    // the copy the retry loop holds. Boxed: the loop's state (the request, reqwest's pending
+    // answer) is large, and inline every operation's future would carry it and every layer
+    // around it move it (BENCHMARKS.md, `get`).
     fn exec(
         &self,
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
-        send_with_retries(self.client(), self.inner(), request, info.operation_id)
+        Box::pin(send_with_retries(
+            self.client(),
+            self.inner(),
+            request,
+            info.operation_id,
+        ))
     }
 }
 

@@ -38,6 +38,7 @@ mod base_url;
 mod body;
 pub mod constraints;
 pub mod hooks;
+mod response;
 mod retry;
 pub mod schema;
 mod secret;

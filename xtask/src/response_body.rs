@@ -1,0 +1,96 @@
+//! Makes each operation's `send` read its answer with `crate::response::read`
+//! (`crates/monime-webhooks-api/src/response.rs`) instead of progenitor's
+//! `ResponseValue::from_response`: the same reading and decoding, with the headers moved
+//! rather than copied and the reading's state boxed out of the operation's future (see that
+//! module and BENCHMARKS.md).
+
+use proc_macro2::TokenStream;
+use syn::visit_mut::VisitMut;
+
+use crate::failure::Result;
+
+/// Replaces every `ResponseValue::from_response(..)` in each operation's `send`. Fails, naming
+/// the builders, when a `send` has none (a progenitor release that reads answers differently).
+pub fn apply(tokens: TokenStream) -> Result<TokenStream> {
+    crate::sends::edit_each(
+        tokens,
+        "`ResponseValue::from_response(response)`",
+        "xtask/src/response_body.rs",
+        |stmts| {
+            let mut reads = Reads { replaced: 0 };
+            for stmt in stmts.iter_mut() {
+                reads.visit_stmt_mut(stmt);
+            }
+            usize::from(reads.replaced > 0)
+        },
+    )
+}
+
+struct Reads {
+    replaced: usize,
+}
+
+impl VisitMut for Reads {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let syn::Expr::Call(call) = expr else {
+            return;
+        };
+        let syn::Expr::Path(function) = &*call.func else {
+            return;
+        };
+        let names: Vec<String> = function
+            .path
+            .segments
+            .iter()
+            .map(|segment| segment.ident.to_string())
+            .collect();
+        if names == ["ResponseValue", "from_response"] && call.args.len() == 1 {
+            let response = &call.args[0];
+            *expr = syn::parse_quote!(crate::response::read(#response));
+            self.replaced += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::apply;
+
+    #[test]
+    fn replaces_each_read_and_fails_where_there_is_none() {
+        let tokens = quote! {
+            impl A {
+                pub async fn send(self) {
+                    match status {
+                        200u16 => ResponseValue::from_response(response).await,
+                        400u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                        _ => Err(Error::UnexpectedResponse(response)),
+                    }
+                }
+            }
+        };
+        let text = apply(tokens).unwrap().to_string();
+        assert!(!text.contains("from_response"), "{text}");
+        assert_eq!(
+            text.matches("crate :: response :: read (response)").count(),
+            2,
+            "{text}"
+        );
+
+        let tokens = quote! {
+            impl A {
+                pub async fn send(self) { ResponseValue::from_response(response).await }
+            }
+            impl B {
+                pub async fn send(self) { ResponseValue::upgrade(response).await }
+            }
+        };
+        let failure = apply(tokens).unwrap_err().to_string();
+        assert!(failure.contains("B (0)"), "{failure}");
+        assert!(!failure.contains("A ("), "{failure}");
+        assert!(failure.contains("xtask/src/response_body.rs"), "{failure}");
+    }
+}
