@@ -37,7 +37,8 @@ commands:
                          instructions and first-level cache misses of one get call under
                          valgrind's cachegrind: bare reqwest + serde, the client, the
                          generated operation alone, the bare call with the client's timeout
-                         (default 1000 calls)
+                         (default 1000 calls); then the cache lines each brings in with
+                         cold caches (CALLS / 4 calls)
   bench-mock             throughput of monime-mock against Prism's mock server (benchmark)
   ci                     everything CI checks, in order";
 

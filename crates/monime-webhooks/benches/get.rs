@@ -209,11 +209,13 @@ fn median_of(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// `--instructions KIND CALLS`: one warm-up call and `CALLS` calls of one kind (one of
-/// [`KINDS`]) on a single thread, nothing else; `cargo xtask bench-instructions` counts runs of
-/// two lengths under valgrind, and their difference per call is the cost of one call, free of
-/// the machine's noise.
-fn instructions(kind: &str, calls: usize) {
+/// `--instructions KIND CALLS [--cold]`: one warm-up call and `CALLS` calls of one kind (one
+/// of [`KINDS`]) on a single thread, nothing else; `cargo xtask bench-instructions` counts runs
+/// of two lengths under valgrind, and their difference per call is the cost of one call, free
+/// of the machine's noise. With `--cold`, every cache line of an 8 MiB buffer is written after
+/// each call, so that the next call finds none of its code or data cached, as a call on a busy
+/// machine often does after waiting for its answer.
+fn instructions(kind: &str, calls: usize, cold: bool) {
     let Some(kind) = KINDS.iter().position(|known| *known == kind) else {
         panic!("unknown kind `{kind}`: one of {KINDS:?}");
     };
@@ -222,9 +224,14 @@ fn instructions(kind: &str, calls: usize) {
         .build()
         .unwrap();
     let setup = Setup::start(&runtime);
+    let mut evictor = if cold { vec![0u8; 8 << 20] } else { Vec::new() };
     runtime.block_on(async {
-        for _ in 0..=calls {
+        for call in 0..=calls {
             setup.call(kind).await;
+            for line in evictor.iter_mut().step_by(64) {
+                *line = call as u8;
+            }
+            black_box(&evictor);
         }
     });
 }
@@ -235,9 +242,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|arg| arg == "--instructions") {
         let (Some(kind), Some(calls)) = (args.get(at + 1), args.get(at + 2)) else {
-            panic!("usage: --instructions KIND CALLS");
+            panic!("usage: --instructions KIND CALLS [--cold]");
         };
-        return instructions(kind, calls.parse().expect("CALLS is a number"));
+        let cold = args.iter().any(|arg| arg == "--cold");
+        return instructions(kind, calls.parse().expect("CALLS is a number"), cold);
     }
     let alternating_calls = if std::env::args().any(|arg| arg == "--bench") {
         20_000
