@@ -110,7 +110,11 @@ pub fn check_text(schema: &Schema, text: &str, at: &str) -> Checked {
             format!("must be one of {}, got `{text}`", values.join(", ")),
         ));
     }
-    if min_length.is_some() || max_length.is_some() {
+    // A character is one to four bytes: the byte length alone settles most texts, and counting
+    // characters is more code for every call with an id to bring in.
+    let settled = max_length.is_none_or(|max| text.len() <= max)
+        && min_length.is_none_or(|min| text.len().div_ceil(4) >= min);
+    if !settled {
         let chars = text.chars().count();
         if let Some(min) = min_length
             && chars < *min
@@ -385,5 +389,55 @@ fn join(at: &str, key: &str) -> String {
         key.to_owned()
     } else {
         format!("{at}.{key}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_text;
+    use crate::schema::{Kind, Schema};
+
+    /// Lengths are in characters, whether the byte length settles them or not: every text of
+    /// up to six characters of one to four bytes, against every pair of limits up to seven.
+    #[test]
+    fn lengths_count_characters_whatever_their_bytes() {
+        let pieces = ["a", "é", "€", "𝄞"];
+        let mut texts = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = texts
+                .iter()
+                .filter(|text| text.chars().count() == texts.last().unwrap().chars().count())
+                .flat_map(|text| pieces.iter().map(move |piece| format!("{text}{piece}")))
+                .collect();
+            texts.extend(longer);
+        }
+        let limits = [None, Some(0), Some(1), Some(2), Some(3), Some(5), Some(7)];
+        for min_length in limits {
+            for max_length in limits {
+                let schema = Schema {
+                    nullable: false,
+                    read_only: false,
+                    default: None,
+                    max_depth: None,
+                    http_header_map: false,
+                    kind: Kind::String {
+                        min_length,
+                        max_length,
+                        pattern: None,
+                        values: &[],
+                    },
+                };
+                for text in &texts {
+                    let chars = text.chars().count();
+                    let allowed = min_length.is_none_or(|min| chars >= min)
+                        && max_length.is_none_or(|max| chars <= max);
+                    assert_eq!(
+                        check_text(&schema, text, "name").is_ok(),
+                        allowed,
+                        "{text:?} with {min_length:?}..{max_length:?}"
+                    );
+                }
+            }
+        }
     }
 }

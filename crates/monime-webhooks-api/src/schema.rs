@@ -142,21 +142,16 @@ impl Pattern {
 
     /// Whether `text` matches, as an ECMAScript regular expression without flags would.
     pub fn is_match(&self, text: &str) -> bool {
-        // A vectorised byte search rather than a char by char scan: this runs on every call
-        // with an id.
+        // A plain scan of the bytes: ids are short, and a vectorised search (or a char by
+        // char one) is more code for every call with an id to bring in.
         text.strip_prefix(self.prefix).is_some_and(|rest| {
             let bytes = rest.as_bytes();
-            memchr::memchr3_iter(
-                LINE_FEED,
-                CARRIAGE_RETURN,
-                OTHER_LINE_TERMINATORS_LEAD,
-                bytes,
-            )
-            .all(|at| {
-                bytes[at] == OTHER_LINE_TERMINATORS_LEAD
-                    && !OTHER_LINE_TERMINATORS
-                        .iter()
-                        .any(|terminator| bytes[at..].starts_with(terminator.as_bytes()))
+            bytes.iter().enumerate().all(|(at, byte)| match *byte {
+                LINE_FEED | CARRIAGE_RETURN => false,
+                OTHER_LINE_TERMINATORS_LEAD => !OTHER_LINE_TERMINATORS
+                    .iter()
+                    .any(|terminator| bytes[at..].starts_with(terminator.as_bytes())),
+                _ => true,
             })
         })
     }
