@@ -23,7 +23,7 @@ use proc_macro2::TokenStream;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
-use crate::failure::Result;
+use crate::failure::{Failure, Result};
 
 /// The variable progenitor builds the header parameters in.
 const MAP: &str = "header_map";
@@ -31,17 +31,37 @@ const MAP: &str = "header_map";
 /// Rewrites the header parameters of every operation's `send`. Fails, naming the builders,
 /// unless each has exactly one header map in the shape progenitor 0.15 writes.
 pub fn apply(tokens: TokenStream) -> Result<TokenStream> {
-    crate::sends::edit_each(
+    let mut invalid = Vec::new();
+    let rewritten = crate::sends::edit_each(
         tokens,
         "the header map `let mut header_map = HeaderMap::with_capacity(..)` and its \
          `.headers(header_map)`",
         "xtask/src/header_params.rs",
-        |stmts| usize::from(rewrite(stmts).is_some()),
-    )
+        |stmts| usize::from(rewrite(stmts, &mut invalid).is_some()),
+    );
+    if !invalid.is_empty() {
+        invalid.sort();
+        invalid.dedup();
+        return Err(Failure::new(format!(
+            "header parameter names that are not HTTP header names (RFC 9110 tokens): {}; \
+             fix them in the spec",
+            invalid.join(", ")
+        )));
+    }
+    rewritten
+}
+
+/// Whether `name` is an HTTP field name (an RFC 9110 token), which `HeaderName::from_static`
+/// takes in lower case.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
 }
 
 /// Rewrites one `send`'s statements; `None`, leaving them as they were, for any other shape.
-fn rewrite(stmts: &mut Vec<syn::Stmt>) -> Option<()> {
+fn rewrite(stmts: &mut Vec<syn::Stmt>, invalid: &mut Vec<String>) -> Option<()> {
     let created = stmts.iter().position(creates_map)?;
     let built = stmts.iter().position(|stmt| merges_map(stmt).is_some())?;
     if built < created {
@@ -52,8 +72,14 @@ fn rewrite(stmts: &mut Vec<syn::Stmt>) -> Option<()> {
     let mut writes = Vec::new();
     for stmt in &stmts[created + 1..built] {
         if mentions_map(stmt) {
+            if !is_write(stmt) {
+                return None;
+            }
             let mut stmt = stmt.clone();
-            let mut names = ConstNames { failed: false };
+            let mut names = ConstNames {
+                failed: false,
+                invalid,
+            };
             names.visit_stmt_mut(&mut stmt);
             if names.failed {
                 return None;
@@ -170,6 +196,40 @@ impl VisitMut for DropMerge {
     }
 }
 
+/// The only statements moved into the request's block, the two shapes progenitor writes:
+/// `header_map.append("Name", value);` and `if let Some(value) = x { <such appends> }`.
+/// Anything else naming the map (a `let`, an `else`, another method) is a shape this pass does
+/// not know, and moving it could change what it means.
+fn is_write(stmt: &syn::Stmt) -> bool {
+    match stmt {
+        syn::Stmt::Expr(syn::Expr::MethodCall(call), Some(_)) => is_append(call),
+        syn::Stmt::Expr(syn::Expr::If(branch), _) => {
+            matches!(&*branch.cond, syn::Expr::Let(_))
+                && branch.else_branch.is_none()
+                && !branch.then_branch.stmts.is_empty()
+                && branch.then_branch.stmts.iter().all(|inner| {
+                    matches!(inner, syn::Stmt::Expr(syn::Expr::MethodCall(call), Some(_))
+                        if is_append(call))
+                })
+        }
+        _ => false,
+    }
+}
+
+/// `header_map.append("Name", value)`.
+fn is_append(call: &syn::ExprMethodCall) -> bool {
+    matches!(&*call.receiver, syn::Expr::Path(path) if path.path.is_ident(MAP))
+        && call.method == "append"
+        && call.args.len() == 2
+        && matches!(
+            &call.args[0],
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(_),
+                ..
+            })
+        )
+}
+
 /// Whether the statement names the header map anywhere.
 fn mentions_map(stmt: &syn::Stmt) -> bool {
     struct Mentions(bool);
@@ -184,12 +244,14 @@ fn mentions_map(stmt: &syn::Stmt) -> bool {
 }
 
 /// Turns `header_map.append("Name", value)` into `header_map.insert(<const NAME>, value)`;
-/// `failed` when the map is used any other way.
-struct ConstNames {
+/// `failed` when the map is used any other way, and names that are not header names in
+/// `invalid` (a `from_static` of one would fail the build without naming the parameter).
+struct ConstNames<'a> {
     failed: bool,
+    invalid: &'a mut Vec<String>,
 }
 
-impl VisitMut for ConstNames {
+impl VisitMut for ConstNames<'_> {
     fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
         let on_map = matches!(&*call.receiver, syn::Expr::Path(path) if path.path.is_ident(MAP));
         if on_map {
@@ -204,6 +266,9 @@ impl VisitMut for ConstNames {
                     // Header names are case-insensitive; `from_static` takes the lower case
                     // form, which is what parsing the text gave.
                     let lower = name.value().to_ascii_lowercase();
+                    if !is_header_name(&lower) {
+                        self.invalid.push(format!("`{}`", name.value()));
+                    }
                     call.method = syn::Ident::new("insert", call.method.span());
                     call.args[0] = syn::parse_quote! {
                         const { ::reqwest::header::HeaderName::from_static(#lower) }
@@ -272,6 +337,24 @@ mod tests {
     }
 
     #[test]
+    fn fails_naming_a_parameter_that_is_not_a_header_name() {
+        let tokens = quote! {
+            impl A {
+                pub async fn send(self) {
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                    header_map.append("Monime Space", v);
+                    header_map.append("Idempotency-Key", k);
+                    let mut request = client.client.get(url).headers(header_map).build()?;
+                }
+            }
+        };
+        let failure = apply(tokens).unwrap_err().to_string();
+        assert!(failure.contains("`Monime Space`"), "{failure}");
+        assert!(!failure.contains("Idempotency-Key"), "{failure}");
+        assert!(failure.contains("fix them in the spec"), "{failure}");
+    }
+
+    #[test]
     fn fails_naming_the_builders_it_cannot_rewrite() {
         let tokens = quote! {
             impl A {
@@ -301,11 +384,32 @@ mod tests {
                     log(&header_map);
                 }
             }
+            impl E {
+                pub async fn send(self) {
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                    header_map.append("X", v);
+                    let mut request = client.client.get(url).headers(header_map).build()?;
+                }
+            }
+            impl F {
+                pub async fn send(self) {
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                    if let Some(value) = x {
+                        header_map.append("X", value);
+                    } else {
+                        header_map.append("Y", y);
+                    }
+                    let mut request = client.client.get(url).headers(header_map).build()?;
+                }
+            }
         };
         let failure = apply(tokens).unwrap_err().to_string();
         assert!(failure.contains("B (0)"), "{failure}");
         assert!(failure.contains("C (0)"), "{failure}");
         assert!(failure.contains("D (0)"), "{failure}");
+        assert!(failure.contains("E (0)"), "{failure}");
+        assert!(failure.contains("F (0)"), "{failure}");
         assert!(!failure.contains("A ("), "{failure}");
         assert!(failure.contains("xtask/src/header_params.rs"), "{failure}");
     }

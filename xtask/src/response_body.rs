@@ -10,24 +10,31 @@ use syn::visit_mut::VisitMut;
 use crate::failure::Result;
 
 /// Replaces every `ResponseValue::from_response(..)` in each operation's `send`. Fails, naming
-/// the builders, when a `send` has none (a progenitor release that reads answers differently).
+/// the builders, when a `send` has none to replace (every operation of the spec answers with
+/// JSON) or keeps one in a shape it does not know (a progenitor release that reads answers
+/// differently), so no operation is left half-rewritten.
 pub fn apply(tokens: TokenStream) -> Result<TokenStream> {
     crate::sends::edit_each(
         tokens,
         "`ResponseValue::from_response(response)`",
         "xtask/src/response_body.rs",
         |stmts| {
-            let mut reads = Reads { replaced: 0 };
+            let mut reads = Reads {
+                replaced: 0,
+                left: 0,
+            };
             for stmt in stmts.iter_mut() {
                 reads.visit_stmt_mut(stmt);
             }
-            usize::from(reads.replaced > 0)
+            usize::from(reads.replaced > 0 && reads.left == 0)
         },
     )
 }
 
 struct Reads {
     replaced: usize,
+    /// Calls of a `from_response` in another shape (a turbofish, more arguments).
+    left: usize,
 }
 
 impl VisitMut for Reads {
@@ -39,16 +46,22 @@ impl VisitMut for Reads {
         let syn::Expr::Path(function) = &*call.func else {
             return;
         };
-        let names: Vec<String> = function
-            .path
-            .segments
-            .iter()
-            .map(|segment| segment.ident.to_string())
-            .collect();
-        if names == ["ResponseValue", "from_response"] && call.args.len() == 1 {
+        let segments = &function.path.segments;
+        if segments
+            .last()
+            .is_none_or(|last| last.ident != "from_response")
+        {
+            return;
+        }
+        let on_response_value = segments.len() >= 2
+            && segments[segments.len() - 2].ident == "ResponseValue"
+            && segments.iter().all(|segment| segment.arguments.is_none());
+        if on_response_value && call.args.len() == 1 {
             let response = &call.args[0];
             *expr = syn::parse_quote!(crate::response::read(#response));
             self.replaced += 1;
+        } else {
+            self.left += 1;
         }
     }
 }
@@ -87,9 +100,18 @@ mod tests {
             impl B {
                 pub async fn send(self) { ResponseValue::upgrade(response).await }
             }
+            impl C {
+                pub async fn send(self) {
+                    match status {
+                        200u16 => progenitor_client::ResponseValue::from_response(response).await,
+                        _ => ResponseValue::<E>::from_response(response).await,
+                    }
+                }
+            }
         };
         let failure = apply(tokens).unwrap_err().to_string();
         assert!(failure.contains("B (0)"), "{failure}");
+        assert!(failure.contains("C (0)"), "{failure}");
         assert!(!failure.contains("A ("), "{failure}");
         assert!(failure.contains("xtask/src/response_body.rs"), "{failure}");
     }

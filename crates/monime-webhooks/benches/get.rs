@@ -213,8 +213,9 @@ fn median_of(mut samples: Vec<Duration>) -> Duration {
 /// of [`KINDS`]) on a single thread, nothing else; `cargo xtask bench-instructions` counts runs
 /// of two lengths under valgrind, and their difference per call is the cost of one call, free
 /// of the machine's noise. With `--cold`, every cache line of an 8 MiB buffer is written after
-/// each call, so that the next call finds none of its code or data cached, as a call on a busy
-/// machine often does after waiting for its answer.
+/// each call, so that the next call finds none of its data cached and of its code only what the
+/// first-level code cache kept, as a call on a busy machine often does after waiting for its
+/// answer.
 fn instructions(kind: &str, calls: usize, cold: bool) {
     let Some(kind) = KINDS.iter().position(|known| *known == kind) else {
         panic!("unknown kind `{kind}`: one of {KINDS:?}");
