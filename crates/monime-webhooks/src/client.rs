@@ -42,17 +42,20 @@ pin_project_lite::pin_project! {
     /// passes through and the outcome (hundreds of bytes) is moved through. Not boxed either:
     /// an allocation that size misses the allocator's per-thread cache, and measured slower
     /// than the copies it saves.
-    pub(crate) struct Run<F: Future> {
+    pub(crate) struct Run<F: Future, T, U> {
         #[pin]
         call: hooks::Observed<F>,
+        // What a successful outcome becomes, applied where the outcome is taken apart, so that
+        // the value (hundreds of bytes) is not handed through another future first.
+        map: fn(T, Option<String>) -> Result<Response<U>, Error>,
         // Reading an error's body, once the call failed: boxed, as it takes more state than
         // the rest of the call.
         failing: Option<Pin<Box<dyn Future<Output = Error> + Send>>>,
     }
 }
 
-impl<T, F: Future<Output = Outcome<T>>> Future for Run<F> {
-    type Output = Result<Response<T>, Error>;
+impl<T, U, F: Future<Output = Outcome<T>>> Future for Run<F, T, U> {
+    type Output = Result<Response<U>, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
@@ -62,7 +65,7 @@ impl<T, F: Future<Output = Outcome<T>>> Future for Run<F> {
         let (outcome, exchange) = std::task::ready!(this.call.poll(cx));
         match outcome {
             // The final answer's request id, which the hooks read from the same headers.
-            Ok(value) => Poll::Ready(Ok(Response::new(value.into_inner(), exchange.request_id))),
+            Ok(value) => Poll::Ready((this.map)(value.into_inner(), exchange.request_id)),
             Err(error) => {
                 let failing = this.failing.insert(Box::pin(async move {
                     Error::from_generated(error, &exchange).await
@@ -154,9 +157,21 @@ impl Client {
     }
 
     /// Runs one generated operation and maps its outcome.
-    pub(crate) fn run<T, F: Future<Output = Outcome<T>>>(&self, call: F) -> Run<F> {
+    pub(crate) fn run<T, F: Future<Output = Outcome<T>>>(&self, call: F) -> Run<F, T, T> {
+        self.run_mapped(call, |value, request_id| {
+            Ok(Response::new(value, request_id))
+        })
+    }
+
+    /// Runs one generated operation; `map` makes a successful outcome the caller's value.
+    pub(crate) fn run_mapped<T, U, F: Future<Output = Outcome<T>>>(
+        &self,
+        call: F,
+        map: fn(T, Option<String>) -> Result<Response<U>, Error>,
+    ) -> Run<F, T, U> {
         Run {
             call: hooks::observe(call),
+            map,
             failing: None,
         }
     }

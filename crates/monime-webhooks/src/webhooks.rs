@@ -3,8 +3,10 @@
 //! `cargo xtask generate`); this module adds the conveniences and checks every value against
 //! the spec's tables before anything is sent.
 
+use std::future::Future;
 use std::num::NonZeroU64;
 
+use futures_util::future::Either;
 use monime_webhooks_api::spec::{keys, operations, params, schemas};
 use monime_webhooks_api::types::{self, CreateWebhookRequestVerificationMethod, Webhook};
 use monime_webhooks_api::{JsonObject, RequestBody, WebhookId, WebhookSecret, constraints};
@@ -74,13 +76,20 @@ impl Client {
     /// println!("{:?} -> {:?} (request {:?})", webhook.name, webhook.url, webhook.request_id());
     /// # Ok(()) }
     /// ```
-    pub async fn get(&self, id: &str) -> Result<Response<Webhook>, Error> {
-        let operation = self
-            .api()
-            .get_webhook()
-            .id(id_param(id)?)
-            .monime_space_id(self.space());
-        webhook_of(self.run(operation.send()).await?)
+    pub fn get(&self, id: &str) -> impl Future<Output = Result<Response<Webhook>, Error>> + '_ {
+        // Not an `async fn`: the outcome is made a `Response<Webhook>` where the generated
+        // operation's outcome is taken apart, rather than handed up through another future.
+        match id_param(id) {
+            Ok(id) => {
+                let operation = self
+                    .api()
+                    .get_webhook()
+                    .id(id)
+                    .monime_space_id(self.space());
+                Either::Left(self.run_mapped(operation.send(), webhook_in))
+            }
+            Err(error) => Either::Right(std::future::ready(Err(error))),
+        }
     }
 
     /// Starts a partial update: one setter per property of the spec's update body, and a
@@ -164,6 +173,14 @@ fn id_param(id: &str) -> Result<WebhookId, Error> {
 
 fn webhook_of(response: Response<types::WebhookEnvelope>) -> Result<Response<Webhook>, Error> {
     let (envelope, request_id) = response.into_parts();
+    webhook_in(envelope, request_id)
+}
+
+/// The webhook an envelope carries, with the request id of the answer.
+fn webhook_in(
+    envelope: types::WebhookEnvelope,
+    request_id: Option<String>,
+) -> Result<Response<Webhook>, Error> {
     match envelope.result {
         Some(webhook) => Ok(Response::new(webhook, request_id)),
         None => Err(Error::Decode {
