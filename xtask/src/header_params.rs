@@ -43,8 +43,8 @@ pub fn apply(tokens: TokenStream) -> Result<TokenStream> {
         invalid.sort();
         invalid.dedup();
         return Err(Failure::new(format!(
-            "header parameter names that are not HTTP header names (RFC 9110 tokens): {}; \
-             fix them in the spec",
+            "header parameters the generated code cannot send: {}; header names are RFC 9110 \
+             tokens, one parameter each; fix them in the spec",
             invalid.join(", ")
         )));
     }
@@ -63,29 +63,25 @@ fn is_header_name(name: &str) -> bool {
 /// Rewrites one `send`'s statements; `None`, leaving them as they were, for any other shape.
 fn rewrite(stmts: &mut Vec<syn::Stmt>, invalid: &mut Vec<String>) -> Option<()> {
     let created = stmts.iter().position(creates_map)?;
-    let built = stmts.iter().position(|stmt| merges_map(stmt).is_some())?;
-    if built < created {
+    let built = stmts.iter().position(|stmt| merge_of(stmt).is_some())?;
+    // Only the writes stand between the map and the request, as progenitor writes them: moving
+    // them past anything else could change what runs first.
+    if built < created || !stmts[created + 1..built].iter().all(is_write) {
         return None;
     }
     let mut request = stmts[built].clone();
     drop_merge(&mut request)?;
-    let mut writes = Vec::new();
-    for stmt in &stmts[created + 1..built] {
-        if mentions_map(stmt) {
-            if !is_write(stmt) {
-                return None;
-            }
-            let mut stmt = stmt.clone();
-            let mut names = ConstNames {
-                failed: false,
-                invalid,
-            };
-            names.visit_stmt_mut(&mut stmt);
-            if names.failed {
-                return None;
-            }
-            writes.push(stmt);
-        }
+    let mut names = ConstNames {
+        failed: false,
+        seen: Vec::new(),
+        invalid,
+    };
+    let mut writes = stmts[created + 1..built].to_vec();
+    for write in &mut writes {
+        names.visit_stmt_mut(write);
+    }
+    if names.failed || mentions_map(&request) {
+        return None;
     }
     let map = syn::Ident::new(MAP, proc_macro2::Span::call_site());
     let block: syn::Stmt = syn::parse_quote! {
@@ -99,12 +95,11 @@ fn rewrite(stmts: &mut Vec<syn::Stmt>, invalid: &mut Vec<String>) -> Option<()> 
         if at == built {
             out.push(request.clone());
             out.push(block.clone());
+        } else if created <= at && at < built {
+            // The map's creation and the writes, now in the block.
         } else if mentions_map(stmt) {
-            // The map's creation and the writes, now in the block; any other use of the map
-            // is a shape this pass does not know.
-            if at != created && !(created < at && at < built) {
-                return None;
-            }
+            // Any other use of the map is a shape this pass does not know.
+            return None;
         } else {
             out.push(stmt.clone());
         }
@@ -135,8 +130,10 @@ fn creates_map(stmt: &syn::Stmt) -> bool {
     name.ident == MAP && name.mutability.is_some() && with_capacity
 }
 
-/// The `.headers(header_map)` call in `let mut request = ...;`, when the statement is that.
-fn merges_map(stmt: &syn::Stmt) -> Option<()> {
+/// In `let mut request = <chain>.headers(header_map).build()?;`, the `.headers(header_map)`
+/// call. It must come last before `.build()`: a header the chain added after it would have
+/// been appended to the parameters' values rather than replaced by them.
+fn merge_of(stmt: &syn::Stmt) -> Option<&syn::ExprMethodCall> {
     let syn::Stmt::Local(local) = stmt else {
         return None;
     };
@@ -146,54 +143,38 @@ fn merges_map(stmt: &syn::Stmt) -> Option<()> {
     if name.ident != "request" {
         return None;
     }
-    let mut find = FindMerge { found: 0 };
-    find.visit_expr(&local.init.as_ref()?.expr);
-    (find.found == 1).then_some(())
+    let syn::Expr::Try(tried) = &*local.init.as_ref()?.expr else {
+        return None;
+    };
+    let syn::Expr::MethodCall(build) = &*tried.expr else {
+        return None;
+    };
+    if build.method != "build" || !build.args.is_empty() {
+        return None;
+    }
+    let syn::Expr::MethodCall(merge) = &*build.receiver else {
+        return None;
+    };
+    let is_merge = merge.method == "headers"
+        && merge.args.len() == 1
+        && matches!(&merge.args[0], syn::Expr::Path(path) if path.path.is_ident(MAP));
+    is_merge.then_some(merge)
 }
 
-/// Removes `.headers(header_map)` from the request statement's method chain.
+/// Removes `.headers(header_map)` from the request statement ([`merge_of`]).
 fn drop_merge(stmt: &mut syn::Stmt) -> Option<()> {
+    let receiver = (*merge_of(stmt)?.receiver).clone();
     let syn::Stmt::Local(local) = stmt else {
         return None;
     };
-    let mut drop = DropMerge { dropped: 0 };
-    drop.visit_expr_mut(&mut local.init.as_mut()?.expr);
-    (drop.dropped == 1).then_some(())
-}
-
-fn is_merge(call: &syn::ExprMethodCall) -> bool {
-    call.method == "headers"
-        && call.args.len() == 1
-        && matches!(&call.args[0], syn::Expr::Path(path) if path.path.is_ident(MAP))
-}
-
-struct FindMerge {
-    found: usize,
-}
-
-impl Visit<'_> for FindMerge {
-    fn visit_expr_method_call(&mut self, call: &syn::ExprMethodCall) {
-        if is_merge(call) {
-            self.found += 1;
-        }
-        syn::visit::visit_expr_method_call(self, call);
-    }
-}
-
-struct DropMerge {
-    dropped: usize,
-}
-
-impl VisitMut for DropMerge {
-    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if let syn::Expr::MethodCall(call) = expr
-            && is_merge(call)
-        {
-            *expr = (*call.receiver).clone();
-            self.dropped += 1;
-        }
-        syn::visit_mut::visit_expr_mut(self, expr);
-    }
+    let syn::Expr::Try(tried) = &mut *local.init.as_mut()?.expr else {
+        return None;
+    };
+    let syn::Expr::MethodCall(build) = &mut *tried.expr else {
+        return None;
+    };
+    *build.receiver = receiver;
+    Some(())
 }
 
 /// The only statements moved into the request's block, the two shapes progenitor writes:
@@ -244,10 +225,13 @@ fn mentions_map(stmt: &syn::Stmt) -> bool {
 }
 
 /// Turns `header_map.append("Name", value)` into `header_map.insert(<const NAME>, value)`;
-/// `failed` when the map is used any other way, and names that are not header names in
-/// `invalid` (a `from_static` of one would fail the build without naming the parameter).
+/// `failed` when the map is used any other way. Names that are not header names (a
+/// `from_static` of one would fail the build without naming the parameter) and names given
+/// twice (`insert` would keep one value where `append` sent both) go in `invalid`.
 struct ConstNames<'a> {
     failed: bool,
+    /// The names written so far in this `send`, in lower case.
+    seen: Vec<String>,
     invalid: &'a mut Vec<String>,
 }
 
@@ -267,8 +251,13 @@ impl VisitMut for ConstNames<'_> {
                     // form, which is what parsing the text gave.
                     let lower = name.value().to_ascii_lowercase();
                     if !is_header_name(&lower) {
-                        self.invalid.push(format!("`{}`", name.value()));
+                        self.invalid
+                            .push(format!("`{}` (not an HTTP header name)", name.value()));
+                    } else if self.seen.contains(&lower) {
+                        self.invalid
+                            .push(format!("`{}` (the same header twice)", name.value()));
                     }
+                    self.seen.push(lower.clone());
                     call.method = syn::Ident::new("insert", call.method.span());
                     call.args[0] = syn::parse_quote! {
                         const { ::reqwest::header::HeaderName::from_static(#lower) }
@@ -297,9 +286,9 @@ mod tests {
             impl A {
                 pub async fn send(self) {
                     let id = id.map_err(Error::InvalidRequest)?;
+                    let body = body_of(id);
                     let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
                     header_map.append("Idempotency-Key", key.to_string().try_into()?);
-                    let body = body_of(id);
                     if let Some(value) = version {
                         header_map.append("Monime-Version", value.to_string().try_into()?);
                     }
@@ -337,20 +326,28 @@ mod tests {
     }
 
     #[test]
-    fn fails_naming_a_parameter_that_is_not_a_header_name() {
+    fn fails_naming_a_parameter_it_cannot_send() {
         let tokens = quote! {
             impl A {
                 pub async fn send(self) {
                     let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                     header_map.append("Monime Space", v);
                     header_map.append("Idempotency-Key", k);
+                    header_map.append("idempotency-key", k);
                     let mut request = client.client.get(url).headers(header_map).build()?;
                 }
             }
         };
         let failure = apply(tokens).unwrap_err().to_string();
-        assert!(failure.contains("`Monime Space`"), "{failure}");
-        assert!(!failure.contains("Idempotency-Key"), "{failure}");
+        assert!(
+            failure.contains("`Monime Space` (not an HTTP header name)"),
+            "{failure}"
+        );
+        assert!(
+            failure.contains("`idempotency-key` (the same header twice)"),
+            "{failure}"
+        );
+        assert!(!failure.contains("`Idempotency-Key`"), "{failure}");
         assert!(failure.contains("fix them in the spec"), "{failure}");
     }
 
@@ -403,6 +400,21 @@ mod tests {
                     let mut request = client.client.get(url).headers(header_map).build()?;
                 }
             }
+            impl G {
+                pub async fn send(self) {
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                    header_map.append("X", v);
+                    let v = other();
+                    let mut request = client.client.get(url).headers(header_map).build()?;
+                }
+            }
+            impl H {
+                pub async fn send(self) {
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                    header_map.append("X", v);
+                    let mut request = client.client.get(url).headers(header_map).header(X, w).build()?;
+                }
+            }
         };
         let failure = apply(tokens).unwrap_err().to_string();
         assert!(failure.contains("B (0)"), "{failure}");
@@ -410,6 +422,8 @@ mod tests {
         assert!(failure.contains("D (0)"), "{failure}");
         assert!(failure.contains("E (0)"), "{failure}");
         assert!(failure.contains("F (0)"), "{failure}");
+        assert!(failure.contains("G (0)"), "{failure}");
+        assert!(failure.contains("H (0)"), "{failure}");
         assert!(!failure.contains("A ("), "{failure}");
         assert!(failure.contains("xtask/src/header_params.rs"), "{failure}");
     }

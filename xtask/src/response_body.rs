@@ -39,31 +39,39 @@ struct Reads {
 
 impl VisitMut for Reads {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        syn::visit_mut::visit_expr_mut(self, expr);
-        let syn::Expr::Call(call) = expr else {
-            return;
-        };
-        let syn::Expr::Path(function) = &*call.func else {
-            return;
-        };
-        let segments = &function.path.segments;
-        if segments
-            .last()
-            .is_none_or(|last| last.ident != "from_response")
+        if let syn::Expr::Call(call) = expr
+            && let syn::Expr::Path(function) = &*call.func
+            && ends_in_from_response(&function.path)
         {
-            return;
-        }
-        let on_response_value = segments.len() >= 2
-            && segments[segments.len() - 2].ident == "ResponseValue"
-            && segments.iter().all(|segment| segment.arguments.is_none());
-        if on_response_value && call.args.len() == 1 {
-            let response = &call.args[0];
-            *expr = syn::parse_quote!(crate::response::read(#response));
-            self.replaced += 1;
-        } else {
+            let segments = &function.path.segments;
+            let on_response_value = segments.len() >= 2
+                && segments[segments.len() - 2].ident == "ResponseValue"
+                && segments.iter().all(|segment| segment.arguments.is_none());
+            for arg in &mut call.args {
+                self.visit_expr_mut(arg);
+            }
+            if on_response_value && call.args.len() == 1 {
+                let response = call.args[0].clone();
+                *expr = syn::parse_quote!(crate::response::read(#response));
+                self.replaced += 1;
+            } else {
+                self.left += 1;
+            }
+        } else if let syn::Expr::Path(path) = expr
+            && ends_in_from_response(&path.path)
+        {
+            // Named but not called (`.map(ResponseValue::from_response)`).
             self.left += 1;
+        } else {
+            syn::visit_mut::visit_expr_mut(self, expr);
         }
     }
+}
+
+fn ends_in_from_response(path: &syn::Path) -> bool {
+    path.segments
+        .last()
+        .is_some_and(|last| last.ident == "from_response")
 }
 
 #[cfg(test)]
@@ -108,10 +116,19 @@ mod tests {
                     }
                 }
             }
+            impl D {
+                pub async fn send(self) {
+                    match status {
+                        200u16 => ResponseValue::from_response(response).await,
+                        _ => answer.map(ResponseValue::from_response),
+                    }
+                }
+            }
         };
         let failure = apply(tokens).unwrap_err().to_string();
         assert!(failure.contains("B (0)"), "{failure}");
         assert!(failure.contains("C (0)"), "{failure}");
+        assert!(failure.contains("D (0)"), "{failure}");
         assert!(!failure.contains("A ("), "{failure}");
         assert!(failure.contains("xtask/src/response_body.rs"), "{failure}");
     }

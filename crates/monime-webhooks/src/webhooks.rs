@@ -76,9 +76,13 @@ impl Client {
     /// println!("{:?} -> {:?} (request {:?})", webhook.name, webhook.url, webhook.request_id());
     /// # Ok(()) }
     /// ```
-    pub fn get(&self, id: &str) -> impl Future<Output = Result<Response<Webhook>, Error>> + '_ {
+    pub fn get<'a>(
+        &'a self,
+        id: &str,
+    ) -> impl Future<Output = Result<Response<Webhook>, Error>> + use<'a> {
         // Not an `async fn`: the outcome is made a `Response<Webhook>` where the generated
         // operation's outcome is taken apart, rather than handed up through another future.
+        // The id is checked and copied here, so the future does not borrow it.
         match id_param(id) {
             Ok(id) => {
                 let operation = self
@@ -404,6 +408,11 @@ mod tests {
             .build()
             .unwrap();
         send(&client.get("whk-1"));
+        // `get`'s future does not borrow the id it was given.
+        let id = String::from("whk-1");
+        let call = client.get(&id);
+        drop(id);
+        send(&call);
         send(&client.delete("whk-1"));
         send(&client.list().send());
         send(&client.create().send());
