@@ -54,6 +54,26 @@ fn assert_common_headers(request: &Recorded) {
         request.headers.get("api-version").is_none(),
         "api-version must not be sent"
     );
+    assert_eq!(request.header("accept"), Some("application/json"));
+    // Each header once, and nothing beyond what an operation of the spec sends.
+    let known = [
+        "accept",
+        "authorization",
+        "monime-space-id",
+        "monime-version",
+        "idempotency-key",
+        "content-type",
+        "content-length",
+        "host",
+    ];
+    for name in request.headers.keys() {
+        assert!(known.contains(&name.as_str()), "unexpected header {name}");
+        assert_eq!(
+            request.headers.get_all(name).iter().count(),
+            1,
+            "{name} sent more than once"
+        );
+    }
 }
 
 fn only_request(recorder: &Recorder) -> Recorded {
