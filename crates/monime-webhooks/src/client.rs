@@ -108,10 +108,6 @@ impl<T> Response<T> {
         self.value
     }
 
-    pub(crate) fn into_parts(self) -> (T, Option<String>) {
-        (self.value, self.request_id)
-    }
-
     pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
         Response {
             value: f(self.value),

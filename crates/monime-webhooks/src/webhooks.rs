@@ -175,11 +175,6 @@ fn id_param(id: &str) -> Result<WebhookId, Error> {
         .map_err(|violation| constraints::Violation::new(params::ID.name, violation.message).into())
 }
 
-fn webhook_of(response: Response<types::WebhookEnvelope>) -> Result<Response<Webhook>, Error> {
-    let (envelope, request_id) = response.into_parts();
-    webhook_in(envelope, request_id)
-}
-
 /// The webhook an envelope carries, with the request id of the answer.
 fn webhook_in(
     envelope: types::WebhookEnvelope,
@@ -305,7 +300,7 @@ impl CreateWebhook<'_> {
             .idempotency_key(key)
             .monime_space_id(self.client.space())
             .body(body);
-        webhook_of(self.client.run(operation.send()).await?)
+        self.client.run_mapped(operation.send(), webhook_in).await
     }
 }
 
@@ -332,7 +327,7 @@ impl UpdateWebhook<'_> {
             .id(id)
             .monime_space_id(self.client.space())
             .body(body);
-        webhook_of(self.client.run(operation.send()).await?)
+        self.client.run_mapped(operation.send(), webhook_in).await
     }
 }
 
