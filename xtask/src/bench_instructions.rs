@@ -48,24 +48,13 @@ pub fn run(root: &Path, calls: u64) -> Result<()> {
         "", "instructions", "code-cache misses", "data-cache misses"
     );
     for kind in KINDS {
-        let short = count(&binary, kind, calls, false)?;
-        let long = count(&binary, kind, 2 * calls, false)?;
-        if long.instructions <= short.instructions {
-            return Err(Failure::new(format!(
-                "`{kind}`: {} calls counted {} instructions, {calls} calls {}; the counts are \
-                 not comparable",
-                2 * calls,
-                long.instructions,
-                short.instructions
-            )));
-        }
-        // Signed: a count can fall between the two runs (misses, by chance of layout).
-        let one = |of: fn(&Counts) -> u64| (of(&long) as f64 - of(&short) as f64) / calls as f64;
-        let call = [
-            one(|c| c.instructions),
-            one(|c| c.code_misses),
-            one(|c| c.data_misses),
-        ];
+        let call = per_call_of(
+            &binary,
+            kind,
+            calls,
+            false,
+            [|c| c.instructions, |c| c.code_misses, |c| c.data_misses],
+        )?;
         println!(
             "{kind:>12}  {:>12.0}  {:>17.0}  {:>17.0}   per call",
             call[0], call[1], call[2]
@@ -99,21 +88,13 @@ fn cold(binary: &Path, calls: u64) -> Result<()> {
     );
     let mut per_call = Vec::new();
     for kind in KINDS {
-        let short = count(binary, kind, calls, true)?;
-        let long = count(binary, kind, 2 * calls, true)?;
-        if long.instructions <= short.instructions || long.cold_writes <= short.cold_writes {
-            return Err(Failure::new(format!(
-                "`{kind}` with cold caches: {} calls counted no more than {calls} calls; the \
-                 counts are not comparable",
-                2 * calls
-            )));
-        }
-        let one = |of: fn(&Counts) -> u64| (of(&long) as f64 - of(&short) as f64) / calls as f64;
-        per_call.push([
-            one(|c| c.cold_code),
-            one(|c| c.cold_reads),
-            one(|c| c.cold_writes),
-        ]);
+        per_call.push(per_call_of(
+            binary,
+            kind,
+            calls,
+            true,
+            [|c| c.cold_code, |c| c.cold_reads, |c| c.cold_writes],
+        )?);
     }
     let bare = per_call[0];
     for (kind, call) in KINDS.iter().zip(&per_call).skip(1) {
@@ -127,6 +108,34 @@ fn cold(binary: &Path, calls: u64) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Three counts of one call of `kind`: runs of `calls` and `2 * calls` calls, their
+/// difference divided by `calls`. Fails when the longer run did not count more instructions
+/// (and, with cold caches, did not write more lines): the two runs did not do the same work.
+fn per_call_of(
+    binary: &Path,
+    kind: &str,
+    calls: u64,
+    cold: bool,
+    fields: [fn(&Counts) -> u64; 3],
+) -> Result<[f64; 3]> {
+    let short = count(binary, kind, calls, cold)?;
+    let long = count(binary, kind, 2 * calls, cold)?;
+    if long.instructions <= short.instructions || (cold && long.cold_writes <= short.cold_writes) {
+        return Err(Failure::new(format!(
+            "`{kind}`{}: {} calls counted {} instructions and {} lines written, {calls} calls {} \
+             and {}; the counts are not comparable",
+            if cold { " with cold caches" } else { "" },
+            2 * calls,
+            long.instructions,
+            long.cold_writes,
+            short.instructions,
+            short.cold_writes
+        )));
+    }
+    // Signed: a count can fall between the two runs (misses, by chance of layout).
+    Ok(fields.map(|of| (of(&long) as f64 - of(&short) as f64) / calls as f64))
 }
 
 /// Builds the bench binary as `cargo bench` does and returns its path.
