@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
+use reqwest::header::{HeaderMap, HeaderName};
 use reqwest::{Method, StatusCode};
 use tokio::task::futures::TaskLocalFuture;
 use tracing::Instrument;
@@ -103,17 +103,11 @@ impl ClientHooks<Settings> for Client {
     ) -> Result<(), Error<E>> {
         let settings = self.inner();
         let headers = request.headers_mut();
-        let defaults = std::iter::once(&settings.version_header).chain(&settings.space_header);
+        let defaults = std::iter::once(&settings.version_header)
+            .chain(&settings.space_header)
+            .chain(&settings.authorization);
         for header in defaults {
             header.add_to(headers).map_err(Error::InvalidRequest)?;
-        }
-        if let Some(authorization) = &settings.authorization
-            && !headers.contains_key(AUTHORIZATION)
-        {
-            let value = authorization.clone().map_err(|()| {
-                Error::InvalidRequest("the access token is not a valid header value".to_owned())
-            })?;
-            headers.insert(AUTHORIZATION, value);
         }
         Ok(())
     }

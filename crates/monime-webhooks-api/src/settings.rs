@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
 use crate::base_url::BaseUrlCache;
 use crate::retry::RetryPolicy;
@@ -18,9 +18,9 @@ pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// Per-client settings read by the request hooks. `Debug` never shows the token.
 #[derive(Clone)]
 pub struct Settings {
-    /// `Bearer <token>`, built once (marked sensitive); `Err` when the token cannot be a
-    /// header value, reported on the first request.
-    pub(crate) authorization: Option<Result<HeaderValue, ()>>,
+    /// `Authorization: Bearer <token>`, built once (marked sensitive); a token that cannot be
+    /// a header value is reported on the first request that lacks the header.
+    pub(crate) authorization: Option<DefaultHeader>,
     space_id: Option<String>,
     version: Option<String>,
     /// `Monime-Space-Id` and `Monime-Version` as they go on the wire, made once here rather
@@ -55,13 +55,16 @@ impl Settings {
 
     /// Sends `Authorization: Bearer <token>` on every request that has none.
     pub fn with_token(mut self, token: impl Into<String>) -> Settings {
-        let value = HeaderValue::from_str(&format!("Bearer {}", token.into()))
+        let header = HeaderValue::from_str(&format!("Bearer {}", token.into()))
             .map(|mut value| {
                 value.set_sensitive(true);
-                value
+                (AUTHORIZATION, value)
             })
-            .map_err(|_| ());
-        self.authorization = Some(value);
+            .map_err(|_| "the access token is not a valid header value".to_owned());
+        self.authorization = Some(DefaultHeader {
+            name: AUTHORIZATION.as_str(),
+            header,
+        });
         self
     }
 
@@ -191,5 +194,26 @@ mod tests {
         let mut empty = HeaderMap::new();
         Settings::none().version_header.add_to(&mut empty).unwrap();
         assert_eq!(empty[params::MONIME_VERSION.name], crate::API_VERSION);
+
+        let token = Settings::none().with_token("mon_test\nbad");
+        let token = token.authorization.as_ref().unwrap();
+        assert_eq!(
+            token.add_to(&mut HeaderMap::new()).unwrap_err(),
+            "the access token is not a valid header value"
+        );
+        let mut authorized = HeaderMap::new();
+        authorized.insert("authorization", HeaderValue::from_static("Bearer mine"));
+        token.add_to(&mut authorized).unwrap();
+        assert_eq!(authorized["authorization"], "Bearer mine");
+
+        let mut fresh = HeaderMap::new();
+        let good = Settings::none().with_token("mon_test_good");
+        good.authorization
+            .as_ref()
+            .unwrap()
+            .add_to(&mut fresh)
+            .unwrap();
+        assert_eq!(fresh["authorization"], "Bearer mon_test_good");
+        assert!(fresh["authorization"].is_sensitive());
     }
 }
