@@ -22,9 +22,10 @@ pub struct MemoryInbox {
 #[derive(Default)]
 struct State {
     in_flight: HashSet<String>,
-    done: HashMap<String, Instant>,
+    /// When each done id expires; `None` when the TTL reaches past what `Instant` can hold.
+    done: HashMap<String, Option<Instant>>,
     /// Done ids in the order they completed; all share one TTL, so this is expiry order too.
-    order: VecDeque<(String, Instant)>,
+    order: VecDeque<(String, Option<Instant>)>,
 }
 
 /// The answer of [`MemoryInbox::claim`].
@@ -47,7 +48,8 @@ pub struct MemoryClaim<'a> {
 }
 
 impl MemoryInbox {
-    /// An inbox remembering up to `capacity` processed events (at least 1), each for `ttl`.
+    /// An inbox remembering up to `capacity` processed events (at least 1), each for `ttl`
+    /// (`Duration::MAX`, or any TTL too long to add to the clock, means for ever).
     pub fn new(capacity: usize, ttl: Duration) -> MemoryInbox {
         MemoryInbox {
             capacity: capacity.max(1),
@@ -129,7 +131,7 @@ impl MemoryInbox {
                     None => break,
                 }
             }
-            let expires = now + self.ttl;
+            let expires = now.checked_add(self.ttl);
             state.done.insert(event_id.to_owned(), expires);
             state.order.push_back((event_id.to_owned(), expires));
         }
@@ -139,7 +141,7 @@ impl MemoryInbox {
 impl State {
     fn expire(&mut self, now: Instant) {
         while let Some((_, expires)) = self.order.front() {
-            if *expires > now {
+            if expires.is_none_or(|expires| expires > now) {
                 break;
             }
             if let Some((id, _)) = self.order.pop_front() {
@@ -208,5 +210,27 @@ mod tests {
             inbox.claim_at("wkd-1", start + Duration::from_secs(61)),
             Claim::Claimed(_)
         ));
+    }
+
+    #[test]
+    fn a_ttl_too_long_for_the_clock_never_expires() {
+        let inbox = MemoryInbox::new(10, Duration::MAX);
+        let start = Instant::now();
+        for round in 0..2 {
+            let Claim::Claimed(claim) = inbox.claim_at(&format!("wkd-{round}"), start) else {
+                panic!("first claim of round {round}")
+            };
+            claim.commit();
+        }
+        for round in 0..2 {
+            assert!(matches!(
+                inbox.claim_at(
+                    &format!("wkd-{round}"),
+                    start + Duration::from_secs(1 << 40)
+                ),
+                Claim::Duplicate
+            ));
+        }
+        assert_eq!(inbox.len(), 2);
     }
 }

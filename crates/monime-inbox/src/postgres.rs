@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, GenericClient, Transaction};
 
@@ -37,6 +38,7 @@ pub struct PgInbox {
     table: String,
     create: String,
     claim: String,
+    held: String,
 }
 
 /// A table name that is not a plain lowercase SQL identifier.
@@ -56,14 +58,27 @@ impl fmt::Display for InvalidTableName {
 
 impl std::error::Error for InvalidTableName {}
 
-/// Why [`PgInbox::process`] did not process an event; in every case nothing was committed,
-/// so a redelivery processes it.
+/// Why [`PgInbox::process`] did not report the event processed.
+///
+/// In every case but [`OutcomeUnknown`](PgProcessError::OutcomeUnknown) nothing was
+/// committed, so a redelivery processes the event. Answer Monime non-2xx for all of them.
 #[derive(Debug)]
 pub enum PgProcessError<E> {
-    /// The database failed (connection lost, server restarting, ...).
+    /// The database failed before anything was committed (connection lost, server
+    /// restarting, ...).
     Database(tokio_postgres::Error),
     /// The handler failed; its writes and the claim were rolled back.
     Handler(E),
+    /// The handler returned `Ok` but left a transaction that cannot commit: a statement
+    /// failed inside it and the handler went on (PostgreSQL then answers `COMMIT` with
+    /// `ROLLBACK`), or it ended the transaction itself. Everything was rolled back. The error
+    /// is the one PostgreSQL gave when the claim was checked, if any.
+    Aborted(Option<tokio_postgres::Error>),
+    /// `COMMIT` was sent but its answer never came (the connection was lost): the claim and
+    /// the handler's writes may or may not be committed. Answer non-2xx and let Monime
+    /// deliver again; the redelivery settles it, as [`Outcome::Duplicate`] if the commit
+    /// went through and as a normal processing if it did not.
+    OutcomeUnknown(tokio_postgres::Error),
 }
 
 impl<E: fmt::Display> fmt::Display for PgProcessError<E> {
@@ -75,6 +90,21 @@ impl<E: fmt::Display> fmt::Display for PgProcessError<E> {
             PgProcessError::Handler(e) => {
                 write!(f, "the handler failed, its writes were rolled back: {e}")
             }
+            PgProcessError::Aborted(Some(e)) => write!(
+                f,
+                "the handler left its transaction aborted (a statement failed inside it), \
+                 everything was rolled back: {e}"
+            ),
+            PgProcessError::Aborted(None) => write!(
+                f,
+                "the handler ended its transaction itself, the claim is gone and nothing was \
+                 committed"
+            ),
+            PgProcessError::OutcomeUnknown(e) => write!(
+                f,
+                "the connection was lost after COMMIT was sent, so whether the event was \
+                 committed is unknown; a redelivery settles it: {e}"
+            ),
         }
     }
 }
@@ -84,6 +114,8 @@ impl<E: std::error::Error + 'static> std::error::Error for PgProcessError<E> {
         match self {
             PgProcessError::Database(e) => Some(e),
             PgProcessError::Handler(e) => Some(e),
+            PgProcessError::Aborted(e) => e.as_ref().map(|e| e as _),
+            PgProcessError::OutcomeUnknown(e) => Some(e),
         }
     }
 }
@@ -132,6 +164,11 @@ impl PgInbox {
                 "INSERT INTO {table} (event_id) VALUES ($1) ON CONFLICT (event_id) DO NOTHING \
                  RETURNING 1"
             ),
+            // The row this very transaction inserted: gone if the handler ended the
+            // transaction, and the statement fails if the handler left it aborted.
+            held: format!(
+                "SELECT 1 FROM {table} WHERE event_id = $1 AND xmin = pg_current_xact_id()::xid"
+            ),
         })
     }
 
@@ -178,6 +215,11 @@ impl PgInbox {
     /// Opens a transaction on `client`, claims `event_id` in it, runs `handler` with the same
     /// transaction for its own writes, and commits both. A duplicate runs nothing; a failing
     /// handler or database rolls everything back, so the redelivery processes the event.
+    ///
+    /// `Processed` is returned only once PostgreSQL confirmed the commit of a transaction
+    /// that still held the claim. A handler that swallows a failed statement gets
+    /// [`PgProcessError::Aborted`], not `Processed`: PostgreSQL answers `COMMIT` on an
+    /// aborted transaction with `ROLLBACK`, which the driver reports as success.
     pub async fn process<T, E>(
         &self,
         client: &mut Client,
@@ -189,18 +231,33 @@ impl PgInbox {
             tx.rollback().await?;
             return Ok(Outcome::Duplicate);
         }
-        match handler(&tx).await {
-            Ok(value) => {
-                tx.commit().await?;
-                Ok(Outcome::Processed(value))
-            }
+        let value = match handler(&tx).await {
+            Ok(value) => value,
             Err(error) => {
                 // Dropping the transaction would roll back too; rolling back here returns the
                 // connection ready for the next event. Its own failure changes nothing: the
                 // claim was not committed either way.
                 let _ = tx.rollback().await;
-                Err(PgProcessError::Handler(error))
+                return Err(PgProcessError::Handler(error));
             }
+        };
+        match tx.query_opt(&self.held, &[&event_id]).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let _ = tx.rollback().await;
+                return Err(PgProcessError::Aborted(None));
+            }
+            Err(error) if error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
+                let _ = tx.rollback().await;
+                return Err(PgProcessError::Aborted(Some(error)));
+            }
+            Err(error) => return Err(PgProcessError::Database(error)),
+        }
+        match tx.commit().await {
+            Ok(()) => Ok(Outcome::Processed(value)),
+            // The server answered, refusing the commit: nothing was committed.
+            Err(error) if error.as_db_error().is_some() => Err(PgProcessError::Database(error)),
+            Err(error) => Err(PgProcessError::OutcomeUnknown(error)),
         }
     }
 }

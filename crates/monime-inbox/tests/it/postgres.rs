@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use monime_inbox::{Outcome, PgInbox, PgProcessError};
+use tokio_postgres::error::SqlState;
 
 use crate::server::PgServer;
 
@@ -148,6 +149,192 @@ fn claims_commit_and_roll_back_with_the_handlers_writes() {
     });
 }
 
+/// A handler that catches a failed statement (a best-effort audit insert hitting a duplicate
+/// key) and returns `Ok` leaves the transaction aborted; PostgreSQL answers its `COMMIT` with
+/// `ROLLBACK`. That must not read as `Processed`: the claim and the writes are gone, and only
+/// a non-2xx answer makes Monime deliver again.
+#[test]
+fn a_handler_that_swallows_a_failed_statement_is_not_processed() {
+    let server = PgServer::start();
+    runtime().block_on(within(Duration::from_secs(60), async {
+        let mut client = server.connect().await.unwrap();
+        let inbox = PgInbox::new("monime_inbox").unwrap();
+        inbox.create_table(&client).await.unwrap();
+        client.batch_execute(EFFECTS).await.unwrap();
+        client
+            .batch_execute(
+                "CREATE TABLE audit (id text PRIMARY KEY); INSERT INTO audit VALUES ('wkd-a')",
+            )
+            .await
+            .unwrap();
+
+        let outcome = inbox
+            .process(&mut client, "wkd-a", async |tx| {
+                tx.execute("INSERT INTO effects VALUES ('wkd-a', 1)", &[])
+                    .await?;
+                let audit = tx.execute("INSERT INTO audit VALUES ('wkd-a')", &[]).await;
+                assert_eq!(
+                    audit.unwrap_err().code(),
+                    Some(&SqlState::UNIQUE_VIOLATION),
+                    "the audit insert fails, and the handler goes on"
+                );
+                Ok::<_, tokio_postgres::Error>("shipped")
+            })
+            .await;
+        match &outcome {
+            Err(PgProcessError::Aborted(Some(error))) => {
+                assert_eq!(error.code(), Some(&SqlState::IN_FAILED_SQL_TRANSACTION));
+            }
+            other => panic!("expected Aborted, got {other:?}"),
+        }
+        assert!(
+            outcome.unwrap_err().to_string().contains("rolled back"),
+            "the message says nothing was kept"
+        );
+        assert_eq!(count(&client, "monime_inbox").await, 0, "no claim remains");
+        assert_eq!(count(&client, "effects").await, 0, "no effect remains");
+
+        // The same connection serves the redelivery, which runs the handler and commits.
+        let outcome = inbox
+            .process(&mut client, "wkd-a", async |tx| {
+                tx.execute("INSERT INTO effects VALUES ('wkd-a', 2)", &[])
+                    .await?;
+                Ok::<_, tokio_postgres::Error>("shipped")
+            })
+            .await
+            .unwrap();
+        assert_eq!(outcome, Outcome::Processed("shipped"));
+        assert_eq!(count(&client, "monime_inbox").await, 1);
+        assert_eq!(count(&client, "effects").await, 1);
+
+        // A handler that ends the transaction itself loses the claim with it.
+        let outcome = inbox
+            .process(&mut client, "wkd-b", async |tx| {
+                tx.batch_execute("ROLLBACK").await?;
+                Ok::<_, tokio_postgres::Error>(())
+            })
+            .await;
+        assert!(
+            matches!(outcome, Err(PgProcessError::Aborted(None))),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            count(&client, "monime_inbox").await,
+            1,
+            "wkd-b holds no claim"
+        );
+        let outcome = inbox
+            .process(&mut client, "wkd-b", async |_tx| {
+                Ok::<_, tokio_postgres::Error>(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(outcome, Outcome::Processed(()));
+    }));
+}
+
+/// The connection is cut right after `COMMIT` reached the server, so the commit happened but
+/// its answer never arrives. The inbox cannot know, and says so; the redelivery finds the
+/// claim, and the effect exists exactly once.
+#[test]
+fn a_lost_commit_answer_is_reported_as_unknown_and_settled_by_the_redelivery() {
+    let server = PgServer::start();
+    runtime().block_on(within(Duration::from_secs(60), async {
+        let mut direct = server.connect().await.unwrap();
+        let inbox = PgInbox::new("monime_inbox").unwrap();
+        inbox.create_table(&direct).await.unwrap();
+        direct.batch_execute(EFFECTS).await.unwrap();
+
+        let (proxy_port, proxy) = proxy_cutting_after_commit(server.port).await;
+        let (mut client, connection) = server
+            .config_on(proxy_port)
+            .connect(tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+
+        let outcome = inbox
+            .process(&mut client, "wkd-lost", async |tx| {
+                tx.execute("INSERT INTO effects VALUES ('wkd-lost', 1)", &[])
+                    .await?;
+                Ok::<_, tokio_postgres::Error>(())
+            })
+            .await;
+        assert!(
+            matches!(outcome, Err(PgProcessError::OutcomeUnknown(_))),
+            "{outcome:?}"
+        );
+        assert!(outcome.unwrap_err().to_string().contains("unknown"));
+        assert!(
+            proxy.await.unwrap(),
+            "the proxy saw COMMIT and cut the answer"
+        );
+
+        let mut ran = false;
+        let outcome = inbox
+            .process(&mut direct, "wkd-lost", async |tx| {
+                ran = true;
+                tx.execute("INSERT INTO effects VALUES ('wkd-lost', 2)", &[])
+                    .await?;
+                Ok::<_, tokio_postgres::Error>(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(outcome, Outcome::Duplicate);
+        assert!(!ran, "the redelivery runs nothing");
+        assert_eq!(count(&direct, "effects").await, 1, "exactly one effect");
+    }));
+}
+
+/// A one-connection proxy to `server_port` that passes everything through until the client
+/// sends `COMMIT`; then it waits for the server's first byte of answer (the commit is done by
+/// then) and closes both sides without passing it on. Resolves to whether it cut.
+async fn proxy_cutting_after_commit(server_port: u16) -> (u16, tokio::task::JoinHandle<bool>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (client, _) = listener.accept().await.unwrap();
+        let server = tokio::net::TcpStream::connect(("127.0.0.1", server_port))
+            .await
+            .unwrap();
+        let (mut client_read, mut client_write) = client.into_split();
+        let (mut server_read, mut server_write) = server.into_split();
+        let (mut up, mut down) = ([0u8; 8192], [0u8; 8192]);
+        let mut committing = false;
+        loop {
+            tokio::select! {
+                read = client_read.read(&mut up), if !committing => {
+                    let n = read.unwrap();
+                    if n == 0 {
+                        return false;
+                    }
+                    server_write.write_all(&up[..n]).await.unwrap();
+                    committing = up[..n].windows(7).any(|w| w == b"COMMIT\0");
+                }
+                read = server_read.read(&mut down) => {
+                    let n = read.unwrap();
+                    if n == 0 {
+                        return false;
+                    }
+                    if committing {
+                        return true;
+                    }
+                    client_write.write_all(&down[..n]).await.unwrap();
+                }
+            }
+        }
+    });
+    (port, task)
+}
+
+/// Fails the test instead of hanging it when `work` does not finish in `limit`.
+async fn within<T>(limit: Duration, work: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(limit, work)
+        .await
+        .unwrap_or_else(|_| panic!("did not finish within {limit:?}"))
+}
+
 #[test]
 fn table_names_are_plain_identifiers() {
     assert!(PgInbox::new("monime_inbox").is_ok());
@@ -252,7 +439,10 @@ fn eight_receivers_process_each_event_exactly_once_across_a_restart() {
                             // Answered non-2xx: Monime delivers it again later.
                             queue.lock().unwrap().push_back(event);
                         }
-                        Err(PgProcessError::Database(_)) => {
+                        Err(PgProcessError::Aborted(error)) => {
+                            panic!("no handler here swallows a failure: {error:?}")
+                        }
+                        Err(PgProcessError::Database(_) | PgProcessError::OutcomeUnknown(_)) => {
                             database_errors.fetch_add(1, Ordering::SeqCst);
                             queue.lock().unwrap().push_back(event);
                             client = reconnect(&server).await;

@@ -162,10 +162,15 @@ impl PgServer {
     }
 
     pub fn config(&self) -> tokio_postgres::Config {
+        self.config_on(self.port)
+    }
+
+    /// The server's settings, reached through `port` (a proxy in front of it, say).
+    pub fn config_on(&self, port: u16) -> tokio_postgres::Config {
         let mut config = tokio_postgres::Config::new();
         config
             .host("127.0.0.1")
-            .port(self.port)
+            .port(port)
             .user("postgres")
             .dbname("postgres")
             .connect_timeout(Duration::from_secs(5));
