@@ -427,6 +427,54 @@ async fn assert_refused_before_sending(
     );
 }
 
+/// A webhook id that would leave its path segment (`\\` is `/` in http(s) URLs, and dot
+/// segments are resolved) is refused by the generated operations themselves: the first one
+/// reached `/v1/payouts/pyt-1` with the app's token.
+#[tokio::test]
+async fn ids_that_would_leave_their_segment_are_refused_before_sending() {
+    let recorder = Recorder::start().await;
+    let client = client(&recorder);
+    for id in [
+        "whk-\\..\\..\\payouts\\pyt-1",
+        "whk-..",
+        "whk-%2e%2e",
+        "whk-a/b",
+        "whk-a?b",
+        "whk-a#b",
+    ] {
+        let get = client
+            .get_webhook()
+            .id(id)
+            .monime_space_id(SPACE)
+            .send()
+            .await;
+        assert_refused_before_sending(get, &recorder, "id").await;
+        let delete = client
+            .delete_webhook()
+            .id(id)
+            .monime_space_id(SPACE)
+            .send()
+            .await;
+        assert_refused_before_sending(delete, &recorder, "id").await;
+        let update = client
+            .update_webhook()
+            .id(id)
+            .monime_space_id(SPACE)
+            .body(JsonObject(serde_json::Map::new()))
+            .send()
+            .await;
+        assert_refused_before_sending(update, &recorder, "id").await;
+    }
+    // The same operation with an id of the spec's shape does reach the server, in its path.
+    let _ = client
+        .get_webhook()
+        .id("whk-Ab_9-z")
+        .monime_space_id(SPACE)
+        .send()
+        .await;
+    assert_eq!(only_request(&recorder).path, "/v1/webhooks/whk-Ab_9-z");
+}
+
 fn valid_body(
     body: monime_webhooks_api::types::builder::CreateWebhookRequest,
 ) -> monime_webhooks_api::types::builder::CreateWebhookRequest {

@@ -39,8 +39,8 @@ const DOC_KEYWORDS: [&str; 8] = [
 
 struct Tables<'a> {
     document: &'a Value,
-    /// Each distinct pattern's source and the literal prefix it stands for.
-    patterns: Vec<(String, String)>,
+    /// Each distinct pattern's source.
+    patterns: Vec<String>,
 }
 
 /// The tokens of `generated_tables.rs` for the spec `text` at `display_path`.
@@ -181,14 +181,10 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
         let ident = Ident::new(ident, Span::call_site());
         quote! { pub const #ident: &str = #name; }
     });
-    let pattern_items = tables
-        .patterns
-        .iter()
-        .enumerate()
-        .map(|(index, (source, prefix))| {
-            let ident = format_ident!("PATTERN_{}", index);
-            quote! { pub(crate) static #ident: Pattern = Pattern::prefix(#source, #prefix); }
-        });
+    let pattern_items = tables.patterns.iter().enumerate().map(|(index, source)| {
+        let ident = format_ident!("PATTERN_{}", index);
+        quote! { pub(crate) static #ident: Pattern = Pattern::new(#source); }
+    });
     let pattern_strings = pattern_types(&document)?
         .into_iter()
         .map(|component| pattern_string(component, &document["components"]["schemas"][component]))
@@ -553,19 +549,17 @@ impl<'a> Tables<'a> {
                 let max_length = count(map, "maxLength");
                 let pattern = match map.get("pattern").and_then(Value::as_str) {
                     Some(source) => {
-                        let index = match self.patterns.iter().position(|p| p.0 == source) {
+                        let index = match self.patterns.iter().position(|p| p == source) {
                             Some(index) => index,
                             None => {
-                                let prefix = literal_prefix(source).ok_or_else(|| {
+                                // The client compiles the same text with the same engine.
+                                regress::Regex::new(source).map_err(|e| {
                                     Failure::new(format!(
-                                        "{place}: pattern `{source}` is not of the form \
-                                         `^<literal>.*$`, the only form the validator checks; \
-                                         add the new form to `Pattern` in \
-                                         crates/monime-webhooks-api/src/schema.rs and to \
-                                         `literal_prefix` in xtask/src/tables.rs"
+                                        "{place}: pattern `{source}` is not an ECMAScript \
+                                         regular expression (what OpenAPI patterns are): {e}"
                                     ))
                                 })?;
-                                self.patterns.push((source.to_owned(), prefix));
+                                self.patterns.push(source.to_owned());
                                 self.patterns.len() - 1
                             }
                         };
@@ -1309,53 +1303,5 @@ fn rust_ident(name: &str) -> Ident {
         Ident::new(name, Span::call_site())
     } else {
         Ident::new_raw(name, Span::call_site())
-    }
-}
-
-/// The literal of a pattern `^<literal>.*$` (a `\` escapes the syntax character after it),
-/// or `None` for any other form.
-fn literal_prefix(source: &str) -> Option<String> {
-    let body = source.strip_prefix('^')?.strip_suffix(".*$")?;
-    let mut literal = String::new();
-    let mut chars = body.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            // An escaped syntax character stands for itself (the escapes that are valid with
-            // and without the `u` flag); `\d`, `\-` and the like are refused.
-            '\\' => match chars.next() {
-                Some(escaped) if "^$\\.*+?()[]{}|/".contains(escaped) => literal.push(escaped),
-                _ => return None,
-            },
-            '^' | '$' | '.' | '|' | '?' | '*' | '+' | '(' | ')' | '[' | ']' | '{' | '}' => {
-                return None;
-            }
-            c => literal.push(c),
-        }
-    }
-    Some(literal)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::literal_prefix;
-
-    #[test]
-    fn only_an_anchored_literal_then_any_rest_has_a_prefix() {
-        assert_eq!(literal_prefix("^whk-.*$").as_deref(), Some("whk-"));
-        assert_eq!(literal_prefix("^a\\.b-.*$").as_deref(), Some("a.b-"));
-        assert_eq!(literal_prefix("^a\\/\\$-.*$").as_deref(), Some("a/$-"));
-        assert_eq!(literal_prefix("^.*$").as_deref(), Some(""));
-        for other in [
-            "whk-.*$",
-            "^whk-.*",
-            "^whk-[0-9]+$",
-            "^whk-\\d.*$",
-            "^whk\\-.*$",
-            "^(a|b)-.*$",
-            "^a.b-.*$",
-            "^whk-$",
-        ] {
-            assert_eq!(literal_prefix(other), None, "{other}");
-        }
     }
 }

@@ -2,7 +2,7 @@
 // and run `cargo xtask generate` again.
 //
 // spec:        openapi/monime-webhooks.caph.2025-08-23.yaml
-// spec sha256: 4c8c4400453a7850ac636828da2ba07b2fcf5927931a0e2918cf8185aab330a7
+// spec sha256: 181704c757c7efbb60a3b7323731e390c056eb690cdbd00e952544b558d90fcf
 // generator:   progenitor 0.15.1
 
 #[allow(unused_imports)]

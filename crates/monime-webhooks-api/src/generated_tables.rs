@@ -2,7 +2,7 @@
 // and run `cargo xtask generate` again.
 //
 // spec:        openapi/monime-webhooks.caph.2025-08-23.yaml
-// spec sha256: 4c8c4400453a7850ac636828da2ba07b2fcf5927931a0e2918cf8185aab330a7
+// spec sha256: 181704c757c7efbb60a3b7323731e390c056eb690cdbd00e952544b558d90fcf
 // generator:   xtask tables
 
 use crate::schema::{
@@ -14,8 +14,8 @@ pub const SPEC_FILE: &str = "openapi/monime-webhooks.caph.2025-08-23.yaml";
 pub const API_VERSION: &str = "caph.2025-08-23";
 /// The API's base URL (the spec's first server).
 pub const SERVER_URL: &str = "https://api.monime.io";
-pub(crate) static PATTERN_0: Pattern = Pattern::prefix("^whk-.*$", "whk-");
-pub(crate) static PATTERN_1: Pattern = Pattern::prefix("^spc-.*$", "spc-");
+pub(crate) static PATTERN_0: Pattern = Pattern::new("^whk-[A-Za-z0-9_-]+$");
+pub(crate) static PATTERN_1: Pattern = Pattern::new("^spc-.*$");
 /// Every component schema of the spec.
 pub mod schemas {
     #[allow(unused_imports)]
@@ -28,7 +28,7 @@ pub mod schemas {
         http_header_map: false,
         kind: Kind::String {
             min_length: None,
-            max_length: None,
+            max_length: Some(64usize),
             pattern: Some(&crate::spec::PATTERN_0),
             values: &[],
         },
@@ -1656,7 +1656,7 @@ impl ::schemars::JsonSchema for WebhookVerificationMethod {
 /// decoding (typify would check them with a regular-expression engine; our validator
 /// matches the spec's one pattern shape directly).
 pub mod strings {
-    ///A webhook id, `whk-` followed by Monime's suffix. Built only from text that meets the spec's constraints (`spec::schemas::WEBHOOK_ID`).
+    ///A webhook id, `whk-` followed by Monime's suffix of letters, digits, `_` and `-`. Built only from text that meets the spec's constraints (`spec::schemas::WEBHOOK_ID`).
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
     #[serde(transparent)]
     pub struct WebhookId(::std::string::String);
@@ -1731,7 +1731,7 @@ pub mod strings {
             ::serde_json::from_str::<
                 ::serde_json::Value,
             >(
-                    "{\"description\":\"A webhook id, `whk-` followed by Monime's suffix.\",\"pattern\":\"^whk-.*$\",\"type\":\"string\"}",
+                    "{\"description\":\"A webhook id, `whk-` followed by Monime's suffix of letters, digits, `_` and `-`.\",\"maxLength\":64,\"pattern\":\"^whk-[A-Za-z0-9_-]+$\",\"type\":\"string\"}",
                 )
                 .ok()
                 .and_then(|value| ::schemars::Schema::try_from(value).ok())

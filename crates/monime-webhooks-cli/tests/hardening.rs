@@ -184,6 +184,45 @@ async fn create_reads_the_hs256_secret_from_a_file() {
     mock.shutdown().await;
 }
 
+/// An id that would leave its path segment is a usage error (exit 2) naming the id, and no
+/// request goes out: `get 'whk-\\..\\..\\payouts\\pyt-1'` once sent `GET /v1/payouts/pyt-1`
+/// with the token, and `delete` the same with `DELETE`.
+#[tokio::test(flavor = "multi_thread")]
+async fn ids_that_would_leave_their_path_are_refused_before_sending() {
+    let mock = MonimeMock::start().await.unwrap();
+    let url = mock.base_url();
+    for id in [
+        "whk-\\..\\..\\payouts\\pyt-1",
+        "whk-../../payouts/pyt-1",
+        "whk-%2e%2e",
+        "whk-a?b",
+        "whk-a#b",
+    ] {
+        for args in [
+            vec!["get", id],
+            vec!["delete", id, "--yes"],
+            vec!["update", id, "--name", "x"],
+        ] {
+            let mut full = vec!["--api-url", url.as_str()];
+            full.extend(args.iter().copied());
+            let output = run_async(full.iter().map(|a| (*a).to_owned()).collect()).await;
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{args:?}: {}",
+                text(&output.stderr)
+            );
+            assert!(
+                text(&output.stderr).contains("id: must match"),
+                "{args:?}: {}",
+                text(&output.stderr)
+            );
+        }
+    }
+    assert_eq!(mock.counters().requests, 0, "nothing was sent");
+    mock.shutdown().await;
+}
+
 /// A raw receiver: answers every request with `answer` (or never, when `None`) and counts
 /// the requests it saw.
 async fn raw_receiver(answer: Option<Vec<u8>>) -> (String, Arc<Mutex<usize>>) {

@@ -727,20 +727,50 @@ async fn list_all_ends_when_a_server_repeats_its_cursor() {
     assert_eq!(keys.lock().unwrap().len(), 2);
 }
 
+/// Ids that leave their path segment once in a URL: `\` counts as `/` in http(s) URLs and
+/// `..` segments are resolved, so the first reached `GET /v1/payouts/pyt-1` with the app's
+/// token.
+const HOSTILE_IDS: [&str; 9] = [
+    "whk-\\..\\..\\payouts\\pyt-1",
+    "whk-a/../../x?y#z",
+    "whk-..",
+    "whk-%2e%2e",
+    "whk-%2E%2E/payouts",
+    "whk-a/b",
+    "whk-a?b",
+    "whk-a#b",
+    "whk-a\\b",
+];
+
 #[tokio::test]
 async fn ids_and_raw_paths_cannot_escape_their_url() {
     let mock = MonimeMock::start().await.unwrap();
     let client = client(&mock.base_url(), RetryPolicy::none());
-    // Sent as one percent-encoded segment, the id reaches GET /v1/webhooks/{id} whole instead
-    // of turning into `GET /v1/` or a query.
-    match client.get("whk-a/../../x?y#z").await.unwrap_err() {
-        Error::Api {
-            status: 404,
-            message,
-            ..
-        } => assert!(message.contains("whk-a/../../x?y#z"), "{message}"),
-        other => panic!("{other:?}"),
+    // Ids that would add, remove or resolve a path segment are refused before sending, by
+    // every operation that puts an id in the path.
+    for id in HOSTILE_IDS {
+        let refusals = [
+            client.get(id).await.map(drop).unwrap_err(),
+            client.delete(id).await.map(drop).unwrap_err(),
+            client
+                .update(id)
+                .name("x")
+                .send()
+                .await
+                .map(drop)
+                .unwrap_err(),
+        ];
+        for refused in refusals {
+            match &refused {
+                Error::Validation { field, message } => {
+                    assert_eq!(field, "id", "{id}: {refused:?}");
+                    assert!(message.contains("must match"), "{id}: {message}");
+                }
+                other => panic!("{id}: expected a validation error, got {other:?}"),
+            }
+        }
     }
+    assert_eq!(mock.counters().requests, 0, "no hostile id was sent");
     let refused = client
         .raw(monime_webhooks::Method::GET, "@evil.example/x", None)
         .await
@@ -751,7 +781,7 @@ async fn ids_and_raw_paths_cannot_escape_their_url() {
     );
     assert_eq!(
         mock.counters().requests,
-        1,
+        0,
         "the raw call was refused before sending"
     );
     mock.shutdown().await;
