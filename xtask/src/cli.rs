@@ -33,12 +33,6 @@ commands:
   bench-build [RUNS]     clean debug build of an empty crate using monime-webhooks against one
                          using reqwest + serde + tokio, interleaved (default 5 runs each;
                          0: only write the crates and count their dependency trees)
-  bench-instructions [CALLS]
-                         instructions and first-level cache misses of one get call under
-                         valgrind's cachegrind: bare reqwest + serde, the client, the
-                         generated operation alone, the bare call with the client's timeout
-                         (default 1000 calls); then the cache lines each brings in with
-                         cold caches (CALLS / 4 calls)
   bench-mock             throughput of monime-mock against Prism's mock server (benchmark)
   ci                     everything CI checks, in order";
 
@@ -93,10 +87,6 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("bench-build") => {
             let runs = number_or(args.next(), 5, "runs")?;
             no_more(args).and_then(|()| bench_build::run(&root, runs))
-        }
-        Some("bench-instructions") => {
-            let calls = number_or(args.next(), 1000, "calls")?;
-            no_more(args).and_then(|()| crate::bench_instructions::run(&root, calls))
         }
         Some("bench-mock") => no_more(args).and_then(|()| ci::bench_mock(&root)),
         Some("diff") => {

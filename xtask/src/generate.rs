@@ -165,10 +165,6 @@ pub fn render(spec: &LoadedSpec, progenitor_version: &str) -> Result<String> {
         )));
     }
     let tokens = crate::schema_constraints::apply(tokens, spec)?;
-    let tokens = crate::version_header::apply(tokens)?;
-    let tokens = crate::base_url::apply(tokens)?;
-    let tokens = crate::header_params::apply(tokens)?;
-    let tokens = crate::response_body::apply(tokens)?;
     format_file(spec, &format!("progenitor {progenitor_version}"), tokens)
 }
 

@@ -1750,8 +1750,16 @@ pub mod builder {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let monime_space_id = monime_space_id.map_err(Error::InvalidRequest)?;
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, format_args!("/v1/webhooks"))
-                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/webhooks", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
+            if let Some(value) = monime_version {
+                header_map.append("Monime-Version", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1762,20 +1770,8 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("after", &after))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
                 .build()?;
-            {
-                let header_map = request.headers_mut();
-                header_map.insert(
-                    const { ::reqwest::header::HeaderName::from_static("monime-space-id") },
-                    monime_space_id.to_string().try_into()?,
-                );
-                if let Some(value) = monime_version {
-                    header_map.insert(
-                        const { ::reqwest::header::HeaderName::from_static("monime-version") },
-                        value.to_string().try_into()?,
-                    );
-                }
-            }
             let info = OperationInfo {
                 operation_id: "list_webhooks",
             };
@@ -1784,15 +1780,31 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::response::read(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                409u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                422u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                500u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                409u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                422u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1886,8 +1898,17 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::CreateWebhookRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, format_args!("/v1/webhooks"))
-                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/webhooks", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            header_map.append("Idempotency-Key", idempotency_key.to_string().try_into()?);
+            header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
+            if let Some(value) = monime_version {
+                header_map.append("Monime-Version", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1897,24 +1918,8 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
+                .headers(header_map)
                 .build()?;
-            {
-                let header_map = request.headers_mut();
-                header_map.insert(
-                    const { ::reqwest::header::HeaderName::from_static("idempotency-key") },
-                    idempotency_key.to_string().try_into()?,
-                );
-                header_map.insert(
-                    const { ::reqwest::header::HeaderName::from_static("monime-space-id") },
-                    monime_space_id.to_string().try_into()?,
-                );
-                if let Some(value) = monime_version {
-                    header_map.insert(
-                        const { ::reqwest::header::HeaderName::from_static("monime-version") },
-                        value.to_string().try_into()?,
-                    );
-                }
-            }
             let info = OperationInfo {
                 operation_id: "create_webhook",
             };
@@ -1923,15 +1928,31 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::response::read(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                409u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                422u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                500u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                409u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                422u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1997,11 +2018,20 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let monime_space_id = monime_space_id.map_err(Error::InvalidRequest)?;
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(
-                client,
-                format_args!("/v1/webhooks/{}", encode_path(&id.to_string())),
-            )
-            .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/webhooks/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
+            if let Some(value) = monime_version {
+                header_map.append("Monime-Version", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2010,20 +2040,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .headers(header_map)
                 .build()?;
-            {
-                let header_map = request.headers_mut();
-                header_map.insert(
-                    const { ::reqwest::header::HeaderName::from_static("monime-space-id") },
-                    monime_space_id.to_string().try_into()?,
-                );
-                if let Some(value) = monime_version {
-                    header_map.insert(
-                        const { ::reqwest::header::HeaderName::from_static("monime-version") },
-                        value.to_string().try_into()?,
-                    );
-                }
-            }
             let info = OperationInfo {
                 operation_id: "get_webhook",
             };
@@ -2032,15 +2050,31 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::response::read(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                409u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                422u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                500u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                409u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                422u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2106,11 +2140,20 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let monime_space_id = monime_space_id.map_err(Error::InvalidRequest)?;
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(
-                client,
-                format_args!("/v1/webhooks/{}", encode_path(&id.to_string())),
-            )
-            .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/webhooks/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
+            if let Some(value) = monime_version {
+                header_map.append("Monime-Version", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2119,20 +2162,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .headers(header_map)
                 .build()?;
-            {
-                let header_map = request.headers_mut();
-                header_map.insert(
-                    const { ::reqwest::header::HeaderName::from_static("monime-space-id") },
-                    monime_space_id.to_string().try_into()?,
-                );
-                if let Some(value) = monime_version {
-                    header_map.insert(
-                        const { ::reqwest::header::HeaderName::from_static("monime-version") },
-                        value.to_string().try_into()?,
-                    );
-                }
-            }
             let info = OperationInfo {
                 operation_id: "delete_webhook",
             };
@@ -2141,15 +2172,31 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::response::read(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                409u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                422u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                500u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                409u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                422u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2228,11 +2275,20 @@ pub mod builder {
             let monime_space_id = monime_space_id.map_err(Error::InvalidRequest)?;
             let monime_version = monime_version.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(
-                client,
-                format_args!("/v1/webhooks/{}", encode_path(&id.to_string())),
-            )
-            .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/webhooks/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            header_map.append("Monime-Space-Id", monime_space_id.to_string().try_into()?);
+            if let Some(value) = monime_version {
+                header_map.append("Monime-Version", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2242,20 +2298,8 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
+                .headers(header_map)
                 .build()?;
-            {
-                let header_map = request.headers_mut();
-                header_map.insert(
-                    const { ::reqwest::header::HeaderName::from_static("monime-space-id") },
-                    monime_space_id.to_string().try_into()?,
-                );
-                if let Some(value) = monime_version {
-                    header_map.insert(
-                        const { ::reqwest::header::HeaderName::from_static("monime-version") },
-                        value.to_string().try_into()?,
-                    );
-                }
-            }
             let info = OperationInfo {
                 operation_id: "update_webhook",
             };
@@ -2264,15 +2308,31 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::response::read(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                409u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                422u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
-                500u16 => Err(Error::ErrorResponse(crate::response::read(response).await?)),
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                404u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                409u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                422u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

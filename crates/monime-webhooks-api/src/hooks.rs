@@ -1,8 +1,8 @@
 //! The generated client's request hooks: everything a call needs beyond what the spec says.
 //!
 //! * `pre` adds the caller's credentials and defaults from [`Settings`]: `Authorization`,
-//!   `Monime-Space-Id` and `Monime-Version` when the request has none. (progenitor's own
-//!   `api-version` header is taken out of the generated code by `cargo xtask generate`.)
+//!   `Monime-Space-Id` and `Monime-Version` when the request has none, and removes the
+//!   `api-version` header progenitor adds to every request.
 //! * `exec` sends the request under the retry policy: transport errors and the retryable
 //!   statuses are tried again with the same request (so a create keeps its `Idempotency-Key`),
 //!   honouring `Retry-After` on 429 and 503, within the policy's deadline. One `monime.request`
@@ -14,20 +14,20 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::LazyLock;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{HeaderMap, HeaderName};
 use reqwest::{Method, StatusCode};
-use tokio::task::futures::TaskLocalFuture;
 use tracing::Instrument;
 
 use crate::retry::{RETRY_AFTER_STATUSES, RETRYABLE_STATUSES};
 use crate::spec::response_headers;
 use crate::{Client, Settings};
+
+/// The header progenitor adds to every request, which Monime does not read.
+const PROGENITOR_VERSION_HEADER: &str = "api-version";
 
 /// The longest single wait between attempts, whatever a server's `Retry-After` says.
 pub const MAX_WAIT: Duration = Duration::from_secs(3600);
@@ -52,47 +52,24 @@ pub struct Exchange {
 }
 
 tokio::task_local! {
-    // Boxed: the scope moves its value in and out of the task-local slot on every poll.
-    static EXCHANGE: Cell<Option<Box<Exchange>>>;
+    static EXCHANGE: Cell<Option<Exchange>>;
 }
 
 /// Runs `call` (one generated operation's `send()`) and returns its output with what the
 /// final answer said.
-pub fn observe<F: Future>(call: F) -> Observed<F> {
-    Observed {
-        scope: EXCHANGE.scope(Cell::new(None), call),
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The future of [`observe`]. A type of its own rather than an `async fn`: an `async fn`
-    /// would keep `call` (kilobytes) twice in its state, once as its argument and once in the
-    /// scope it is awaited in.
-    pub struct Observed<F: Future> {
-        // The record lives in the scope's own future (nothing shared); the hooks write it from
-        // inside the call, and it is taken back once the call is done.
-        #[pin]
-        scope: TaskLocalFuture<Cell<Option<Box<Exchange>>>, F>,
-    }
-}
-
-impl<F: Future> Future for Observed<F> {
-    type Output = (F::Output, Exchange);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut scope = self.project().scope;
-        let output = std::task::ready!(scope.as_mut().poll(cx));
-        let exchange = scope
-            .take_value()
-            .and_then(Cell::into_inner)
-            .map_or_else(Exchange::default, |exchange| *exchange);
-        Poll::Ready((output, exchange))
-    }
+pub async fn observe<F: Future>(call: F) -> (F::Output, Exchange) {
+    // The hooks write the record from inside the call; it is read back in the same scope.
+    EXCHANGE
+        .scope(Cell::new(None), async {
+            let output = call.await;
+            (output, EXCHANGE.with(Cell::take).unwrap_or_default())
+        })
+        .await
 }
 
 fn record(exchange: Exchange) {
     // Outside `observe` (the generated client used directly) there is nobody to tell.
-    let _ = EXCHANGE.try_with(|slot| slot.set(Some(Box::new(exchange))));
+    let _ = EXCHANGE.try_with(|slot| slot.set(Some(exchange)));
 }
 
 impl ClientHooks<Settings> for Client {
@@ -103,6 +80,10 @@ impl ClientHooks<Settings> for Client {
     ) -> Result<(), Error<E>> {
         let settings = self.inner();
         let headers = request.headers_mut();
+        // progenitor stamps `api-version: <info.version>` on every request, with no setting
+        // to turn it off. Monime reads the release from `Monime-Version` (a parameter of the
+        // spec); an unread header of another name is one more thing to wonder about.
+        headers.remove(PROGENITOR_VERSION_HEADER);
         let defaults = std::iter::once(&settings.version_header)
             .chain(&settings.space_header)
             .chain(&settings.authorization);
@@ -112,136 +93,113 @@ impl ClientHooks<Settings> for Client {
         Ok(())
     }
 
-    // Not an `async fn`: its future would hold the request argument for its whole life, beside
-    // the copy the retry loop holds. Boxed: the loop's state (the request, reqwest's pending
-    // answer) is large, and inline every operation's future would carry it and every layer
-    // around it move it (BENCHMARKS.md, `get`).
-    fn exec(
+    async fn exec(
         &self,
         request: reqwest::Request,
         info: &OperationInfo,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
-        Box::pin(send_with_retries(
-            self.client(),
-            self.inner(),
-            request,
-            info.operation_id,
-        ))
+    ) -> reqwest::Result<reqwest::Response> {
+        send_with_retries(self.client(), self.inner(), request, info.operation_id).await
     }
 }
 
-/// Sends `request` under the retry policy. A function returning an async block, for the same
-/// reason as `exec`: the block holds the request once (`pending`).
-fn send_with_retries<'a>(
-    http: &'a reqwest::Client,
-    settings: &'a Settings,
+/// Sends `request` under the retry policy.
+async fn send_with_retries(
+    http: &reqwest::Client,
+    settings: &Settings,
     request: reqwest::Request,
     operation: &'static str,
-) -> impl Future<Output = reqwest::Result<reqwest::Response>> + 'a {
+) -> reqwest::Result<reqwest::Response> {
     let method = request.method().clone();
     let mut pending = Some(request);
-    async move {
-        let policy = &settings.retry;
-        // Only a deadline needs the start time.
-        let started = policy.deadline.map(|_| Instant::now());
-        let mut attempt = 0u32;
-        // Whether an earlier attempt may have taken effect without us seeing its answer.
-        let mut outcome_unknown = false;
-        loop {
-            attempt += 1;
-            let span = tracing::info_span!(
-                "monime.request",
-                operation,
-                method = %method,
-                attempt,
-                status = tracing::field::Empty,
-                request_id = tracing::field::Empty,
-            );
-            // A block of its own, so that the request it sends is not kept in this future's state
-            // while the answer is awaited.
-            let sent = {
-                let Some(mut request) = pending.take() else {
-                    unreachable!("the loop continues only with a request left to send");
-                };
-                // A copy for the next attempt, when there can be one; a body that cannot be copied
-                // (a stream) is sent once.
-                pending = if attempt < policy.max_attempts {
-                    request.try_clone()
-                } else {
-                    None
-                };
-                if request.timeout().is_none() {
-                    *request.timeout_mut() = settings.timeout;
-                }
-                http.execute(request).instrument(span.clone())
-            };
-            let may_retry = |attempt: u32, wait: Duration| {
-                attempt < policy.max_attempts
-                    && policy
-                        .deadline
-                        .zip(started)
-                        .is_none_or(|(deadline, started)| {
-                            started.elapsed().saturating_add(wait) <= deadline
-                        })
-            };
-            match sent.await {
-                Err(error) => {
-                    let retryable = !error.is_builder() && !error.is_redirect();
-                    let wait = policy.delay(attempt, None).min(MAX_WAIT);
-                    if !retryable || pending.is_none() || !may_retry(attempt, wait) {
-                        record(Exchange {
-                            attempts: attempt,
-                            ..Exchange::default()
-                        });
-                        return Err(error);
-                    }
-                    outcome_unknown |= !error.is_connect();
-                    tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying: {error}");
-                    // Boxed: a timer is large, and waits are rare; unboxed, it would
-                    // enlarge every call's state.
-                    Box::pin(tokio::time::sleep(wait)).await;
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let exchange = exchange_of(attempt, status, response.headers());
-                    span.record("status", status.as_u16());
-                    if let Some(id) = &exchange.request_id {
-                        span.record("request_id", id.as_str());
-                    }
-                    if RETRYABLE_STATUSES.contains(&status.as_u16()) && pending.is_some() {
-                        let wait = policy.delay(attempt, exchange.retry_after).min(MAX_WAIT);
-                        if may_retry(attempt, wait) {
-                            tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying after {status}");
-                            drop(response);
-                            Box::pin(tokio::time::sleep(wait)).await;
-                            continue;
-                        }
-                    }
-                    // A retried DELETE that finds nothing after an attempt whose outcome is unknown:
-                    // that attempt deleted it and its answer was lost. The webhook is gone, as asked.
-                    if method == Method::DELETE
-                        && status == StatusCode::NOT_FOUND
-                        && outcome_unknown
-                    {
-                        let mut done = exchange.clone();
-                        done.status = Some(StatusCode::OK.as_u16());
-                        record(done);
-                        return Ok(deleted(response.headers().clone()));
-                    }
-                    let (response, too_large) = match response.content_length() {
-                        // A declared length within the limit is enforced by the HTTP layer
-                        // itself: the body is left for the generated code to read, unread here.
-                        Some(length) if length <= settings.body_limit as u64 => (response, false),
-                        // Boxed: reading the body takes more state than the rest of a call, and
-                        // most answers declare their length.
-                        _ => Box::pin(read_capped(response, settings.body_limit)).await?,
-                    };
+    let policy = &settings.retry;
+    // Only a deadline needs the start time.
+    let started = policy.deadline.map(|_| Instant::now());
+    let mut attempt = 0u32;
+    // Whether an earlier attempt may have taken effect without us seeing its answer.
+    let mut outcome_unknown = false;
+    loop {
+        attempt += 1;
+        let span = tracing::info_span!(
+            "monime.request",
+            operation,
+            method = %method,
+            attempt,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        let Some(mut request) = pending.take() else {
+            unreachable!("the loop continues only with a request left to send");
+        };
+        // A copy for the next attempt, when there can be one; a body that cannot be copied
+        // (a stream) is sent once.
+        pending = if attempt < policy.max_attempts {
+            request.try_clone()
+        } else {
+            None
+        };
+        if request.timeout().is_none() {
+            *request.timeout_mut() = settings.timeout;
+        }
+        let may_retry = |attempt: u32, wait: Duration| {
+            attempt < policy.max_attempts
+                && policy
+                    .deadline
+                    .zip(started)
+                    .is_none_or(|(deadline, started)| {
+                        started.elapsed().saturating_add(wait) <= deadline
+                    })
+        };
+        match http.execute(request).instrument(span.clone()).await {
+            Err(error) => {
+                let retryable = !error.is_builder() && !error.is_redirect();
+                let wait = policy.delay(attempt, None).min(MAX_WAIT);
+                if !retryable || pending.is_none() || !may_retry(attempt, wait) {
                     record(Exchange {
-                        body_too_large: too_large,
-                        ..exchange
+                        attempts: attempt,
+                        ..Exchange::default()
                     });
-                    return Ok(response);
+                    return Err(error);
                 }
+                outcome_unknown |= !error.is_connect();
+                tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying: {error}");
+                tokio::time::sleep(wait).await;
+            }
+            Ok(response) => {
+                let status = response.status();
+                let exchange = exchange_of(attempt, status, response.headers());
+                span.record("status", status.as_u16());
+                if let Some(id) = &exchange.request_id {
+                    span.record("request_id", id.as_str());
+                }
+                if RETRYABLE_STATUSES.contains(&status.as_u16()) && pending.is_some() {
+                    let wait = policy.delay(attempt, exchange.retry_after).min(MAX_WAIT);
+                    if may_retry(attempt, wait) {
+                        tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying after {status}");
+                        drop(response);
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                }
+                // A retried DELETE that finds nothing after an attempt whose outcome is
+                // unknown: that attempt deleted it and its answer was lost. The webhook is
+                // gone, as asked.
+                if method == Method::DELETE && status == StatusCode::NOT_FOUND && outcome_unknown {
+                    let mut done = exchange.clone();
+                    done.status = Some(StatusCode::OK.as_u16());
+                    record(done);
+                    return Ok(deleted(response.headers().clone()));
+                }
+                let (response, too_large) = match response.content_length() {
+                    // A declared length within the limit is enforced by the HTTP layer
+                    // itself: the body is left for the generated code to read.
+                    Some(length) if length <= settings.body_limit as u64 => (response, false),
+                    _ => read_capped(response, settings.body_limit).await?,
+                };
+                record(Exchange {
+                    body_too_large: too_large,
+                    ..exchange
+                });
+                return Ok(response);
             }
         }
     }

@@ -34,11 +34,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod base_url;
 mod body;
 pub mod constraints;
 pub mod hooks;
-mod response;
 mod retry;
 pub mod schema;
 mod secret;

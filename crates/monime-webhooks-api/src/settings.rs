@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
-use crate::base_url::BaseUrlCache;
 use crate::retry::RetryPolicy;
 use crate::spec::params;
 
@@ -33,8 +32,6 @@ pub struct Settings {
     pub timeout: Option<Duration>,
     /// Larger response bodies are refused, not read.
     pub body_limit: usize,
-    /// The client's base URL, parsed once for all its requests.
-    pub(crate) base_url: BaseUrlCache,
 }
 
 impl Settings {
@@ -49,7 +46,6 @@ impl Settings {
             retry: RetryPolicy::none(),
             timeout: None,
             body_limit: DEFAULT_BODY_LIMIT,
-            base_url: BaseUrlCache::default(),
         }
     }
 

@@ -4,9 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use monime_webhooks_api::SpaceId;
 use monime_webhooks_api::hooks;
@@ -34,47 +32,6 @@ struct Shared {
 
 /// What a generated operation's `send()` gives.
 type Outcome<T> = Result<ResponseValue<T>, monime_webhooks_api::Error<ErrorEnvelope>>;
-
-pin_project_lite::pin_project! {
-    /// One generated operation's call, its outcome made a [`Response`] or an [`Error`]. A type
-    /// of its own rather than an `async fn` or combinators: the call's future is kilobytes,
-    /// and an `async fn` taking it would hold it twice; combinators add layers that each poll
-    /// passes through and the outcome (hundreds of bytes) is moved through. Not boxed either:
-    /// an allocation that size misses the allocator's per-thread cache, and measured slower
-    /// than the copies it saves.
-    pub(crate) struct Run<F: Future, T, U> {
-        #[pin]
-        call: hooks::Observed<F>,
-        // What a successful outcome becomes, applied where the outcome is taken apart, so that
-        // the value (hundreds of bytes) is not handed through another future first.
-        map: fn(T, Option<String>) -> Result<Response<U>, Error>,
-        // Reading an error's body, once the call failed: boxed, as it takes more state than
-        // the rest of the call.
-        failing: Option<Pin<Box<dyn Future<Output = Error> + Send>>>,
-    }
-}
-
-impl<T, U, F: Future<Output = Outcome<T>>> Future for Run<F, T, U> {
-    type Output = Result<Response<U>, Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Some(failing) = this.failing {
-            return failing.as_mut().poll(cx).map(Err);
-        }
-        let (outcome, exchange) = std::task::ready!(this.call.poll(cx));
-        match outcome {
-            // The final answer's request id, which the hooks read from the same headers.
-            Ok(value) => Poll::Ready((this.map)(value.into_inner(), exchange.request_id)),
-            Err(error) => {
-                let failing = this.failing.insert(Box::pin(async move {
-                    Error::from_generated(error, &exchange).await
-                }));
-                failing.as_mut().poll(cx).map(Err)
-            }
-        }
-    }
-}
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -152,23 +109,16 @@ impl Client {
         self.api().baseurl()
     }
 
-    /// Runs one generated operation and maps its outcome.
-    pub(crate) fn run<T, F: Future<Output = Outcome<T>>>(&self, call: F) -> Run<F, T, T> {
-        self.run_mapped(call, |value, request_id| {
-            Ok(Response::new(value, request_id))
-        })
-    }
-
-    /// Runs one generated operation; `map` makes a successful outcome the caller's value.
-    pub(crate) fn run_mapped<T, U, F: Future<Output = Outcome<T>>>(
+    /// Runs one generated operation: its value with the answer's request id, or the
+    /// [`Error`] its failure means.
+    pub(crate) async fn run<T>(
         &self,
-        call: F,
-        map: fn(T, Option<String>) -> Result<Response<U>, Error>,
-    ) -> Run<F, T, U> {
-        Run {
-            call: hooks::observe(call),
-            map,
-            failing: None,
+        call: impl Future<Output = Outcome<T>>,
+    ) -> Result<Response<T>, Error> {
+        let (outcome, exchange) = hooks::observe(call).await;
+        match outcome {
+            Ok(value) => Ok(Response::new(value.into_inner(), exchange.request_id)),
+            Err(error) => Err(Error::from_generated(error, &exchange).await),
         }
     }
 
@@ -234,14 +184,12 @@ impl Client {
         let (outcome, exchange) = hooks::observe(call).await;
         let response = match outcome {
             Ok(response) => response,
-            Err(Some(error)) => {
-                return Err(Box::pin(Error::from_generated(error, &exchange)).await);
-            }
+            Err(Some(error)) => return Err(Error::from_generated(error, &exchange).await),
             Err(None) => unreachable!("raw maps every failure"),
         };
         if !response.status().is_success() {
             let error = monime_webhooks_api::Error::UnexpectedResponse(response);
-            return Err(Box::pin(Error::from_generated(error, &exchange)).await);
+            return Err(Error::from_generated(error, &exchange).await);
         }
         let status = response.status().as_u16();
         let request_id = header_text(response.headers(), response_headers::MONIME_REQUEST_ID);

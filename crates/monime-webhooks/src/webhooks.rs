@@ -3,10 +3,8 @@
 //! `cargo xtask generate`); this module adds the conveniences and checks every value against
 //! the spec's tables before anything is sent.
 
-use std::future::Future;
 use std::num::NonZeroU64;
 
-use futures_util::future::Either;
 use monime_webhooks_api::spec::{keys, operations, params, schemas};
 use monime_webhooks_api::types::{self, CreateWebhookRequestVerificationMethod, Webhook};
 use monime_webhooks_api::{JsonObject, RequestBody, WebhookId, WebhookSecret, constraints};
@@ -76,24 +74,13 @@ impl Client {
     /// println!("{:?} -> {:?} (request {:?})", webhook.name, webhook.url, webhook.request_id());
     /// # Ok(()) }
     /// ```
-    pub fn get<'a>(
-        &'a self,
-        id: &str,
-    ) -> impl Future<Output = Result<Response<Webhook>, Error>> + use<'a> {
-        // Not an `async fn`: the outcome is made a `Response<Webhook>` where the generated
-        // operation's outcome is taken apart, rather than handed up through another future.
-        // The id is checked and copied here, so the future does not borrow it.
-        match id_param(id) {
-            Ok(id) => {
-                let operation = self
-                    .api()
-                    .get_webhook()
-                    .id(id)
-                    .monime_space_id(self.space());
-                Either::Left(self.run_mapped(operation.send(), webhook_in))
-            }
-            Err(error) => Either::Right(std::future::ready(Err(error))),
-        }
+    pub async fn get(&self, id: &str) -> Result<Response<Webhook>, Error> {
+        let operation = self
+            .api()
+            .get_webhook()
+            .id(id_param(id)?)
+            .monime_space_id(self.space());
+        webhook_in(self.run(operation.send()).await?)
     }
 
     /// Starts a partial update: one setter per property of the spec's update body, and a
@@ -176,11 +163,9 @@ fn id_param(id: &str) -> Result<WebhookId, Error> {
 }
 
 /// The webhook an envelope carries, with the request id of the answer.
-fn webhook_in(
-    envelope: types::WebhookEnvelope,
-    request_id: Option<String>,
-) -> Result<Response<Webhook>, Error> {
-    match envelope.result {
+fn webhook_in(envelope: Response<types::WebhookEnvelope>) -> Result<Response<Webhook>, Error> {
+    let request_id = envelope.request_id().map(str::to_owned);
+    match envelope.into_inner().result {
         Some(webhook) => Ok(Response::new(webhook, request_id)),
         None => Err(Error::Decode {
             status: 200,
@@ -300,7 +285,7 @@ impl CreateWebhook<'_> {
             .idempotency_key(key)
             .monime_space_id(self.client.space())
             .body(body);
-        self.client.run_mapped(operation.send(), webhook_in).await
+        webhook_in(self.client.run(operation.send()).await?)
     }
 }
 
@@ -327,7 +312,7 @@ impl UpdateWebhook<'_> {
             .id(id)
             .monime_space_id(self.client.space())
             .body(body);
-        self.client.run_mapped(operation.send(), webhook_in).await
+        webhook_in(self.client.run(operation.send()).await?)
     }
 }
 
@@ -403,11 +388,6 @@ mod tests {
             .build()
             .unwrap();
         send(&client.get("whk-1"));
-        // `get`'s future does not borrow the id it was given.
-        let id = String::from("whk-1");
-        let call = client.get(&id);
-        drop(id);
-        send(&call);
         send(&client.delete("whk-1"));
         send(&client.list().send());
         send(&client.create().send());
