@@ -140,11 +140,11 @@ async fn main() {
         .send()
         .await
         .expect("create with the new setter");
-    let got = client.get(created.id.as_deref().unwrap()).await.expect("get");
+    let got = client.get(created.id.as_str()).await.expect("get");
     println!(
         "stored label_color={} api_release={}",
         got.label_color.as_deref().unwrap_or("-"),
-        got.api_release.as_ref().map(ToString::to_string).unwrap_or_default()
+        got.api_release
     );
     for (what, request) in [
         ("name", client.create().name("n".repeat(41)).url(hook).event("a.b")),

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Utc};
 use monime_signature::Signer;
 use monime_webhooks_api::WebhookVerificationMethod;
-use monime_webhooks_api::schema::Object;
+use monime_webhooks_api::schema::{Kind, Object, Property};
 use monime_webhooks_api::spec::schemas;
 use monime_webhooks_api::types::{CreateWebhookRequest, Webhook};
 use serde_json::{Map, Value};
@@ -134,7 +134,7 @@ impl Entry {
     fn delivery_view(&self) -> StoredWebhook {
         StoredWebhook {
             id: self.id.clone(),
-            url: self.webhook.url.clone().unwrap_or_default(),
+            url: self.webhook.url.clone(),
             headers: self.webhook.headers.clone(),
             signer: self.signer.clone(),
         }
@@ -165,6 +165,24 @@ fn new_webhook(body: &Value, id: String, now: SystemTime) -> Result<Entry, Unsto
             kept.insert(key, value);
         }
     }
+    // A `null` in the create body, or a property left out, means what `null` means in an
+    // update.
+    for property in webhook_schema().properties {
+        if matches!(kept.get(property.name), None | Some(Value::Null)) {
+            match cleared(property, None) {
+                Some(value) => kept.insert(property.name.to_owned(), value),
+                None => kept.remove(property.name),
+            };
+        }
+    }
+    // What Monime fills in itself: the id and creation time, and the defaults of what the
+    // create body may leave out.
+    kept.insert("id".to_owned(), Value::String(id.clone()));
+    kept.insert(
+        "createTime".to_owned(),
+        serde_json::to_value(DateTime::<Utc>::from(now)).unwrap_or(Value::Null),
+    );
+    kept.entry("enabled").or_insert(Value::Bool(true));
     let mut webhook: Webhook = serde_json::from_value(Value::Object(kept))
         .map_err(|e| Unstorable(format!("the create body does not fit Webhook: {e}")))?;
     let signer = match &mut webhook.verification_method {
@@ -181,8 +199,6 @@ fn new_webhook(body: &Value, id: String, now: SystemTime) -> Result<Entry, Unsto
         }
         _ => None,
     };
-    webhook.id = Some(id.clone());
-    webhook.create_time = Some(DateTime::<Utc>::from(now));
     webhook.update_time = None;
     Ok(Entry {
         id,
@@ -191,8 +207,22 @@ fn new_webhook(body: &Value, id: String, now: SystemTime) -> Result<Entry, Unsto
     })
 }
 
-/// Applies a validated PATCH body: a value replaces the field; `null` clears a field the
-/// `Webhook` can hold as null and leaves the others unchanged.
+/// What a `null` sent for `property` leaves in the stored webhook: `None` (the field is
+/// absent, read back as null) where the `Webhook` can hold null, an empty list for a list it
+/// always carries (a webhook "with no events" has `events: []`), and the value unchanged
+/// otherwise (`Some(current)`).
+fn cleared(property: &Property, current: Option<&Value>) -> Option<Value> {
+    if property.schema.nullable {
+        None
+    } else if matches!(property.schema.kind, Kind::Array { .. }) {
+        Some(Value::Array(Vec::new()))
+    } else {
+        current.cloned()
+    }
+}
+
+/// Applies a validated PATCH body: a value replaces the field; `null` clears it as
+/// [`cleared`] says.
 fn patched(webhook: &Webhook, change: &Map<String, Value>) -> Result<Webhook, Unstorable> {
     let mut json = match serde_json::to_value(webhook) {
         Ok(Value::Object(map)) => map,
@@ -204,15 +234,14 @@ fn patched(webhook: &Webhook, change: &Map<String, Value>) -> Result<Webhook, Un
                 "`{key}` is in the update body but not in Webhook"
             )));
         };
-        match value {
-            Value::Null if property.schema.nullable => {
-                json.remove(key);
-            }
-            Value::Null => {}
-            value => {
-                json.insert(key.clone(), value.clone());
-            }
-        }
+        let kept = match value {
+            Value::Null => cleared(property, json.get(key)),
+            value => Some(value.clone()),
+        };
+        match kept {
+            Some(value) => json.insert(key.clone(), value),
+            None => json.remove(key),
+        };
     }
     serde_json::from_value(Value::Object(json))
         .map_err(|e| Unstorable(format!("the change does not fit Webhook: {e}")))
@@ -379,12 +408,7 @@ impl Store {
             .webhooks
             .values()
             .filter(|entry| {
-                entry.webhook.enabled == Some(true)
-                    && entry
-                        .webhook
-                        .events
-                        .as_ref()
-                        .is_some_and(|e| e.iter().any(|n| n == event))
+                entry.webhook.enabled && entry.webhook.events.iter().any(|n| n == event)
             })
             .map(Entry::delivery_view)
             .collect()

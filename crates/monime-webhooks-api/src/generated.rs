@@ -2,7 +2,7 @@
 // and run `cargo xtask generate` again.
 //
 // spec:        openapi/monime-webhooks.caph.2025-08-23.yaml
-// spec sha256: 181704c757c7efbb60a3b7323731e390c056eb690cdbd00e952544b558d90fcf
+// spec sha256: 9668242c9364138cc8e37ff518e3001510e88d2bf37e2938d31fef6ae88ad243
 // generator:   progenitor 0.15.1
 
 #[allow(unused_imports)]
@@ -481,7 +481,7 @@ pub mod types {
     }
     ///An HTTP endpoint of yours that Monime calls with a signed POST whenever one of the
     ///chosen events happens in the space, for example `payment.completed`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Webhook {
         ///Addresses told when deliveries keep failing.
@@ -490,39 +490,32 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub alert_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        #[serde(
-            rename = "apiRelease",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub api_release: ::std::option::Option<crate::ApiRelease>,
+        #[serde(rename = "apiRelease")]
+        pub api_release: crate::ApiRelease,
         ///When the webhook was created.
-        #[serde(
-            rename = "createTime",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub create_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(rename = "createTime")]
+        pub create_time: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Whether Monime currently delivers to this webhook.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub enabled: ::std::option::Option<bool>,
+        pub enabled: bool,
         ///The event names that trigger a delivery.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub events: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub events: ::std::vec::Vec<::std::string::String>,
         ///Extra HTTP headers sent with every delivery.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub headers: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
-        ///The webhook's id.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        #[cfg_attr(
+            feature = "schemars",
+            schemars(extend("maxLength" = 64, "pattern" = "^whk-[A-Za-z0-9_-]+$"))
+        )]
+        pub id: crate::spec::strings::WebhookId,
         ///Free-form labels kept with the webhook.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[cfg_attr(feature = "schemars", schemars(extend("maxProperties" = 64)))]
         pub metadata:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         ///The webhook's label.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
         ///When the webhook last changed, if ever.
         #[serde(
             rename = "updateTime",
@@ -530,8 +523,7 @@ pub mod types {
         )]
         pub update_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Where Monime POSTs the events.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub url: ::std::option::Option<::std::string::String>,
+        pub url: ::std::string::String,
         #[serde(
             rename = "verificationMethod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1043,17 +1035,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
-            api_release: ::std::result::Result<
-                ::std::option::Option<crate::ApiRelease>,
-                ::std::string::String,
-            >,
+            api_release: ::std::result::Result<crate::ApiRelease, ::std::string::String>,
             create_time: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
-            enabled: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            enabled: ::std::result::Result<bool, ::std::string::String>,
             events: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             headers: ::std::result::Result<
@@ -1062,28 +1051,19 @@ pub mod types {
                 >,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            id: ::std::result::Result<crate::spec::strings::WebhookId, ::std::string::String>,
             metadata: ::std::result::Result<
                 ::std::option::Option<
                     ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 >,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             update_time: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
             verification_method: ::std::result::Result<
                 ::std::option::Option<crate::WebhookVerificationMethod>,
                 ::std::string::String,
@@ -1093,16 +1073,16 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     alert_emails: Ok(Default::default()),
-                    api_release: Ok(Default::default()),
-                    create_time: Ok(Default::default()),
-                    enabled: Ok(Default::default()),
-                    events: Ok(Default::default()),
+                    api_release: Err("no value supplied for api_release".to_string()),
+                    create_time: Err("no value supplied for create_time".to_string()),
+                    enabled: Err("no value supplied for enabled".to_string()),
+                    events: Err("no value supplied for events".to_string()),
                     headers: Ok(Default::default()),
-                    id: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
                     metadata: Ok(Default::default()),
-                    name: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
                     update_time: Ok(Default::default()),
-                    url: Ok(Default::default()),
+                    url: Err("no value supplied for url".to_string()),
                     verification_method: Ok(Default::default()),
                 }
             }
@@ -1122,7 +1102,7 @@ pub mod types {
             }
             pub fn api_release<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<crate::ApiRelease>>,
+                T: ::std::convert::TryInto<crate::ApiRelease>,
                 T::Error: ::std::fmt::Display,
             {
                 self.api_release = value
@@ -1132,9 +1112,7 @@ pub mod types {
             }
             pub fn create_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                    >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.create_time = value
@@ -1144,7 +1122,7 @@ pub mod types {
             }
             pub fn enabled<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.enabled = value
@@ -1154,9 +1132,7 @@ pub mod types {
             }
             pub fn events<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                    >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.events = value
@@ -1183,7 +1159,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<crate::spec::strings::WebhookId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -1207,7 +1183,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -1229,7 +1205,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value

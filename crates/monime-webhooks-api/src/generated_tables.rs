@@ -2,7 +2,7 @@
 // and run `cargo xtask generate` again.
 //
 // spec:        openapi/monime-webhooks.caph.2025-08-23.yaml
-// spec sha256: 181704c757c7efbb60a3b7323731e390c056eb690cdbd00e952544b558d90fcf
+// spec sha256: 9668242c9364138cc8e37ff518e3001510e88d2bf37e2938d31fef6ae88ad243
 // generator:   xtask tables
 
 use crate::schema::{
@@ -562,19 +562,7 @@ pub mod schemas {
             properties: &[
                 Property {
                     name: "id",
-                    schema: &Schema {
-                        nullable: false,
-                        read_only: false,
-                        default: None,
-                        max_depth: None,
-                        http_header_map: false,
-                        kind: Kind::String {
-                            min_length: None,
-                            max_length: None,
-                            pattern: None,
-                            values: &[],
-                        },
-                    },
+                    schema: &crate::spec::schemas::WEBHOOK_ID,
                 },
                 Property {
                     name: "name",
@@ -622,7 +610,7 @@ pub mod schemas {
                 Property {
                     name: "events",
                     schema: &Schema {
-                        nullable: true,
+                        nullable: false,
                         read_only: false,
                         default: None,
                         max_depth: None,
@@ -762,7 +750,15 @@ pub mod schemas {
                     },
                 },
             ],
-            required: &[],
+            required: &[
+                "id",
+                "name",
+                "url",
+                "enabled",
+                "events",
+                "apiRelease",
+                "createTime",
+            ],
             additional: Additional::Any,
             max_properties: None,
             one_of: &[],

@@ -66,20 +66,12 @@ impl View {
         match self.output {
             Output::Json => writeln!(out, "{}", self.json(webhook)),
             Output::Table => {
-                let events = webhook
-                    .events
-                    .as_ref()
-                    .map(|e| e.join(","))
-                    .unwrap_or_default();
-                let enabled = match webhook.enabled {
-                    Some(true) => "yes",
-                    Some(false) => "no",
-                    None => "?",
-                };
+                let events = webhook.events.join(",");
+                let enabled = if webhook.enabled { "yes" } else { "no" };
                 let values = [
-                    webhook.id.as_deref().unwrap_or(""),
-                    webhook.name.as_deref().unwrap_or(""),
-                    webhook.url.as_deref().unwrap_or(""),
+                    webhook.id.as_str(),
+                    webhook.name.as_str(),
+                    webhook.url.as_str(),
                     events.as_str(),
                     enabled,
                 ];

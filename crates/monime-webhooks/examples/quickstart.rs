@@ -75,7 +75,7 @@ async fn against_the_emulator() -> Result<(), Box<dyn std::error::Error>> {
         .hs256(DEMO_SECRET)
         .send()
         .await?;
-    let hs_id = hs.id.clone().unwrap_or_default();
+    let hs_id = hs.id.to_string();
     println!(
         "created      {hs_id} HS256 (request {})",
         hs.request_id().unwrap_or("-")
@@ -88,7 +88,7 @@ async fn against_the_emulator() -> Result<(), Box<dyn std::error::Error>> {
         .es256()
         .send()
         .await?;
-    let es_id = es.id.clone().unwrap_or_default();
+    let es_id = es.id.to_string();
     let Some(WebhookVerificationMethod::Es256 {
         public_key: Some(public_key),
     }) = &es.verification_method
@@ -101,9 +101,9 @@ async fn against_the_emulator() -> Result<(), Box<dyn std::error::Error>> {
     for webhook in &all {
         println!(
             "listed       {} {:?} -> {}",
-            webhook.id.as_deref().unwrap_or("?"),
-            webhook.name.as_deref().unwrap_or(""),
-            webhook.url.as_deref().unwrap_or("")
+            webhook.id.as_str(),
+            webhook.name.as_str(),
+            webhook.url.as_str()
         );
     }
 
@@ -115,7 +115,7 @@ async fn against_the_emulator() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!(
         "updated      {hs_id}: name {:?}, alert emails {:?} (cleared)",
-        updated.name.as_deref().unwrap_or(""),
+        updated.name.as_str(),
         updated.alert_emails
     );
 
@@ -204,7 +204,7 @@ async fn against_an_api() -> Result<(), Box<dyn std::error::Error>> {
         .hs256(DEMO_SECRET)
         .send()
         .await?;
-    let id = created.id.clone().ok_or("the created webhook has no id")?;
+    let id = created.id.clone();
     println!(
         "created      {id} (request {})",
         created.request_id().unwrap_or("-")
@@ -216,7 +216,7 @@ async fn against_an_api() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         println!("listed       {count} webhook(s) in the space");
         let got = client.get(&id).await?;
-        println!("got          {id}: {:?}", got.name.as_deref().unwrap_or(""));
+        println!("got          {id}: {:?}", got.name.as_str());
         let updated = client
             .update(&id)
             .enabled(false)

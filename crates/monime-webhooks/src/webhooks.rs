@@ -50,7 +50,7 @@ impl Client {
     ///     .hs256("whsec_0123456789abcdef0123456789abcdef")
     ///     .send()
     ///     .await?;
-    /// assert!(webhook.id.as_deref().unwrap().starts_with("whk-"));
+    /// assert!(webhook.id.as_str().starts_with("whk-"));
     /// # Ok(()) }
     /// ```
     pub fn create(&self) -> CreateWebhook<'_> {
@@ -69,7 +69,7 @@ impl Client {
     /// # let mock = monime_mock::MonimeMock::start().await?;
     /// # let client = monime_webhooks::Client::builder().access_token("mon_test_doc")
     /// #     .space_id("spc-doc").api_url(mock.base_url()).build()?;
-    /// # let id = client.create().name("a").url("https://x.example").event("payout.failed").send().await?.id.clone().unwrap();
+    /// # let id = client.create().name("a").url("https://x.example").event("payout.failed").send().await?.id.to_string();
     /// let webhook = client.get(&id).await?;
     /// println!("{:?} -> {:?} (request {:?})", webhook.name, webhook.url, webhook.request_id());
     /// # Ok(()) }
@@ -94,9 +94,9 @@ impl Client {
     /// # let client = monime_webhooks::Client::builder().access_token("mon_test_doc")
     /// #     .space_id("spc-doc").api_url(mock.base_url()).build()?;
     /// # let id = client.create().name("a").url("https://x.example").event("payout.failed")
-    /// #     .alert_email("ops@shop.example").send().await?.id.clone().unwrap();
+    /// #     .alert_email("ops@shop.example").send().await?.id.to_string();
     /// let webhook = client.update(&id).enabled(false).clear_alert_emails().send().await?;
-    /// assert_eq!(webhook.enabled, Some(false));
+    /// assert_eq!(webhook.enabled, false);
     /// assert_eq!(webhook.alert_emails, None);
     /// # Ok(()) }
     /// ```
@@ -117,7 +117,7 @@ impl Client {
     /// # let mock = monime_mock::MonimeMock::start().await?;
     /// # let client = monime_webhooks::Client::builder().access_token("mon_test_doc")
     /// #     .space_id("spc-doc").api_url(mock.base_url()).build()?;
-    /// # let id = client.create().name("a").url("https://x.example").event("payout.failed").send().await?.id.clone().unwrap();
+    /// # let id = client.create().name("a").url("https://x.example").event("payout.failed").send().await?.id.to_string();
     /// client.delete(&id).await?;
     /// assert!(client.get(&id).await.is_err());
     /// # Ok(()) }

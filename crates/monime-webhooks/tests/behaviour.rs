@@ -66,7 +66,7 @@ async fn creates_survive_thirty_percent_faults_without_duplicates() {
                     .event("payment.completed")
                     .send()
                     .await?;
-                Ok(webhook.id.clone().unwrap())
+                Ok(webhook.id.to_string())
             }
         })
         .buffer_unordered(25)
@@ -481,10 +481,18 @@ async fn scripted(
     (url, keys)
 }
 
+/// A webhook as Monime returns it: every field it always carries.
+fn webhook(id: &str, name: &str) -> serde_json::Value {
+    json!({
+        "id": id, "name": name, "url": "https://shop.example/hooks", "enabled": true,
+        "events": ["payment.completed"], "apiRelease": "caph",
+        "createTime": "2026-12-06T00:00:00Z"
+    })
+}
+
 #[tokio::test]
 async fn a_create_keeps_its_generated_key_across_retries() {
-    let envelope =
-        json!({ "success": true, "messages": [], "result": { "id": "whk-1", "name": "a" } });
+    let envelope = json!({ "success": true, "messages": [], "result": webhook("whk-1", "a") });
     let unavailable = json!({ "success": false, "messages": [], "error": { "code": 503, "reason": "service_unavailable", "message": "try later" } });
     let (url, keys) = scripted(vec![
         (503, "application/json", unavailable.clone()),
@@ -500,7 +508,7 @@ async fn a_create_keeps_its_generated_key_across_retries() {
         .send()
         .await
         .unwrap();
-    assert_eq!(webhook.id.as_deref(), Some("whk-1"));
+    assert_eq!(webhook.id.as_str(), "whk-1");
     assert_eq!(webhook.request_id(), Some("req-scripted-200"));
     let keys = keys.lock().unwrap().clone();
     assert_eq!(keys.len(), 3);
@@ -712,7 +720,7 @@ async fn a_delete_refused_before_processing_then_404_is_an_error() {
 
 #[tokio::test]
 async fn list_all_ends_when_a_server_repeats_its_cursor() {
-    let page = json!({ "success": true, "messages": [], "result": [{ "id": "whk-1" }], "pagination": { "count": 1, "next": "same" } });
+    let page = json!({ "success": true, "messages": [], "result": [webhook("whk-1", "a")], "pagination": { "count": 1, "next": "same" } });
     let (url, keys) = scripted(vec![
         (200, "application/json", page.clone()),
         (200, "application/json", page),
@@ -865,10 +873,8 @@ async fn redirects_are_refused_naming_the_status_and_location() {
 
 #[tokio::test]
 async fn bodies_over_the_limit_are_refused_unread() {
-    let big = format!(
-        "{{\"success\":true,\"messages\":[],\"result\":{{\"id\":\"whk-1\",\"name\":\"{}\"}}}}",
-        "n".repeat(64 * 1024)
-    );
+    let big = json!({ "success": true, "messages": [], "result": webhook("whk-1", &"n".repeat(64 * 1024)) })
+        .to_string();
     let (url, _) = answering(vec![(200, vec![], big)]).await;
     let small = Client::builder()
         .access_token("mon_test_behaviour")
@@ -891,7 +897,7 @@ async fn bodies_over_the_limit_are_refused_unread() {
         .get("whk-1")
         .await
         .unwrap();
-    assert_eq!(webhook.name.as_deref().map(str::len), Some(64 * 1024));
+    assert_eq!(webhook.name.len(), 64 * 1024);
 }
 
 #[tokio::test]
@@ -899,7 +905,7 @@ async fn a_503_with_an_http_date_retry_after_is_honoured() {
     let at = chrono::Utc::now() + chrono::Duration::seconds(2);
     let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let unavailable = json!({ "success": false, "messages": [], "error": { "code": 503, "reason": "unavailable", "message": "later" } });
-    let ok = json!({ "success": true, "messages": [], "result": { "id": "whk-1" } });
+    let ok = json!({ "success": true, "messages": [], "result": webhook("whk-1", "a") });
     let (url, hits) = answering(vec![
         (503, vec![("retry-after", date)], unavailable.to_string()),
         (200, vec![], ok.to_string()),
@@ -919,7 +925,7 @@ async fn a_503_with_an_http_date_retry_after_is_honoured() {
 #[tokio::test]
 async fn list_all_ends_with_an_error_when_a_cursor_comes_back() {
     let page = |id: &str, next: &str| {
-        json!({ "success": true, "messages": [], "result": [{ "id": id }], "pagination": { "count": 1, "next": next } })
+        json!({ "success": true, "messages": [], "result": [webhook(id, "a")], "pagination": { "count": 1, "next": next } })
             .to_string()
     };
     let (url, hits) = answering(vec![
@@ -932,7 +938,7 @@ async fn list_all_ends_with_an_error_when_a_cursor_comes_back() {
         client(&url, RetryPolicy::none()).list_all().collect().await;
     let ids: Vec<_> = items
         .iter()
-        .filter_map(|item| item.as_ref().ok().and_then(|w| w.id.clone()))
+        .filter_map(|item| item.as_ref().ok().map(|w| w.id.to_string()))
         .collect();
     assert_eq!(ids, ["whk-1", "whk-2"]);
     match items.last() {
@@ -1003,9 +1009,35 @@ async fn valid_header_tokens_and_metadata_at_the_depth_limit_go_through() {
         .send()
         .await
         .expect("accepted by client and emulator");
-    let got = client.get(created.id.as_deref().unwrap()).await.unwrap();
+    let got = client.get(created.id.as_str()).await.unwrap();
     assert_eq!(got.metadata.as_ref().unwrap()["deep"], deepest);
     let listed: Vec<Webhook> = client.list_all().map(Result::unwrap).collect().await;
     assert_eq!(listed.len(), 1);
     mock.shutdown().await;
+}
+
+/// A webhook answer missing a field Monime always sends is a decode error naming the field,
+/// not a webhook with a hole in it.
+#[tokio::test]
+async fn a_webhook_without_a_field_monime_always_sends_names_the_field() {
+    for missing in [
+        "id",
+        "name",
+        "url",
+        "enabled",
+        "events",
+        "apiRelease",
+        "createTime",
+    ] {
+        let mut result = webhook("whk-1", "a");
+        result.as_object_mut().unwrap().remove(missing);
+        let body = json!({ "success": true, "messages": [], "result": result }).to_string();
+        let (url, _) = answering(vec![(200, vec![], body)]).await;
+        match client(&url, RetryPolicy::none()).get("whk-1").await {
+            Err(Error::Decode { message, .. }) => {
+                assert!(message.contains(missing), "{missing}: {message}")
+            }
+            other => panic!("{missing}: expected a decode error, got {other:?}"),
+        }
+    }
 }

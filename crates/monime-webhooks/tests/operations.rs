@@ -36,8 +36,8 @@ async fn every_operation_round_trips() {
         .await
         .unwrap();
     assert!(hs.request_id().unwrap().starts_with("req-"));
-    let hs_id = hs.id.clone().unwrap();
-    assert_eq!(hs.enabled, Some(true));
+    let hs_id = hs.id.to_string();
+    assert_eq!(hs.enabled, true);
     assert!(
         matches!(&hs.verification_method, Some(WebhookVerificationMethod::Hs256 { secret: Some(s) }) if s == SECRET)
     );
@@ -60,10 +60,10 @@ async fn every_operation_round_trips() {
         }
         other => panic!("expected ES256 with a key, got {other:?}"),
     }
-    let es_id = es.id.clone().unwrap();
+    let es_id = es.id.to_string();
 
     let got = client.get(&hs_id).await.unwrap();
-    assert_eq!(got.name.as_deref(), Some("Orders"));
+    assert_eq!(got.name, "Orders");
     assert_eq!(got.headers.as_ref().unwrap()["X-Shop"], "main");
 
     let updated = client
@@ -75,13 +75,10 @@ async fn every_operation_round_trips() {
         .send()
         .await
         .unwrap();
-    assert_eq!(updated.name.as_deref(), Some("Orders v2"));
+    assert_eq!(updated.name, "Orders v2");
     assert_eq!(updated.headers, None, "cleared with an explicit null");
     assert_eq!(updated.alert_emails, None);
-    assert_eq!(
-        updated.events.as_deref(),
-        Some(&["payment.completed".to_owned()][..])
-    );
+    assert_eq!(updated.events, ["payment.completed".to_owned()]);
     assert_eq!(
         updated.metadata.as_ref().unwrap()["team"],
         json!("payments"),
@@ -98,7 +95,7 @@ async fn every_operation_round_trips() {
         .send()
         .await
         .unwrap();
-    assert_eq!(second.webhooks[0].id.as_deref(), Some(es_id.as_str()));
+    assert_eq!(second.webhooks[0].id.as_str(), es_id.as_str());
     assert_eq!(second.next, None);
 
     let all: Vec<_> = client.list_all().try_collect().await.unwrap();
@@ -146,7 +143,7 @@ async fn paging_over_a_thousand_webhooks_with_limit_7_yields_each_once() {
             .send()
             .await
             .unwrap();
-        created.push(webhook.id.clone().unwrap());
+        created.push(webhook.id.to_string());
     }
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
@@ -157,7 +154,7 @@ async fn paging_over_a_thousand_webhooks_with_limit_7_yields_each_once() {
         }
         let page = request.send().await.unwrap().into_inner();
         assert!(page.webhooks.len() <= 7);
-        seen.extend(page.webhooks.into_iter().map(|w| w.id.unwrap()));
+        seen.extend(page.webhooks.into_iter().map(|w| w.id.to_string()));
         match page.next {
             Some(next) => after = Some(next),
             None => break,
@@ -166,7 +163,7 @@ async fn paging_over_a_thousand_webhooks_with_limit_7_yields_each_once() {
     assert_eq!(seen, created, "each exactly once, in creation order");
     let streamed: Vec<String> = client
         .list_all()
-        .map_ok(|w| w.id.unwrap())
+        .map_ok(|w| w.id.to_string())
         .try_collect()
         .await
         .unwrap();
