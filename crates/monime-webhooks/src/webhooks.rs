@@ -259,6 +259,15 @@ impl CreateWebhook<'_> {
         self.verification_method(CreateWebhookRequestVerificationMethod::Es256 { public_key: None })
     }
 
+    /// Sets the body property `key`, named as the spec names it on the wire
+    /// (`"alertEmails"`), to `value`: for tools that build bodies from the spec, such as the
+    /// CLI. Checked against the spec with the rest of the body when sent; an unknown key is
+    /// refused then.
+    pub fn property(mut self, key: &str, value: Value) -> Self {
+        self.body.set_value(key, value);
+        self
+    }
+
     /// The `Idempotency-Key`. Default: a fresh UUID v4 per call, reused by every retry of that
     /// call.
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
@@ -300,6 +309,14 @@ pub struct UpdateWebhook<'a> {
 
 impl UpdateWebhook<'_> {
     monime_webhooks_api::update_webhook_setters!(body);
+
+    /// Sets the body property `key`, named as the spec names it on the wire, to `value`
+    /// (`Value::Null` clears a nullable one): for tools that build bodies from the spec, such
+    /// as the CLI. Checked against the spec with the rest of the body when sent.
+    pub fn property(mut self, key: &str, value: Value) -> Self {
+        self.body.set_value(key, value);
+        self
+    }
 
     /// Checks the change against the spec, then applies it.
     pub async fn send(self) -> Result<Response<Webhook>, Error> {
