@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{MethodFilter, delete, get, on, patch, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use monime_signature::ObjectRef;
@@ -22,16 +22,40 @@ use crate::error::ApiError;
 use crate::server::{Shared, inject_faults, stamp};
 use crate::store::{IdempotencyCheck, Unstorable};
 use crate::validate;
+use monime_webhooks_api::schema::Operation;
 use monime_webhooks_api::spec::{operations, params, response_headers};
 
+/// The operations the emulator implements, each with its handler below.
+const IMPLEMENTED: [&Operation; 5] = [
+    &operations::LIST_WEBHOOKS,
+    &operations::CREATE_WEBHOOK,
+    &operations::GET_WEBHOOK,
+    &operations::UPDATE_WEBHOOK,
+    &operations::DELETE_WEBHOOK,
+];
+
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    let api = Router::new()
+    let mut api = Router::new()
         .route(operations::LIST_WEBHOOKS.path, get(list))
         .route(operations::CREATE_WEBHOOK.path, post(create))
         .route(operations::GET_WEBHOOK.path, get(fetch))
         .route(operations::UPDATE_WEBHOOK.path, patch(update))
-        .route(operations::DELETE_WEBHOOK.path, delete(remove))
-        .route_layer(from_fn_with_state(shared.clone(), inject_faults));
+        .route(operations::DELETE_WEBHOOK.path, delete(remove));
+    // An operation the spec gained after this file was written still gets its route, which
+    // says what is missing instead of answering 404 or 405.
+    for operation in unimplemented_operations() {
+        let Some(filter) = Method::from_bytes(operation.method.as_bytes())
+            .ok()
+            .and_then(|method| MethodFilter::try_from(method).ok())
+        else {
+            continue;
+        };
+        api = api.route(
+            operation.path,
+            on(filter, move || not_implemented(operation)),
+        );
+    }
+    let api = api.route_layer(from_fn_with_state(shared.clone(), inject_faults));
     let controls = Router::new()
         .route("/_mock/events", post(trigger_event))
         .route("/_mock/deliveries", get(deliveries))
@@ -333,6 +357,27 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Response {
     axum::Json(success(counters)).into_response()
 }
 
+/// The spec's operations without a handler here.
+pub(crate) fn unimplemented_operations() -> impl Iterator<Item = &'static Operation> {
+    operations::ALL.iter().copied().filter(|operation| {
+        !IMPLEMENTED
+            .iter()
+            .any(|known| std::ptr::eq(*known, *operation))
+    })
+}
+
+async fn not_implemented(operation: &'static Operation) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "not_implemented",
+        format!(
+            "the emulator does not implement {} ({} {}) yet: add a handler in \
+             crates/monime-mock/src/api.rs",
+            operation.id, operation.method, operation.path
+        ),
+    )
+}
+
 async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("no route for {method} {}", uri.path()))
 }
@@ -343,4 +388,20 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
         "method_not_allowed",
         format!("{method} is not allowed on {}", uri.path()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// A new operation in the spec fails here, naming it and the place to add its handler.
+    #[test]
+    fn every_operation_of_the_spec_has_a_handler() {
+        let missing: Vec<&str> = super::unimplemented_operations()
+            .map(|operation| operation.id)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the emulator has no handler for {missing:?}: add one in \
+             crates/monime-mock/src/api.rs"
+        );
+    }
 }

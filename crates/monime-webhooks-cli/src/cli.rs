@@ -3,10 +3,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use monime_webhooks::ApiRelease;
+use crate::body_flags::{CreateBody, UpdateBody};
 
 /// Manage Monime webhooks, and sign, verify and send test deliveries.
 ///
@@ -72,16 +71,11 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// A label for the webhook (1 to 100 characters).
-    #[arg(long)]
-    pub name: String,
-    /// Where Monime POSTs the events.
-    #[arg(long)]
-    pub url: String,
-    /// An event name to subscribe to (repeatable), e.g. payment.completed.
-    #[arg(long = "event", required = true, value_name = "NAME")]
-    pub events: Vec<String>,
-    /// Sign deliveries with HMAC-SHA256 and this secret (32 to 256 characters).
+    /// One flag per property of the spec's create body.
+    #[command(flatten)]
+    pub body: CreateBody,
+    /// Sign deliveries with HMAC-SHA256 and this secret (visible in `ps`: prefer
+    /// --hs256-secret-file).
     #[arg(long, value_name = "SECRET", conflicts_with_all = ["es256", "hs256_secret_file"])]
     pub hs256_secret: Option<Secret>,
     /// Like --hs256-secret, read from a file (without one trailing newline), so the secret
@@ -91,72 +85,19 @@ pub struct CreateArgs {
     /// Sign deliveries with ECDSA P-256; Monime generates the key pair.
     #[arg(long)]
     pub es256: bool,
-    /// An extra header for every delivery, NAME=VALUE (repeatable).
-    #[arg(long = "header", value_name = "NAME=VALUE", value_parser = key_value)]
-    pub headers: Vec<(String, String)>,
-    /// An address told when deliveries keep failing (repeatable, at most 2).
-    #[arg(long = "alert-email", value_name = "EMAIL")]
-    pub alert_emails: Vec<String>,
-    /// A metadata entry KEY=VALUE (repeatable).
-    #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = key_value)]
-    pub metadata: Vec<(String, String)>,
-    /// Create the webhook disabled.
-    #[arg(long)]
-    pub disabled: bool,
-    /// The API release of delivered events (default: the spec's default).
-    #[arg(long, value_parser = api_release())]
-    pub api_release: Option<ApiRelease>,
     /// The Idempotency-Key (default: a fresh UUID).
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
-}
-
-/// The releases the spec lists, parsed into the one release type.
-fn api_release() -> impl TypedValueParser<Value = ApiRelease> {
-    clap::builder::PossibleValuesParser::new(ApiRelease::KNOWN)
-        .map(|text| ApiRelease::from(text.as_str()))
 }
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// The webhook id (whk-...).
     pub id: String,
-    #[arg(long)]
-    pub name: Option<String>,
-    #[arg(long)]
-    pub url: Option<String>,
-    /// Turn deliveries on.
-    #[arg(long, conflicts_with = "disable")]
-    pub enable: bool,
-    /// Turn deliveries off.
-    #[arg(long)]
-    pub disable: bool,
-    #[arg(long, value_parser = api_release())]
-    pub api_release: Option<ApiRelease>,
-    /// Replace the subscribed events (repeatable).
-    #[arg(long = "event", value_name = "NAME", conflicts_with = "clear_events")]
-    pub events: Vec<String>,
-    #[arg(long)]
-    pub clear_events: bool,
-    /// Replace the delivery headers (repeatable NAME=VALUE).
-    #[arg(long = "header", value_name = "NAME=VALUE", value_parser = key_value, conflicts_with = "clear_headers")]
-    pub headers: Vec<(String, String)>,
-    #[arg(long)]
-    pub clear_headers: bool,
-    /// Replace the alert addresses (repeatable).
-    #[arg(
-        long = "alert-email",
-        value_name = "EMAIL",
-        conflicts_with = "clear_alert_emails"
-    )]
-    pub alert_emails: Vec<String>,
-    #[arg(long)]
-    pub clear_alert_emails: bool,
-    /// Replace the metadata (repeatable KEY=VALUE).
-    #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = key_value, conflicts_with = "clear_metadata")]
-    pub metadata: Vec<(String, String)>,
-    #[arg(long)]
-    pub clear_metadata: bool,
+    /// One flag per property of the spec's update body, and --clear-<property> for each
+    /// nullable one.
+    #[command(flatten)]
+    pub body: UpdateBody,
 }
 
 #[derive(Debug, Args)]
@@ -280,13 +221,6 @@ pub fn secret_from_file(path: &PathBuf) -> Result<String, Failure> {
         .or_else(|| text.strip_suffix('\n'))
         .unwrap_or(&text);
     Ok(text.to_owned())
-}
-
-fn key_value(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
-    }
 }
 
 /// Why a command failed, and the exit code that says so.

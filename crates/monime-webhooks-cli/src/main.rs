@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+mod body_flags;
 mod cli;
 mod completions;
 mod diagnose;

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use futures_util::StreamExt;
 use monime_webhooks::{Client, ClientBuilder};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::body_flags::Change;
 use crate::cli::{Command, CreateArgs, Failure, UpdateArgs};
 use crate::output::View;
 
@@ -70,25 +71,11 @@ pub async fn run(
 }
 
 async fn create(client: &Client, args: CreateArgs) -> Result<monime_webhooks::Webhook, Failure> {
-    let mut request = client
-        .create()
-        .name(args.name)
-        .url(args.url)
-        .events(args.events);
-    if let Some(release) = args.api_release {
-        request = request.api_release(release);
-    }
-    if args.disabled {
-        request = request.enabled(false);
-    }
-    for (name, value) in args.headers {
-        request = request.header(name, value);
-    }
-    for email in args.alert_emails {
-        request = request.alert_email(email);
-    }
-    for (key, value) in args.metadata {
-        request = request.metadata_entry(key, value);
+    let mut request = client.create();
+    for change in args.body.0 {
+        if let Change::Set(key, value) = change {
+            request = request.property(key, value);
+        }
     }
     let secret = match (args.hs256_secret, &args.hs256_secret_file) {
         (Some(secret), _) => Some(secret.0),
@@ -108,42 +95,11 @@ async fn create(client: &Client, args: CreateArgs) -> Result<monime_webhooks::We
 
 async fn update(client: &Client, args: UpdateArgs) -> Result<monime_webhooks::Webhook, Failure> {
     let mut request = client.update(&args.id);
-    if let Some(name) = args.name {
-        request = request.name(name);
-    }
-    if let Some(url) = args.url {
-        request = request.url(url);
-    }
-    if args.enable || args.disable {
-        request = request.enabled(args.enable);
-    }
-    if let Some(value) = args.api_release {
-        request = request.api_release(value);
-    }
-    if args.clear_events {
-        request = request.clear_events();
-    } else if !args.events.is_empty() {
-        request = request.events(args.events);
-    }
-    if args.clear_headers {
-        request = request.clear_headers();
-    } else if !args.headers.is_empty() {
-        request = request.headers(args.headers);
-    }
-    if args.clear_alert_emails {
-        request = request.clear_alert_emails();
-    } else if !args.alert_emails.is_empty() {
-        request = request.alert_emails(args.alert_emails);
-    }
-    if args.clear_metadata {
-        request = request.clear_metadata();
-    } else if !args.metadata.is_empty() {
-        let map: Map<String, Value> = args
-            .metadata
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        request = request.metadata(map);
+    for change in args.body.0 {
+        request = match change {
+            Change::Set(key, value) => request.property(key, value),
+            Change::Clear(key) => request.property(key, Value::Null),
+        };
     }
     Ok(request.send().await?.into_inner())
 }

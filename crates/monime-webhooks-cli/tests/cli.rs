@@ -155,7 +155,8 @@ async fn create_get_update_list_delete_with_the_table_view() {
             &id,
             "--name",
             "Orders v2",
-            "--disable",
+            "--enabled",
+            "false",
             "--clear-alert-emails",
             "--clear-headers",
         ],
@@ -187,7 +188,8 @@ async fn create_get_update_list_delete_with_the_table_view() {
             "--event",
             "payout.failed",
             "--es256",
-            "--disabled",
+            "--enabled",
+            "false",
         ],
     );
     assert!(es.status.success(), "{}", stderr(&es));

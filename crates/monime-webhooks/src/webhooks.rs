@@ -96,7 +96,7 @@ impl Client {
     /// # let id = client.create().name("a").url("https://x.example").event("payout.failed")
     /// #     .alert_email("ops@shop.example").send().await?.id.to_string();
     /// let webhook = client.update(&id).enabled(false).clear_alert_emails().send().await?;
-    /// assert_eq!(webhook.enabled, false);
+    /// assert!(!webhook.enabled);
     /// assert_eq!(webhook.alert_emails, None);
     /// # Ok(()) }
     /// ```

@@ -37,7 +37,7 @@ async fn every_operation_round_trips() {
         .unwrap();
     assert!(hs.request_id().unwrap().starts_with("req-"));
     let hs_id = hs.id.to_string();
-    assert_eq!(hs.enabled, true);
+    assert!(hs.enabled);
     assert!(
         matches!(&hs.verification_method, Some(WebhookVerificationMethod::Hs256 { secret: Some(s) }) if s == SECRET)
     );
