@@ -311,16 +311,14 @@ impl VerifyKey {
                 mac.update(t);
                 mac.update(separator);
                 mac.update(body);
-                let expected: [u8; 32] = mac.finalize().into_bytes().into();
-                // The expected MAC is encoded once and compared as text: cheaper than decoding
-                // each candidate, and equivalent, since 32 bytes have exactly one standard
-                // padded base64 form (the decoder refuses non-zero trailing bits too).
-                let encoded = encode_mac(&expected);
-                // Every candidate is compared in full, whatever the earlier results.
+                // Each candidate is decoded (standard base64 with padding, canonical only) and
+                // checked by the hmac crate's constant-time comparison; every candidate is
+                // checked, whatever the earlier results.
                 signatures.iter().fold(false, |found, candidate| {
-                    found
-                        | <&[u8; HS256_V1_LEN]>::try_from(candidate.as_bytes())
-                            .is_ok_and(|bytes| equal_in_constant_time(bytes, &encoded))
+                    let verified = STANDARD
+                        .decode(candidate)
+                        .is_ok_and(|tag| mac.clone().verify_slice(&tag).is_ok());
+                    found | verified
                 })
             }
             #[cfg(feature = "es256")]
@@ -361,41 +359,6 @@ pub(crate) fn hmac_key(secret: &str) -> Result<Hmac<Sha256>, Error> {
         .map_err(|_| Error::invalid_key("the HS256 secret cannot key HMAC-SHA256"))
 }
 
-/// The length of an HS256 `v1`: 32 bytes in standard base64 with padding.
-const HS256_V1_LEN: usize = 44;
-
-/// `mac` in standard base64 with padding. Written out for the one fixed size: the general
-/// engine costs a noticeable share of verifying a small body.
-fn encode_mac(mac: &[u8; 32]) -> [u8; HS256_V1_LEN] {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let symbol = |index: u32| ALPHABET[(index & 63) as usize];
-    let mut out = [b'='; HS256_V1_LEN];
-    for (group, chunk) in mac.chunks(3).enumerate() {
-        let bytes = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let bits = u32::from(bytes[0]) << 16 | u32::from(bytes[1]) << 8 | u32::from(bytes[2]);
-        let at = group * 4;
-        out[at] = symbol(bits >> 18);
-        out[at + 1] = symbol(bits >> 12);
-        out[at + 2] = symbol(bits >> 6);
-        if chunk.len() == 3 {
-            out[at + 3] = symbol(bits);
-        }
-    }
-    out
-}
-
-/// Compares every byte, with no early exit, so the time does not tell how many bytes of a
-/// forged signature were right. (`subtle`'s per-byte barriers cost more than the rest of
-/// the header handling on a small body; a branch-free fold over 44 bytes is enough.)
-fn equal_in_constant_time(a: &[u8; HS256_V1_LEN], b: &[u8; HS256_V1_LEN]) -> bool {
-    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(difference) == 0
-}
-
 /// ES256 `v1`: DER or 64-byte r||s, in standard or URL-safe base64, padded or not. Monime has
 /// not published its ES256 format, so every reasonable reading is accepted.
 #[cfg(feature = "es256")]
@@ -425,17 +388,39 @@ pub(crate) fn unix_now() -> i64 {
 mod tests {
     use super::*;
 
+    /// Only the one canonical text of the MAC verifies: not the same bytes with other trailing
+    /// bits, without padding, or URL-safe.
     #[test]
-    fn the_fixed_size_encoder_matches_standard_base64() {
-        let mut mac = [0u8; 32];
-        for seed in 0..=255u8 {
-            for (i, byte) in mac.iter_mut().enumerate() {
-                *byte = seed
-                    .wrapping_mul(31)
-                    .wrapping_add(i as u8)
-                    .rotate_left(u32::from(seed % 8));
+    fn an_hs256_v1_is_the_macs_canonical_standard_base64() {
+        let verifier = Verifier::hs256("test_secret_for_vector_0123456789abcdef")
+            .unwrap()
+            .insecure_skip_timestamp_check();
+        let body = b"{}";
+        let mut mac = hmac_key("test_secret_for_vector_0123456789abcdef").unwrap();
+        mac.update(b"1_{}");
+        let tag = mac.finalize().into_bytes();
+        let canonical = STANDARD.encode(tag);
+        assert!(
+            verifier
+                .verify_at(&format!("t=1,v1={canonical}"), body, 0)
+                .is_ok()
+        );
+        // The last symbol before the padding carries 2 unused bits.
+        let mut other_bits = canonical.clone().into_bytes();
+        let at = other_bits.len() - 2;
+        other_bits[at] = if other_bits[at] == b'A' { b'B' } else { b'A' };
+        let other_bits = String::from_utf8(other_bits).unwrap();
+        for forged in [
+            other_bits.as_str(),
+            canonical.trim_end_matches('='),
+            &URL_SAFE.encode(tag),
+            &STANDARD.encode(&tag[..31]),
+        ] {
+            if forged == canonical {
+                continue;
             }
-            assert_eq!(encode_mac(&mac).as_slice(), STANDARD.encode(mac).as_bytes());
+            let header = format!("t=1,v1={forged}");
+            assert!(verifier.verify_at(&header, body, 0).is_err(), "{forged}");
         }
     }
 }

@@ -104,11 +104,13 @@ fn explain(key: &Key, header: &str, body: &[u8]) -> Option<String> {
             return false;
         };
         mac.update(message);
-        let expected = mac.finalize().into_bytes();
-        let (base64, hex) = (STANDARD.encode(expected), hex(&expected));
-        signatures
-            .iter()
-            .any(|v1| *v1 == base64 || v1.eq_ignore_ascii_case(&hex))
+        // Each reading of each v1 is checked with the hmac crate's constant-time comparison.
+        signatures.iter().any(|v1| {
+            [STANDARD.decode(v1).ok(), from_hex(v1)]
+                .into_iter()
+                .flatten()
+                .any(|tag| mac.clone().verify_slice(&tag).is_ok())
+        })
     };
     let joined = |separator: &str| [t.as_bytes(), separator.as_bytes(), body].concat();
 
@@ -207,8 +209,15 @@ fn matches_es256_period(key: &Key, t: &str, body: &[u8], signatures: &[&str]) ->
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Hex text (either case) as bytes; `None` for anything else.
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
+        .collect()
 }
 
 pub(crate) fn missing_secret() -> Failure {
@@ -230,4 +239,17 @@ pub fn sign(args: &SignArgs) -> Result<ExitCode, Failure> {
         signer.sign(args.timestamp.unwrap_or_else(unix_now), &body)
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_hex;
+
+    #[test]
+    fn hex_reads_both_cases_and_nothing_else() {
+        assert_eq!(from_hex("00aBff"), Some(vec![0, 0xab, 0xff]));
+        for bad in ["0", "0g", "+1", "é0"] {
+            assert_eq!(from_hex(bad), None, "{bad}");
+        }
+    }
 }
