@@ -607,3 +607,34 @@ async fn the_client_users_call_puts_the_spec_request_on_the_wire() {
         json!({ "name": "Renamed", "alertEmails": null })
     );
 }
+
+/// progenitor's own `Client::new` builds an HTTP client that follows redirects; the hooks
+/// refuse the answer that came from another URL before reading it.
+#[tokio::test]
+async fn the_generated_client_new_refuses_an_answer_from_elsewhere() {
+    let elsewhere = Recorder::start().await;
+    elsewhere.answer(Canned::ok(envelope(webhook("whk-1"))));
+    let redirecting = Recorder::start().await;
+    let location = format!("{}/v1/webhooks/whk-1", elsewhere.base_url());
+    redirecting.answer(Canned {
+        status: 307,
+        headers: vec![("location", location.clone())],
+        body: serde_json::Value::Null,
+    });
+    let client = Client::new(&redirecting.base_url(), Settings::none().with_token(TOKEN));
+    let result = client
+        .get_webhook()
+        .id("whk-1")
+        .monime_space_id(SPACE)
+        .send()
+        .await;
+    match result {
+        Err(Error::Custom(message)) => {
+            assert!(
+                message.contains("redirected to") && message.contains(&location),
+                "{message}"
+            )
+        }
+        other => panic!("expected the hooks' refusal, got {other:?}"),
+    }
+}

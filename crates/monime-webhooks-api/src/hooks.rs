@@ -49,6 +49,15 @@ pub struct Exchange {
     pub location: Option<String>,
     /// The body was larger than the limit and was not read.
     pub body_too_large: bool,
+    /// The answer came from another URL than the request's: an HTTP client that follows
+    /// redirects was used. `location` is that URL; the answer was not read.
+    pub redirected: bool,
+}
+
+/// Marks an answer that came from another URL than the request went to.
+#[derive(Debug, Clone)]
+struct Redirected {
+    from: reqwest::Url,
 }
 
 tokio::task_local! {
@@ -91,6 +100,28 @@ impl ClientHooks<Settings> for Client {
             header.add_to(headers).map_err(Error::InvalidRequest)?;
         }
         Ok(())
+    }
+
+    // A client built by the caller (or progenitor's `Client::new`) may follow redirects,
+    // which the hooks cannot turn off: the answer's final URL tells, and the call fails
+    // before its body is read.
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        match result {
+            Ok(response) => match response.extensions().get::<Redirected>() {
+                Some(redirected) => Err(Error::Custom(format!(
+                    "the request to {} was redirected to {}; the client does not follow \
+                     redirects (build the HTTP client with `redirect::Policy::none()`)",
+                    redirected.from,
+                    response.url()
+                ))),
+                None => Ok(()),
+            },
+            Err(_) => Ok(()),
+        }
     }
 
     async fn exec(
@@ -140,6 +171,7 @@ async fn send_with_retries(
         if request.timeout().is_none() {
             *request.timeout_mut() = settings.timeout;
         }
+        let requested = request.url().clone();
         let may_retry = |attempt: u32, wait: Duration| {
             attempt < policy.max_attempts
                 && policy
@@ -164,9 +196,20 @@ async fn send_with_retries(
                 tracing::debug!(parent: &span, wait_ms = wait.as_millis() as u64, "retrying: {error}");
                 tokio::time::sleep(wait).await;
             }
-            Ok(response) => {
+            Ok(mut response) => {
                 let status = response.status();
                 let exchange = exchange_of(attempt, status, response.headers());
+                if response.url() != &requested {
+                    record(Exchange {
+                        location: Some(response.url().to_string()),
+                        redirected: true,
+                        ..exchange
+                    });
+                    response
+                        .extensions_mut()
+                        .insert(Redirected { from: requested });
+                    return Ok(response);
+                }
                 span.record("status", status.as_u16());
                 if let Some(id) = &exchange.request_id {
                     span.record("request_id", id.as_str());
@@ -234,6 +277,7 @@ fn exchange_of(attempts: u32, status: StatusCode, headers: &HeaderMap) -> Exchan
             .then(|| text(Some(&reqwest::header::LOCATION)))
             .flatten(),
         body_too_large: false,
+        redirected: false,
     }
 }
 

@@ -55,11 +55,13 @@ pub enum Error {
         request_id: Option<String>,
     },
     /// The server answered with a redirect, which the client never follows: the request (and
-    /// its token) stays with the host you named.
+    /// its token) stays with the host you named. With an HTTP client of your own that follows
+    /// redirects, the answer that came from elsewhere is refused unread instead.
     Redirect {
-        /// The 3xx status.
+        /// The 3xx status; with a client that followed the redirect, the status of the answer
+        /// that came from elsewhere.
         status: u16,
-        /// Where the server pointed (not followed).
+        /// Where the server pointed (not followed), or where the answer came from.
         location: Option<String>,
         /// Monime's id for the request, if the answer had one.
         request_id: Option<String>,
@@ -135,6 +137,13 @@ impl Error {
         use monime_webhooks_api::Error as Generated;
         if exchange.body_too_large {
             return Error::too_large(exchange);
+        }
+        if exchange.redirected {
+            return Error::Redirect {
+                status: exchange.status.unwrap_or_default(),
+                location: exchange.location.clone(),
+                request_id: exchange.request_id.clone(),
+            };
         }
         let request_id = exchange.request_id.clone();
         match error {

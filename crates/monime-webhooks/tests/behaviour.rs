@@ -1041,3 +1041,40 @@ async fn a_webhook_without_a_field_monime_always_sends_names_the_field() {
         }
     }
 }
+
+/// An HTTP client of the caller's own follows redirects (reqwest's default), and the hooks
+/// cannot turn that off: the answer that came from another URL is refused unread, as a
+/// redirect naming where it came from, and not retried.
+#[tokio::test]
+async fn an_answer_from_elsewhere_is_a_redirect_whoever_built_the_http_client() {
+    let (elsewhere, elsewhere_hits) = answering(vec![(
+        200,
+        vec![],
+        json!({ "success": true, "messages": [], "result": webhook("whk-1", "a") }).to_string(),
+    )])
+    .await;
+    let location = format!("{elsewhere}/v1/webhooks/whk-1");
+    let (url, hits) = answering(vec![(
+        307,
+        vec![("location", location.clone())],
+        String::new(),
+    )])
+    .await;
+    let client = Client::builder()
+        .access_token("mon_test_behaviour")
+        .space_id("spc-behaviour")
+        .api_url(&url)
+        .http_client(reqwest::Client::new())
+        .build()
+        .unwrap();
+    match client.get("whk-1").await.unwrap_err() {
+        Error::Redirect {
+            status: 200,
+            location: Some(to),
+            ..
+        } => assert_eq!(to, location),
+        other => panic!("expected a redirect error, got {other:?}"),
+    }
+    assert_eq!(*hits.lock().unwrap(), 1, "not retried");
+    assert_eq!(*elsewhere_hits.lock().unwrap(), 1);
+}
