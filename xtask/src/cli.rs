@@ -115,11 +115,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("package") => no_more(args).and_then(|()| crate::package::run(&root)),
         Some("versions") => no_more(args).and_then(|()| {
             let spec = paths::current_spec(&root)?;
-            let release = crate::spec::load(&spec, &paths::display_relative(&root, &spec))?
-                .document
-                .info
-                .version;
-            crate::versions::check(&root, &release)
+            let spec = crate::spec::load(&spec, &paths::display_relative(&root, &spec))?;
+            crate::versions::check(&root, &spec.release()?)
         }),
         Some("lint-spec") => no_more(args).and_then(|()| ci::lint_spec(&root)),
         Some("ci") => no_more(args).and_then(|()| ci::run(&root)),

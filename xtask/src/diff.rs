@@ -40,16 +40,9 @@ pub struct Change {
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".to_owned());
-        write!(
-            f,
-            "{:<10} {}: {} -> {} ({})",
-            self.impact,
-            self.fact,
-            show(&self.old),
-            show(&self.new),
-            self.why
-        )
+        let (old, new) = (upstream::shown(&self.old), upstream::shown(&self.new));
+        let (impact, fact, why) = (self.impact, &self.fact, self.why);
+        write!(f, "{impact:<10} {fact}: {old} -> {new} ({why})")
     }
 }
 
@@ -75,33 +68,7 @@ fn side(fact: &str) -> Side {
 /// that states a thing exists.
 fn keyword(fact: &str) -> Option<&str> {
     let last = fact.rsplit(['.', ' ']).next()?;
-    matches!(
-        last,
-        "type"
-            | "format"
-            | "maxLength"
-            | "minLength"
-            | "pattern"
-            | "enum"
-            | "default"
-            | "minimum"
-            | "maximum"
-            | "exclusiveMinimum"
-            | "exclusiveMaximum"
-            | "minItems"
-            | "maxItems"
-            | "maxProperties"
-            | "nullable"
-            | "uniqueItems"
-            | "readOnly"
-            | "writeOnly"
-            | "required"
-            | "additionalProperties"
-            | "oneOf"
-            | "anyOf"
-            | "allOf"
-    )
-    .then_some(last)
+    upstream::is_facet(last).then_some(last)
 }
 
 fn number(value: &Option<String>) -> Option<f64> {
@@ -168,28 +135,14 @@ pub fn classify(difference: &Difference) -> Change {
                 (false, _, false) => (Compatible, "response enum narrowed"),
             }
         }
-        (
-            Some(
-                limit @ ("maxLength" | "maxItems" | "maxProperties" | "maximum"
-                | "exclusiveMaximum"),
-            ),
-            _,
-            _,
-        ) => {
+        (Some(limit), _, _)
+            if ["max", "min", "exclusive"]
+                .iter()
+                .any(|s| limit.starts_with(s)) =>
+        {
+            // A smaller maximum or a larger minimum, or a new limit, accepts less.
             let narrower = match (number(old), number(new)) {
-                (Some(a), Some(b)) => b < a,
-                (None, Some(_)) => true,
-                _ => false,
-            };
-            let _ = limit;
-            match (request, narrower) {
-                (true, true) => (Breaking, "request constraint narrowed"),
-                (true, false) => (Compatible, "request constraint widened"),
-                (false, _) => (Compatible, "response constraint changed"),
-            }
-        }
-        (Some("minLength" | "minItems" | "minimum" | "exclusiveMinimum"), _, _) => {
-            let narrower = match (number(old), number(new)) {
+                (Some(a), Some(b)) if limit.to_lowercase().contains("max") => b < a,
                 (Some(a), Some(b)) => b > a,
                 (None, Some(_)) => true,
                 _ => false,
@@ -243,7 +196,7 @@ pub fn classify(difference: &Difference) -> Change {
     }
 }
 
-pub fn changes(old: &Value, new: &Value, prefix: &str) -> Vec<Change> {
+pub fn changes(old: &serde_yaml::Value, new: &serde_yaml::Value, prefix: &str) -> Vec<Change> {
     let differences = upstream::compare(
         &upstream::facts_under(old, prefix),
         &upstream::facts_under(new, prefix),

@@ -10,6 +10,8 @@ use crate::failure::{Failure, Result};
 pub const GENERATED_CRATE: &str = "crates/monime-webhooks-api";
 pub const GENERATED_FILE: &str = "crates/monime-webhooks-api/src/generated.rs";
 pub const TABLES_FILE: &str = "crates/monime-webhooks-api/src/generated_tables.rs";
+pub const SETTERS_FILE: &str = "crates/monime-webhooks/src/generated_setters.rs";
+pub const EVENTS_FILE: &str = "crates/monime-events/src/generated.rs";
 pub const SPEC_DIR: &str = "openapi";
 pub const SPEC_PREFIX: &str = "monime-webhooks.";
 pub const OBJECTS_SPEC_PREFIX: &str = "monime-objects.";
@@ -88,15 +90,6 @@ pub fn current_spec(root: &Path) -> Result<PathBuf> {
             dir.display()
         ))
     })
-}
-
-/// The release a spec file is for: its `info.version` (`caph.2025-08-23`).
-pub fn spec_release(document: &serde_json::Value, path: &Path) -> Result<String> {
-    document
-        .pointer("/info/version")
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::new(format!("{} has no info.version", path.display())))
 }
 
 /// `path` relative to the workspace root, with `/` separators, for messages and headers.

@@ -11,34 +11,21 @@
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use serde_json::Value;
+use serde_yaml::Value;
 use syn::visit_mut::VisitMut;
 
 use crate::failure::{Failure, Result};
-use crate::spec::LoadedSpec;
+use crate::spec::{self, Spec};
 
 /// The JSON Schema keywords that constrain a value.
-const KEYWORDS: [&str; 11] = [
-    "minLength",
-    "maxLength",
-    "pattern",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "minProperties",
-    "maxProperties",
-    "minimum",
-    "maximum",
-    "multipleOf",
-];
+const KEYWORDS: &str = "minLength maxLength pattern minItems maxItems uniqueItems \
+     minProperties maxProperties minimum maximum multipleOf";
 
 /// progenitor's `tokens` with the spec's constraints added to the fields of its structs.
-pub fn apply(tokens: TokenStream, spec: &LoadedSpec) -> Result<TokenStream> {
-    let json: Value = serde_yaml::from_str(&spec.text)
-        .map_err(|e| Failure::new(format!("{}: {e}", spec.display_path)))?;
+pub fn apply(tokens: TokenStream, spec: &Spec) -> Result<TokenStream> {
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| Failure::new(format!("progenitor produced code syn cannot parse: {e}")))?;
-    Pass { spec: &json }.visit_file_mut(&mut file);
+    Pass { spec: &spec.raw }.visit_file_mut(&mut file);
     BehindFeature.visit_file_mut(&mut file);
     Ok(file.into_token_stream())
 }
@@ -103,21 +90,21 @@ struct Pass<'a> {
 
 impl VisitMut for Pass<'_> {
     fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
-        let schema = &self.spec["components"]["schemas"][item.ident.to_string()];
+        let schema = spec::component(self.spec, &item.ident.to_string());
+        let properties = schema.and_then(|s| s.get("properties"));
         // The builders share the types' names but derive no schema.
         if let (true, Some(properties), syn::Fields::Named(fields)) = (
             derives_json_schema(item),
-            schema["properties"].as_object(),
+            properties.and_then(Value::as_mapping),
             &mut item.fields,
         ) {
             for field in &mut fields.named {
                 let Some(name) = wire_name(field) else {
                     continue;
                 };
-                let Some(property) = properties.get(&name) else {
-                    continue;
-                };
-                if let Some(attribute) = extend_attribute(&resolve(self.spec, property)) {
+                let property = properties.get(name.as_str());
+                let property = property.and_then(|p| spec::resolve(self.spec, p, "").ok());
+                if let Some(attribute) = property.and_then(extend_attribute) {
                     field.attrs.push(attribute);
                 }
             }
@@ -150,22 +137,12 @@ fn wire_name(field: &syn::Field) -> Option<String> {
     renamed.or_else(|| field.ident.as_ref().map(ToString::to_string))
 }
 
-/// A property with its `$ref` (to `#/components/schemas/...`) followed.
-fn resolve(spec: &Value, node: &Value) -> Value {
-    match node.get("$ref").and_then(Value::as_str) {
-        Some(reference) => spec
-            .pointer(reference.trim_start_matches('#'))
-            .map_or(Value::Null, |target| resolve(spec, target)),
-        None => node.clone(),
-    }
-}
-
 /// `#[schemars(extend("maxLength" = 100, ...))]` for the constraints of `property`, if any.
 fn extend_attribute(property: &Value) -> Option<syn::Attribute> {
     let pairs: Vec<proc_macro2::TokenStream> = KEYWORDS
-        .iter()
+        .split_whitespace()
         .filter_map(|keyword| {
-            let value = property.get(*keyword)?;
+            let value = property.get(keyword)?;
             let value = literal(value)?;
             Some(quote!(#keyword = #value))
         })
@@ -177,22 +154,14 @@ fn extend_attribute(property: &Value) -> Option<syn::Attribute> {
 }
 
 fn literal(value: &Value) -> Option<proc_macro2::TokenStream> {
+    let span = proc_macro2::Span::call_site();
     match value {
         Value::Bool(flag) => Some(quote!(#flag)),
         Value::String(text) => Some(quote!(#text)),
-        Value::Number(number) => {
-            if let Some(integer) = number.as_u64() {
-                Some(
-                    syn::LitInt::new(&integer.to_string(), proc_macro2::Span::call_site())
-                        .to_token_stream(),
-                )
-            } else {
-                number.as_f64().map(|float| {
-                    syn::LitFloat::new(&format!("{float:?}"), proc_macro2::Span::call_site())
-                        .to_token_stream()
-                })
-            }
-        }
+        Value::Number(number) => Some(match number.as_u64() {
+            Some(integer) => syn::LitInt::new(&integer.to_string(), span).to_token_stream(),
+            None => syn::LitFloat::new(&format!("{:?}", number.as_f64()?), span).to_token_stream(),
+        }),
         _ => None,
     }
 }

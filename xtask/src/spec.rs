@@ -1,39 +1,135 @@
-//! Reading an OpenAPI document with errors a person can act on: the file, the line and column
-//! of a syntax error, the version that is not 3.0.x, the operation without an id.
+//! The one way the xtask reads an OpenAPI document: its YAML tree in the document's own order
+//! (the tables follow it), errors a person can act on (the file, the line and column of a
+//! syntax error, the version that is not 3.0.x, the operation without an id), and the one
+//! `$ref` resolver every reader of the tree uses.
 
 use std::path::Path;
 
 use openapiv3::OpenAPI;
+use serde_yaml::Value;
 
 use crate::failure::{Failure, Result};
 
-/// A parsed spec together with the bytes it came from (the header stamps their sha256).
+/// A document as read, with the bytes it came from (generated headers stamp their sha256).
 #[derive(Debug, Clone)]
-pub struct LoadedSpec {
+pub struct Spec {
     pub display_path: String,
     pub text: String,
-    pub document: OpenAPI,
+    pub raw: Value,
 }
 
-pub fn load(path: &Path, display_path: &str) -> Result<LoadedSpec> {
+/// Reads any OpenAPI document (ours or Monime's), checking only that it is YAML or JSON.
+pub fn read(path: &Path, display_path: &str) -> Result<Spec> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::new(format!("cannot read the spec {display_path}: {e}")))?;
-    parse(&text, display_path)
+        .map_err(|e| Failure::new(format!("cannot read {display_path}: {e}")))?;
+    let raw = serde_yaml::from_str(&text).map_err(|e| syntax_failure(display_path, &e))?;
+    Ok(Spec {
+        display_path: display_path.to_owned(),
+        text,
+        raw,
+    })
+}
+
+/// Reads a spec the client is generated from (see [`parse`]).
+pub fn load(path: &Path, display_path: &str) -> Result<Spec> {
+    let spec = read(path, display_path)?;
+    check(&spec.raw, display_path)?;
+    Ok(spec)
 }
 
 /// Parses `text` as an OpenAPI 3.0.x document whose every operation has an `operationId`.
-pub fn parse(text: &str, display_path: &str) -> Result<LoadedSpec> {
-    let raw: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|e| syntax_failure(display_path, &e))?;
-    check_version(&raw, display_path)?;
-    check_operation_ids(&raw, display_path)?;
-    let document: OpenAPI =
-        serde_yaml::from_str(text).map_err(|e| syntax_failure(display_path, &e))?;
-    Ok(LoadedSpec {
+pub fn parse(text: &str, display_path: &str) -> Result<Spec> {
+    let raw = serde_yaml::from_str(text).map_err(|e| syntax_failure(display_path, &e))?;
+    check(&raw, display_path)?;
+    Ok(Spec {
         display_path: display_path.to_owned(),
         text: text.to_owned(),
-        document,
+        raw,
     })
+}
+
+impl Spec {
+    /// The typed document progenitor reads; a wrong shape is reported where it is.
+    pub fn openapi(&self) -> Result<OpenAPI> {
+        serde_yaml::from_str(&self.text).map_err(|e| syntax_failure(&self.display_path, &e))
+    }
+
+    /// The release the document describes: its `info.version` (`caph.2025-08-23`).
+    pub fn release(&self) -> Result<String> {
+        let version = self.raw.get("info").and_then(|info| info.get("version"));
+        version
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Failure::new(format!("{} has no info.version", self.display_path)))
+    }
+}
+
+/// Follows local `$ref`s from `node` until a value that is not one. `place` names where the
+/// reference stands, for the error when it leaves the document, points nowhere or loops.
+pub fn resolve<'a>(document: &'a Value, node: &'a Value, place: &str) -> Result<&'a Value> {
+    let mut current = node;
+    for _ in 0..24 {
+        let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
+            return Ok(current);
+        };
+        current = lookup(document, reference, place)?;
+    }
+    Err(Failure::new(format!("{place}: $ref chain too long")))
+}
+
+/// The value a local reference (`#/components/schemas/Webhook`) names, JSON Pointer escapes
+/// (`~1` for `/`, `~0` for `~`) included.
+pub fn lookup<'a>(document: &'a Value, reference: &str, place: &str) -> Result<&'a Value> {
+    let path = reference.strip_prefix("#/").ok_or_else(|| {
+        Failure::new(format!(
+            "{place}: only local $refs (#/...) are supported, got `{reference}`"
+        ))
+    })?;
+    path.split('/').try_fold(document, |current, part| {
+        current
+            .get(part.replace("~1", "/").replace("~0", "~"))
+            .ok_or_else(|| Failure::new(format!("{place}: $ref `{reference}` points nowhere")))
+    })
+}
+
+/// The entries of a mapping (none for anything else), keys as text.
+pub fn entries(value: Option<&Value>) -> Vec<(String, &Value)> {
+    let Some(map) = value.and_then(Value::as_mapping) else {
+        return Vec::new();
+    };
+    map.iter()
+        .map(|(key, value)| (key_text(key), value))
+        .collect()
+}
+
+/// A mapping key as text: YAML reads an unquoted `200:` as a number.
+pub fn key_text(key: &Value) -> String {
+    match key.as_str() {
+        Some(text) => text.to_owned(),
+        None => serde_json::to_string(key).unwrap_or_default(),
+    }
+}
+
+/// The items of a sequence (none for anything else).
+pub fn sequence(value: Option<&Value>) -> &[Value] {
+    value
+        .and_then(Value::as_sequence)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// Whether `value` sets the boolean `key` to true.
+pub fn flag(value: &Value, key: &str) -> bool {
+    value.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// `components.schemas.<name>`, if the document has it.
+pub fn component<'a>(document: &'a Value, name: &str) -> Option<&'a Value> {
+    document.get("components")?.get("schemas")?.get(name)
+}
+
+/// A YAML value as compact JSON text.
+pub fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 fn syntax_failure(display_path: &str, error: &serde_yaml::Error) -> Failure {
@@ -51,63 +147,56 @@ fn syntax_failure(display_path: &str, error: &serde_yaml::Error) -> Failure {
         message.replace_range(start..end, "");
     }
     Failure::new(format!(
-        "{place}: the spec is not a valid OpenAPI document: {message}. Fix the YAML at that \
-         line and column, then run `cargo xtask generate` again."
+        "{place}: not a valid OpenAPI document: {message}. Fix it at that line and column, \
+         then run the command again."
     ))
 }
 
-fn check_version(raw: &serde_yaml::Value, display_path: &str) -> Result<()> {
-    let found = raw.get("openapi").and_then(serde_yaml::Value::as_str);
-    match found {
-        Some(v) if v.trim().starts_with("3.0.") => Ok(()),
-        Some(v) => Err(Failure::new(format!(
-            "{display_path}: the spec declares `openapi: {v}`, but the generator (progenitor) \
-             reads only OpenAPI 3.0.x. Write the spec as OpenAPI 3.0.3."
-        ))),
+fn check(raw: &Value, display_path: &str) -> Result<()> {
+    match raw.get("openapi").and_then(Value::as_str) {
+        Some(v) if v.trim().starts_with("3.0.") => {}
+        Some(v) => {
+            return Err(Failure::new(format!(
+                "{display_path}: the spec declares `openapi: {v}`, but the generator \
+                 (progenitor) reads only OpenAPI 3.0.x. Write the spec as OpenAPI 3.0.3."
+            )));
+        }
         None => {
             let hint = if raw.get("swagger").is_some() {
                 " It looks like a Swagger 2.0 document; convert it to OpenAPI 3.0.3."
             } else {
                 ""
             };
-            Err(Failure::new(format!(
+            return Err(Failure::new(format!(
                 "{display_path}: the spec has no `openapi` field, so it is not an OpenAPI 3.0.x \
                  document.{hint}"
-            )))
+            )));
         }
     }
-}
-
-/// The HTTP methods a path item can hold, as OpenAPI spells them.
-pub const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
-fn check_operation_ids(raw: &serde_yaml::Value, display_path: &str) -> Result<()> {
-    let Some(paths) = raw.get("paths").and_then(serde_yaml::Value::as_mapping) else {
-        return Ok(());
-    };
     let mut missing = Vec::new();
-    for (route, item) in paths {
-        let route = route.as_str().unwrap_or("?");
-        for method in METHODS {
-            if let Some(operation) = item.get(method) {
-                let id = operation
-                    .get("operationId")
-                    .and_then(serde_yaml::Value::as_str);
-                if id.is_none_or(|id| id.trim().is_empty()) {
-                    missing.push(format!("{} {route}", method.to_uppercase()));
-                }
+    for (route, item) in entries(raw.get("paths")) {
+        for (method, operation) in operations(item) {
+            let id = operation.get("operationId").and_then(Value::as_str);
+            if id.is_none_or(|id| id.trim().is_empty()) {
+                missing.push(format!("{} {route}", method.to_uppercase()));
             }
         }
     }
     if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::new(format!(
-            "{display_path}: every operation needs an `operationId` (it names the client \
-             method), but {} has none. Add one to each.",
-            missing.join(", ")
-        )))
+        return Ok(());
     }
+    Err(Failure::new(format!(
+        "{display_path}: every operation needs an `operationId` (it names the client method), \
+         but {} has none. Add one to each.",
+        missing.join(", ")
+    )))
+}
+
+/// The operations of a path item, in the order OpenAPI lists the methods.
+pub fn operations(item: &Value) -> Vec<(&'static str, &Value)> {
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    let found = METHODS.iter().map(|m| (*m, item.get(m)));
+    found.filter_map(|(m, op)| Some((m, op?))).collect()
 }

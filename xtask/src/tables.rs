@@ -1,20 +1,22 @@
 //! The spec as Rust data: `generated_tables.rs` holds every component schema, parameter,
 //! operation and response header name of the spec as `static` tables (the shapes of
-//! `monime_webhooks_api::schema`), the open enums, the JSON keys of request bodies, and one
-//! setter macro per operation body. The client, the emulator and the CLI read these instead of
-//! typing a spec fact again, so `cargo xtask generate` alone carries a spec change to them.
+//! `monime_webhooks_api::schema`), the open enums and the JSON keys of request bodies. The
+//! client, the emulator and the CLI read these instead of typing a spec fact again, so
+//! `cargo xtask generate` alone carries a spec change to them.
 //!
 //! A keyword the validator cannot enforce (`allOf`, `anyOf`, `not`, ...) fails generation with
 //! the schema's place in the spec, rather than being dropped silently.
 
 use std::collections::BTreeMap;
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_yaml::{Mapping, Value};
 
 use crate::failure::{Failure, Result};
-use crate::spec::METHODS;
+use crate::names::{ident, screaming, snake_case};
+use crate::open_types::{self, description_of, json_schema_impl};
+use crate::spec::{self, Spec, entries, flag, sequence};
 
 /// Component schemas whose values Monime can grow without a new release, and the Rust name
 /// of the open type generated for each: a string enum becomes an enum with an `Unknown` arm, a
@@ -25,17 +27,13 @@ pub const OPEN_TYPES: [(&str, &str); 2] = [
     ("WebhookVerificationMethod", "WebhookVerificationMethod"),
 ];
 
-/// Keywords that only document; everything else must be understood.
-const DOC_KEYWORDS: [&str; 8] = [
-    "description",
-    "title",
-    "example",
-    "examples",
-    "format",
-    "externalDocs",
-    "deprecated",
-    "writeOnly",
-];
+/// Keywords that only document.
+const DOC_KEYWORDS: &str = "description title example examples format externalDocs \
+     deprecated writeOnly";
+/// Keywords the generated validator enforces; any other fails generation.
+const ENFORCED_KEYWORDS: &str = "type nullable readOnly default enum minLength maxLength \
+     pattern minimum maximum items minItems maxItems uniqueItems properties required \
+     additionalProperties maxProperties oneOf x-max-depth x-http-header-map";
 
 struct Tables<'a> {
     document: &'a Value,
@@ -43,31 +41,38 @@ struct Tables<'a> {
     patterns: Vec<String>,
 }
 
-/// The tokens of `generated_tables.rs` for the spec `text` at `display_path`.
-pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
-    let document: Value = serde_yaml::from_str(text)
-        .map_err(|e| Failure::new(format!("{display_path}: cannot read the spec: {e}")))?;
+/// The request body schema of `operation`, if it takes a JSON one.
+pub fn body_schema<'a>(
+    document: &'a Value,
+    operation: &'a Value,
+    place: &str,
+) -> Result<Option<&'a Value>> {
+    let Some(body) = operation.get("requestBody") else {
+        return Ok(None);
+    };
+    let body = spec::resolve(document, body, place)?;
+    let media = body.get("content").and_then(|c| c.get("application/json"));
+    Ok(media.and_then(|media| media.get("schema")))
+}
+
+/// The tokens of `generated_tables.rs` for `spec`.
+pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
+    let (document, display_path) = (&spec.raw, spec.display_path.as_str());
     let mut tables = Tables {
-        document: &document,
+        document,
         patterns: Vec::new(),
     };
-    let version = document
-        .get("info")
-        .and_then(|info| info.get("version"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| Failure::new(format!("{display_path}: info.version is missing")))?;
-
+    let version = spec.release()?;
     let server = sequence(document.get("servers"))
         .first()
         .and_then(|server| server.get("url"))
         .and_then(Value::as_str)
         .ok_or_else(|| Failure::new(format!("{display_path}: servers[0].url is missing")))?
         .to_owned();
+    let schemas = document.get("components").and_then(|c| c.get("schemas"));
     let mut schema_items = Vec::new();
-    for (name, schema) in mapping(document.get("components").and_then(|c| c.get("schemas"))) {
-        let name = text_key(name)?;
-        let place = format!("components.schemas.{name}");
-        let value = tables.schema_value(schema, &place)?;
+    for (name, schema) in entries(schemas) {
+        let value = tables.schema_value(schema, &format!("components.schemas.{name}"))?;
         let ident = screaming(&name);
         schema_items.push(quote! { pub static #ident: Schema = #value; });
     }
@@ -76,32 +81,16 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
     let mut operations = Vec::new();
     let mut operation_idents = Vec::new();
     let mut keys = Vec::new();
-    let mut setters = Vec::new();
     let mut response_headers: BTreeMap<String, String> = BTreeMap::new();
-    for (route, item) in mapping(document.get("paths")) {
-        let route = text_key(route)?;
-        let shared_params = sequence(item.get("parameters"));
-        for method in METHODS {
-            let Some(operation) = item.get(method) else {
-                continue;
-            };
-            let operation_id = operation
-                .get("operationId")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    Failure::new(format!(
-                        "{} {route} has no operationId",
-                        method.to_uppercase()
-                    ))
-                })?;
+    for (route, item) in entries(document.get("paths")) {
+        for (method, operation) in spec::operations(item) {
+            let operation_id = operation_id(operation, method, &route)?;
             let snake = snake_case(operation_id);
             let place = format!("paths.{route}.{method}");
             let mut refs = Vec::new();
-            for param in shared_params
-                .iter()
-                .chain(sequence(operation.get("parameters")).iter())
-            {
-                let param = tables.resolve(param, &place)?;
+            let own = sequence(operation.get("parameters"));
+            for param in sequence(item.get("parameters")).iter().chain(own) {
+                let param = spec::resolve(document, param, &place)?;
                 let (name, tokens) = tables.param(param, &place)?;
                 let ident = screaming(&name);
                 match params.get(&ident.to_string()) {
@@ -117,44 +106,29 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
                 }
                 refs.push(quote! { &params::#ident });
             }
-            let body_schema = operation
-                .get("requestBody")
-                .map(|body| tables.resolve(body, &place))
-                .transpose()?
-                .and_then(|body| body.get("content"))
-                .and_then(|content| content.get("application/json"))
-                .and_then(|media| media.get("schema"));
-            let body = match body_schema {
+            let body = match body_schema(document, operation, &place)? {
                 Some(schema) => {
                     let reference = tables.schema_ref(schema, &format!("{place}.requestBody"))?;
-                    let resolved = tables.resolve(schema, &place)?;
+                    let resolved = spec::resolve(document, schema, &place)?;
                     let module = format_ident!("{}", snake);
-                    let (key_items, setter_items) =
-                        body_setters(resolved, method == "patch", &module, &place)?;
+                    let key_items =
+                        entries(resolved.get("properties"))
+                            .into_iter()
+                            .map(|(name, _)| {
+                                let key = screaming(&name);
+                                quote! { pub const #key: &str = #name; }
+                            });
                     keys.push(quote! {
                         #[doc = concat!("The JSON keys of the `", #operation_id, "` body.")]
                         pub mod #module { #(#key_items)* }
-                    });
-                    let macro_name = format_ident!("{}_setters", snake);
-                    let doc = format!(
-                        "The setters of the `{operation_id}` body, one per property of the spec, \
-                         for a builder whose field `$body` is a `RequestBody`."
-                    );
-                    setters.push(quote! {
-                        #[doc = #doc]
-                        #[macro_export]
-                        macro_rules! #macro_name {
-                            ($body:ident) => { #(#setter_items)* };
-                        }
                     });
                     quote! { Some(#reference) }
                 }
                 None => quote! { None },
             };
-            for (_status, response) in mapping(operation.get("responses")) {
-                let response = tables.resolve(response, &place)?;
-                for (header, _) in mapping(response.get("headers")) {
-                    let header = text_key(header)?;
+            for (_status, response) in entries(operation.get("responses")) {
+                let response = spec::resolve(document, response, &place)?;
+                for (header, _) in entries(response.get("headers")) {
                     response_headers.insert(screaming(&header).to_string(), header);
                 }
             }
@@ -173,40 +147,36 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
         }
     }
 
-    let param_items = params.iter().map(|(ident, (_, tokens))| {
-        let ident = Ident::new(ident, Span::call_site());
-        quote! { pub static #ident: Param = #tokens; }
+    let param_items = params.iter().map(|(name, (_, tokens))| {
+        let name = ident(name);
+        quote! { pub static #name: Param = #tokens; }
     });
-    let header_items = response_headers.iter().map(|(ident, name)| {
-        let ident = Ident::new(ident, Span::call_site());
-        quote! { pub const #ident: &str = #name; }
+    let header_items = response_headers.iter().map(|(name, header)| {
+        let name = ident(name);
+        quote! { pub const #name: &str = #header; }
     });
     let pattern_items = tables.patterns.iter().enumerate().map(|(index, source)| {
         let ident = format_ident!("PATTERN_{}", index);
         quote! { pub(crate) static #ident: Pattern = Pattern::new(#source); }
     });
-    let pattern_strings = pattern_types(&document)?
-        .into_iter()
-        .map(|component| pattern_string(component, &document["components"]["schemas"][component]))
-        .collect::<Vec<_>>();
+    let mut pattern_strings = Vec::new();
+    for component in pattern_types(document)? {
+        let schema = spec::component(document, &component).unwrap_or(&Value::Null);
+        pattern_strings.push(pattern_string(&component, schema));
+    }
     let mut open_enums = Vec::new();
     for (component, rust_name) in OPEN_TYPES {
-        let schema = document
-            .get("components")
-            .and_then(|c| c.get("schemas"))
-            .and_then(|s| s.get(component))
-            .ok_or_else(|| {
-                Failure::new(format!(
-                    "xtask/src/tables.rs OPEN_TYPES names `{component}`, which is not a \
-                     component schema of {display_path}"
-                ))
-            })?;
-        let open = if schema.get("oneOf").is_some() {
-            open_union(&tables, component, rust_name, schema)?
+        let schema = spec::component(document, component).ok_or_else(|| {
+            Failure::new(format!(
+                "xtask/src/tables.rs OPEN_TYPES names `{component}`, which is not a component \
+                 schema of {display_path}"
+            ))
+        })?;
+        open_enums.push(if schema.get("oneOf").is_some() {
+            open_types::api_union(document, component, rust_name, schema)?
         } else {
-            open_enum(component, rust_name, schema)?
-        };
-        open_enums.push(open);
+            open_types::api_enum(component, rust_name, schema)?
+        });
     }
 
     Ok(quote! {
@@ -263,43 +233,38 @@ pub fn render_tokens(text: &str, display_path: &str) -> Result<TokenStream> {
         pub mod strings {
             #(#pattern_strings)*
         }
+    })
+}
 
-        #(#setters)*
+/// The `operationId` of `operation` (the spec is checked to have one on every operation).
+pub fn operation_id<'a>(operation: &'a Value, method: &str, route: &str) -> Result<&'a str> {
+    let id = operation.get("operationId").and_then(Value::as_str);
+    id.ok_or_else(|| {
+        Failure::new(format!(
+            "{} {route} has no operationId",
+            method.to_uppercase()
+        ))
     })
 }
 
 /// The component schemas that are strings with a `pattern`, in the spec's order. Each becomes
 /// a type in `spec::strings`, which progenitor uses through a replacement.
-pub fn pattern_types(document: &Value) -> Result<Vec<&str>> {
+pub fn pattern_types(document: &Value) -> Result<Vec<String>> {
     let mut names = Vec::new();
-    for (name, schema) in mapping(document.get("components").and_then(|c| c.get("schemas"))) {
-        let is_pattern_string = schema.get("type").and_then(Value::as_str) == Some("string")
-            && schema.get("pattern").is_some();
-        if !is_pattern_string {
+    for (name, schema) in entries(document.get("components").and_then(|c| c.get("schemas"))) {
+        let is_string = schema.get("type").and_then(Value::as_str) == Some("string");
+        if !is_string || schema.get("pattern").is_none() {
             continue;
         }
-        let name = name.as_str().unwrap_or_default();
-        let pascal = name.starts_with(|c: char| c.is_ascii_uppercase())
-            && name.chars().all(|c| c.is_ascii_alphanumeric());
-        if !pascal {
-            return Err(Failure::new(format!(
+        crate::names::check_type_name(&name).map_err(|_| {
+            Failure::new(format!(
                 "components.schemas.{name}: a string schema with a pattern needs a PascalCase \
                  name (it becomes the Rust type `spec::strings::{name}`)"
-            )));
-        }
+            ))
+        })?;
         names.push(name);
     }
     Ok(names)
-}
-
-/// A schema's `description`, trimmed (empty when it has none).
-fn description_of(schema: &Value) -> String {
-    schema
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_owned()
 }
 
 /// A string type for the pattern-string component `component`: built only from text the
@@ -395,60 +360,7 @@ fn pattern_string(component: &str, schema: &Value) -> TokenStream {
     }
 }
 
-/// `schemars::JsonSchema` for the generated type `name`: the spec's schema as JSON text, or an
-/// untyped schema of `fallback_type` should the text not be a schema.
-fn json_schema_impl(
-    name: &Ident,
-    schema_name: &str,
-    json_text: &str,
-    fallback_type: &str,
-) -> TokenStream {
-    quote! {
-        #[cfg(feature = "schemars")]
-        #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
-        impl ::schemars::JsonSchema for #name {
-            fn schema_name() -> ::std::borrow::Cow<'static, str> {
-                #schema_name.into()
-            }
-
-            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                ::serde_json::from_str::<::serde_json::Value>(#json_text)
-                    .ok()
-                    .and_then(|value| ::schemars::Schema::try_from(value).ok())
-                    .unwrap_or_else(|| ::schemars::json_schema!({ "type": #fallback_type }))
-            }
-        }
-    }
-}
-
 impl<'a> Tables<'a> {
-    /// Follows a `$ref` inside the document (one level at a time until a value).
-    fn resolve(&self, value: &'a Value, place: &str) -> Result<&'a Value> {
-        let mut current = value;
-        for _ in 0..16 {
-            let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
-                return Ok(current);
-            };
-            current = self.lookup(reference, place)?;
-        }
-        Err(Failure::new(format!("{place}: $ref chain too long")))
-    }
-
-    fn lookup(&self, reference: &str, place: &str) -> Result<&'a Value> {
-        let path = reference.strip_prefix("#/").ok_or_else(|| {
-            Failure::new(format!(
-                "{place}: only local $refs (#/...) are supported, got `{reference}`"
-            ))
-        })?;
-        let mut current = self.document;
-        for part in path.split('/') {
-            current = current.get(part).ok_or_else(|| {
-                Failure::new(format!("{place}: $ref `{reference}` points nowhere"))
-            })?;
-        }
-        Ok(current)
-    }
-
     /// A `&'static Schema` expression: the component's static for a `$ref`, else inline.
     fn schema_ref(&mut self, value: &'a Value, place: &str) -> Result<TokenStream> {
         if let Some(reference) = value.get("$ref").and_then(Value::as_str) {
@@ -460,7 +372,7 @@ impl<'a> Tables<'a> {
                          `{reference}`"
                     ))
                 })?;
-            self.lookup(reference, place)?;
+            spec::lookup(self.document, reference, place)?;
             let ident = screaming(name);
             return Ok(quote! { &crate::spec::schemas::#ident });
         }
@@ -479,33 +391,10 @@ impl<'a> Tables<'a> {
                  target schema directly"
             )));
         }
-        for key in map.keys() {
-            let key = text_key(key)?;
-            let known = DOC_KEYWORDS.contains(&key.as_str())
-                || matches!(
-                    key.as_str(),
-                    "type"
-                        | "nullable"
-                        | "readOnly"
-                        | "default"
-                        | "enum"
-                        | "minLength"
-                        | "maxLength"
-                        | "pattern"
-                        | "minimum"
-                        | "maximum"
-                        | "items"
-                        | "minItems"
-                        | "maxItems"
-                        | "uniqueItems"
-                        | "properties"
-                        | "required"
-                        | "additionalProperties"
-                        | "maxProperties"
-                        | "oneOf"
-                        | "x-max-depth"
-                        | "x-http-header-map"
-                );
+        for key in map.keys().map(spec::key_text) {
+            let known = [DOC_KEYWORDS, ENFORCED_KEYWORDS]
+                .iter()
+                .any(|list| list.split_whitespace().any(|known| known == key));
             if !known {
                 return Err(Failure::new(format!(
                     "{place}: the keyword `{key}` is not enforced by the generated validator; \
@@ -514,10 +403,10 @@ impl<'a> Tables<'a> {
                 )));
             }
         }
-        let nullable = flag(map, "nullable");
-        let read_only = flag(map, "readOnly");
+        let nullable = flag(value, "nullable");
+        let read_only = flag(value, "readOnly");
         let max_depth = count(map, "x-max-depth");
-        let http_header_map = flag(map, "x-http-header-map");
+        let http_header_map = flag(value, "x-http-header-map");
         let default = match map.get("default") {
             Some(value) => {
                 let json: serde_json::Value = serde_json::to_value(value)
@@ -590,7 +479,7 @@ impl<'a> Tables<'a> {
                 };
                 let min_items = count(map, "minItems");
                 let max_items = count(map, "maxItems");
-                let unique = flag(map, "uniqueItems");
+                let unique = flag(value, "uniqueItems");
                 quote! {
                     Kind::Array { items: #items, min_items: #min_items, max_items: #max_items, unique_items: #unique }
                 }
@@ -624,8 +513,7 @@ impl<'a> Tables<'a> {
 
     fn object(&mut self, map: &'a Mapping, place: &str) -> Result<TokenStream> {
         let mut properties = Vec::new();
-        for (name, schema) in mapping(map.get("properties")) {
-            let name = text_key(name)?;
+        for (name, schema) in entries(map.get("properties")) {
             let schema = self.schema_ref(schema, &format!("{place}.properties.{name}"))?;
             properties.push(quote! { Property { name: #name, schema: #schema } });
         }
@@ -688,551 +576,6 @@ impl<'a> Tables<'a> {
     }
 }
 
-/// The key constants and setter methods of one request body schema.
-fn body_setters(
-    schema: &Value,
-    patch: bool,
-    module: &Ident,
-    place: &str,
-) -> Result<(Vec<TokenStream>, Vec<TokenStream>)> {
-    let mut keys = Vec::new();
-    let mut setters = Vec::new();
-    for (name, property) in mapping(schema.get("properties")) {
-        let name = text_key(name)?;
-        let key = screaming(&name);
-        keys.push(quote! { pub const #key: &str = #name; });
-        if flag_value(property, "readOnly") {
-            continue;
-        }
-        let method = rust_ident(&snake_case(&name));
-        let key_path = quote! { $crate::spec::keys::#module::#key };
-        let description = description_of(property);
-        let limits = limits_text(property);
-        let doc = if limits.is_empty() {
-            format!("`{name}`: {description}")
-        } else {
-            format!("`{name}`: {description} ({limits})")
-        };
-        let type_name = property.get("type").and_then(Value::as_str);
-        let has_ref = property.get("$ref").is_some();
-        let setter = match type_name {
-            Some("string") if property.get("enum").is_some() => quote! {
-                #[doc = #doc]
-                pub fn #method(mut self, value: impl ::core::convert::AsRef<str>) -> Self {
-                    self.$body.set_text(#key_path, value.as_ref());
-                    self
-                }
-            },
-            Some("string") => quote! {
-                #[doc = #doc]
-                pub fn #method(mut self, value: impl ::core::convert::Into<::std::string::String>) -> Self {
-                    self.$body.set_text(#key_path, value.into());
-                    self
-                }
-            },
-            Some("boolean") => quote! {
-                #[doc = #doc]
-                pub fn #method(mut self, value: bool) -> Self {
-                    self.$body.set_bool(#key_path, value);
-                    self
-                }
-            },
-            Some("integer") => quote! {
-                #[doc = #doc]
-                pub fn #method(mut self, value: i64) -> Self {
-                    self.$body.set_integer(#key_path, value);
-                    self
-                }
-            },
-            Some("array")
-                if property
-                    .get("items")
-                    .and_then(|i| i.get("type"))
-                    .and_then(Value::as_str)
-                    == Some("string") =>
-            {
-                quote! {
-                    #[doc = #doc]
-                    pub fn #method<I, S>(mut self, values: I) -> Self
-                    where
-                        I: ::core::iter::IntoIterator<Item = S>,
-                        S: ::core::convert::Into<::std::string::String>,
-                    {
-                        self.$body.set_texts(#key_path, values.into_iter().map(::core::convert::Into::into));
-                        self
-                    }
-                }
-            }
-            Some("object")
-                if property
-                    .get("additionalProperties")
-                    .and_then(|a| a.get("type"))
-                    .and_then(Value::as_str)
-                    == Some("string")
-                    && property.get("properties").is_none() =>
-            {
-                quote! {
-                    #[doc = #doc]
-                    pub fn #method<I, K, V>(mut self, entries: I) -> Self
-                    where
-                        I: ::core::iter::IntoIterator<Item = (K, V)>,
-                        K: ::core::convert::Into<::std::string::String>,
-                        V: ::core::convert::Into<::std::string::String>,
-                    {
-                        self.$body.set_text_map(
-                            #key_path,
-                            entries.into_iter().map(|(k, v)| (k.into(), v.into())),
-                        );
-                        self
-                    }
-                }
-            }
-            Some("object")
-                if property.get("properties").is_none()
-                    && property.get("oneOf").is_none()
-                    && property.get("additionalProperties").is_none() =>
-            {
-                quote! {
-                    #[doc = #doc]
-                    pub fn #method(
-                        mut self,
-                        value: $crate::serde_json::Map<::std::string::String, $crate::serde_json::Value>,
-                    ) -> Self {
-                        self.$body.set_value(#key_path, $crate::serde_json::Value::Object(value));
-                        self
-                    }
-                }
-            }
-            _ if type_name.is_some() || has_ref => quote! {
-                #[doc = #doc]
-                pub fn #method(mut self, value: impl $crate::serde::Serialize) -> Self {
-                    self.$body.set_serialized(#key_path, &value);
-                    self
-                }
-            },
-            _ => {
-                return Err(Failure::new(format!(
-                    "{place}: body property `{name}` has no type; xtask/src/tables.rs cannot \
-                     choose a setter for it"
-                )));
-            }
-        };
-        setters.push(setter);
-        if patch && flag_value(property, "nullable") {
-            let clear = format_ident!("clear_{}", snake_case(&name));
-            let doc = format!("Clears `{name}` (sends `null`).");
-            setters.push(quote! {
-                #[doc = #doc]
-                pub fn #clear(mut self) -> Self {
-                    self.$body.clear(#key_path);
-                    self
-                }
-            });
-        }
-    }
-    Ok((keys, setters))
-}
-
-/// The limits of a property in words, for its setter's doc.
-fn limits_text(property: &Value) -> String {
-    let number = |key: &str| property.get(key).and_then(Value::as_u64);
-    let mut parts = Vec::new();
-    match (number("minLength"), number("maxLength")) {
-        (Some(min), Some(max)) => parts.push(format!("{min} to {max} characters")),
-        (None, Some(max)) => parts.push(format!("at most {max} characters")),
-        (Some(min), None) => parts.push(format!("at least {min} characters")),
-        _ => {}
-    }
-    match (number("minItems"), number("maxItems")) {
-        (Some(min), Some(max)) => parts.push(format!("{min} to {max} items")),
-        (None, Some(max)) => parts.push(format!("at most {max} items")),
-        (Some(min), None) => parts.push(format!("at least {min} items")),
-        _ => {}
-    }
-    if let Some(max) = number("maxProperties") {
-        parts.push(format!("at most {max} entries"));
-    }
-    if flag_value(property, "uniqueItems") {
-        parts.push("distinct".to_owned());
-    }
-    let values: Vec<String> = sequence(property.get("enum"))
-        .iter()
-        .filter_map(|v| v.as_str().map(|s| format!("`{s}`")))
-        .collect();
-    if !values.is_empty() {
-        parts.push(format!("one of {}", values.join(", ")));
-    }
-    if let Some(default) = property.get("default") {
-        let json = serde_json::to_value(default)
-            .map(|v| v.to_string())
-            .unwrap_or_default();
-        parts.push(format!("default {json}"));
-    }
-    parts.join("; ")
-}
-
-/// An open enum for a string-enum component: the known values, and `Unknown` for the rest.
-fn open_enum(component: &str, rust_name: &str, schema: &Value) -> Result<TokenStream> {
-    let values: Vec<String> = sequence(schema.get("enum"))
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect();
-    if schema.get("type").and_then(Value::as_str) != Some("string") || values.is_empty() {
-        return Err(Failure::new(format!(
-            "components.schemas.{component} is in OPEN_TYPES but is neither a string enum nor \
-             a oneOf"
-        )));
-    }
-    let name = format_ident!("{}", rust_name);
-    let variants: Vec<Ident> = values
-        .iter()
-        .map(|v| format_ident!("{}", pascal_case(v)))
-        .collect();
-    let description = description_of(schema);
-    let doc = format!(
-        "{description} An open enum: a value this crate does not know yet decodes into \
-         `Unknown` and round-trips unchanged."
-    );
-    let schema_text = format!(
-        "{description} One of {}, or a value Monime adds later.",
-        values.join(", ")
-    );
-    let json_text = serde_json::json!({
-        "type": "string",
-        "description": schema_text,
-        "examples": values,
-    })
-    .to_string();
-    let schema_impl = json_schema_impl(&name, rust_name, &json_text, "string");
-    Ok(quote! {
-        #[doc = #doc]
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum #name {
-            #(
-                #[doc = concat!("`", #values, "`")]
-                #variants,
-            )*
-            /// A value this crate does not know yet, kept verbatim.
-            Unknown(::std::string::String),
-        }
-
-        impl #name {
-            /// Every value the spec lists, in its order.
-            pub const KNOWN: &'static [&'static str] = &[#(#values),*];
-
-            /// The value as Monime spells it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #( #name::#variants => #values, )*
-                    #name::Unknown(other) => other,
-                }
-            }
-
-            /// Whether the spec lists this value.
-            pub fn is_known(&self) -> bool {
-                !matches!(self, #name::Unknown(_))
-            }
-        }
-
-        impl ::std::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::core::convert::AsRef<str> for #name {
-            fn as_ref(&self) -> &str {
-                self.as_str()
-            }
-        }
-
-        impl ::std::str::FromStr for #name {
-            type Err = ::std::convert::Infallible;
-
-            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
-                Ok(#name::from(s))
-            }
-        }
-
-        impl ::core::convert::From<&str> for #name {
-            fn from(s: &str) -> Self {
-                match s {
-                    #( #values => #name::#variants, )*
-                    other => #name::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
-                Ok(#name::from(text.as_str()))
-            }
-        }
-
-        #schema_impl
-    })
-}
-
-/// One branch of an open union: its tag value and its other properties (JSON name, Rust
-/// name, whether Monime sets it: `readOnly` values are public, the rest may be secrets).
-struct Branch {
-    tag: String,
-    fields: Vec<(String, Ident, bool)>,
-}
-
-/// An open tagged union for a `oneOf` component whose branches are objects told apart by a
-/// one-value string property (`type: HS256`). Field values are optional strings; `Debug`
-/// prints only what Monime sets (`readOnly`), never what the caller chose (a secret).
-fn open_union(
-    tables: &Tables<'_>,
-    component: &str,
-    rust_name: &str,
-    schema: &Value,
-) -> Result<TokenStream> {
-    let place = format!("components.schemas.{component}");
-    let mut tag_key: Option<String> = None;
-    let mut branches = Vec::new();
-    let mut json_branches = Vec::new();
-    for branch in sequence(schema.get("oneOf")) {
-        let branch = tables.resolve(branch, &place)?;
-        let mut tag = None;
-        let mut fields = Vec::new();
-        let mut json_properties = serde_json::Map::new();
-        for (name, property) in mapping(branch.get("properties")) {
-            let name = text_key(name)?;
-            let property = tables.resolve(property, &place)?;
-            match sequence(property.get("enum")) {
-                [only] if only.as_str().is_some() => {
-                    tag = Some((name, only.as_str().unwrap_or_default().to_owned()));
-                }
-                _ => {
-                    if property.get("type").and_then(Value::as_str) != Some("string") {
-                        return Err(Failure::new(format!(
-                            "{place}: open unions hold string fields only; `{name}` is not one"
-                        )));
-                    }
-                    let ident = rust_ident(&snake_case(&name));
-                    let mut rules = serde_json::Map::new();
-                    rules.insert("type".to_owned(), "string".into());
-                    for key in ["minLength", "maxLength", "pattern"] {
-                        if let Some(value) = property.get(key) {
-                            rules.insert(
-                                key.to_owned(),
-                                serde_json::to_value(value).unwrap_or_default(),
-                            );
-                        }
-                    }
-                    json_properties.insert(name.clone(), serde_json::Value::Object(rules));
-                    fields.push((name, ident, flag_value(property, "readOnly")));
-                }
-            }
-        }
-        let Some((key, value)) = tag else {
-            return Err(Failure::new(format!(
-                "{place}: every oneOf branch needs a one-value enum property (its tag)"
-            )));
-        };
-        if tag_key.get_or_insert_with(|| key.clone()) != &key {
-            return Err(Failure::new(format!(
-                "{place}: the oneOf branches are tagged by different properties"
-            )));
-        }
-        json_properties.insert(key.clone(), serde_json::json!({ "const": value }));
-        json_branches.push(serde_json::json!({
-            "type": "object",
-            "required": [key],
-            "properties": json_properties,
-        }));
-        branches.push(Branch { tag: value, fields });
-    }
-    let tag_key = tag_key.ok_or_else(|| Failure::new(format!("{place}: oneOf is empty")))?;
-    let name = format_ident!("{}", rust_name);
-    let description = description_of(schema);
-    let doc = format!(
-        "{description} An open union: a `{tag_key}` this crate does not know yet decodes into \
-         `Unknown` with every field kept. `Debug` never prints a value the caller chose."
-    );
-    let tags: Vec<&str> = branches.iter().map(|b| b.tag.as_str()).collect();
-    let variants: Vec<Ident> = branches
-        .iter()
-        .map(|b| format_ident!("{}", pascal_case(&b.tag)))
-        .collect();
-    let field_idents: Vec<Vec<&Ident>> = branches
-        .iter()
-        .map(|b| b.fields.iter().map(|(_, ident, _)| ident).collect())
-        .collect();
-    let field_names: Vec<Vec<&str>> = branches
-        .iter()
-        .map(|b| b.fields.iter().map(|(json, _, _)| json.as_str()).collect())
-        .collect();
-    let debug_values: Vec<Vec<TokenStream>> = branches
-        .iter()
-        .map(|b| {
-            b.fields
-                .iter()
-                .map(|(_, ident, public)| {
-                    if *public {
-                        quote! { #ident }
-                    } else {
-                        quote! { &#ident.as_ref().map(|_| "[redacted]") }
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    let variant_texts: Vec<String> = variants.iter().map(ToString::to_string).collect();
-    let schema_text = format!(
-        "{description} `{tag_key}` is one of {}, or a later one.",
-        tags.join(", ")
-    );
-    // The known branches with their constraints, and any other tag (a later method) open.
-    json_branches.push(serde_json::json!({
-        "type": "object",
-        "required": [tag_key],
-        "properties": { tag_key.clone(): { "type": "string", "not": { "enum": tags } } },
-    }));
-    let json_text = serde_json::json!({
-        "description": schema_text,
-        "oneOf": json_branches,
-    })
-    .to_string();
-    let schema_impl = json_schema_impl(&name, rust_name, &json_text, "object");
-    Ok(quote! {
-        #[doc = #doc]
-        #[derive(Clone, PartialEq, Eq)]
-        pub enum #name {
-            #(
-                #[doc = concat!("`", #tag_key, ": ", #tags, "`")]
-                #variants { #( #field_idents: ::std::option::Option<::std::string::String>, )* },
-            )*
-            /// A kind this crate does not know yet: its tag and every other field, verbatim.
-            Unknown {
-                kind: ::std::string::String,
-                fields: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            },
-        }
-
-        impl #name {
-            /// Every tag the spec lists.
-            pub const KNOWN: &'static [&'static str] = &[#(#tags),*];
-
-            /// The tag as Monime spells it.
-            pub fn kind(&self) -> &str {
-                match self {
-                    #( #name::#variants { .. } => #tags, )*
-                    #name::Unknown { kind, .. } => kind,
-                }
-            }
-        }
-
-        impl ::std::fmt::Debug for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match self {
-                    #(
-                        #name::#variants { #( #field_idents ),* } => f
-                            .debug_struct(#variant_texts)
-                            #( .field(stringify!(#field_idents), #debug_values) )*
-                            .finish(),
-                    )*
-                    #name::Unknown { kind, fields } => f
-                        .debug_struct("Unknown")
-                        .field("kind", kind)
-                        .field("fields", &fields.keys().collect::<::std::vec::Vec<_>>())
-                        .finish(),
-                }
-            }
-        }
-
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                let mut map = ::serde_json::Map::new();
-                map.insert(#tag_key.to_owned(), ::serde_json::Value::String(self.kind().to_owned()));
-                match self {
-                    #(
-                        #name::#variants { #( #field_idents ),* } => {
-                            #(
-                                if let Some(value) = #field_idents {
-                                    map.insert(#field_names.to_owned(), ::serde_json::Value::String(value.clone()));
-                                }
-                            )*
-                        }
-                    )*
-                    #name::Unknown { fields, .. } => {
-                        map.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    }
-                }
-                ::serde::Serialize::serialize(&map, serializer)
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                use ::serde::de::Error as _;
-                let mut fields = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
-                let kind = match fields.remove(#tag_key) {
-                    Some(::serde_json::Value::String(kind)) => kind,
-                    Some(other) => {
-                        return Err(D::Error::custom(format!("`{}` must be a string, got {other}", #tag_key)));
-                    }
-                    None => return Err(D::Error::missing_field(#tag_key)),
-                };
-                let mut text = |name: &str| -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
-                    match fields.remove(name) {
-                        None | Some(::serde_json::Value::Null) => Ok(None),
-                        Some(::serde_json::Value::String(s)) => Ok(Some(s)),
-                        Some(other) => Err(D::Error::custom(format!("`{name}` must be a string, got {other}"))),
-                    }
-                };
-                Ok(match kind.as_str() {
-                    #(
-                        #tags => #name::#variants { #( #field_idents: text(#field_names)?, )* },
-                    )*
-                    _ => {
-                        drop(text);
-                        #name::Unknown { kind, fields }
-                    }
-                })
-            }
-        }
-
-        #schema_impl
-    })
-}
-
-fn mapping(value: Option<&Value>) -> Vec<(&Value, &Value)> {
-    value
-        .and_then(Value::as_mapping)
-        .map(|m| m.iter().collect())
-        .unwrap_or_default()
-}
-
-fn sequence(value: Option<&Value>) -> &[Value] {
-    value
-        .and_then(Value::as_sequence)
-        .map_or(&[], Vec::as_slice)
-}
-
-fn text_key(key: &Value) -> Result<String> {
-    key.as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::new(format!("a spec key is not text: {key:?}")))
-}
-
-fn flag(map: &Mapping, key: &str) -> bool {
-    map.get(key).and_then(Value::as_bool).unwrap_or(false)
-}
-
-fn flag_value(value: &Value, key: &str) -> bool {
-    value.get(key).and_then(Value::as_bool).unwrap_or(false)
-}
-
 fn count(map: &Mapping, key: &str) -> TokenStream {
     match map.get(key).and_then(Value::as_u64) {
         Some(n) => {
@@ -1244,64 +587,11 @@ fn count(map: &Mapping, key: &str) -> TokenStream {
 }
 
 fn integer(map: &Mapping, key: &str, place: &str) -> Result<TokenStream> {
-    match map.get(key) {
-        None => Ok(quote! { None }),
-        Some(value) => {
-            let n = value
-                .as_i64()
-                .ok_or_else(|| Failure::new(format!("{place}: `{key}` must be a whole number")))?;
-            Ok(quote! { Some(#n) })
-        }
-    }
-}
-
-/// `alertEmails` -> `alert_emails`, `CreateWebhook` -> `create_webhook`, `Monime-Space-Id` ->
-/// `monime_space_id`.
-pub fn snake_case(text: &str) -> String {
-    let mut out = String::new();
-    let mut previous_lower = false;
-    for ch in text.chars() {
-        if ch.is_ascii_uppercase() {
-            if previous_lower {
-                out.push('_');
-            }
-            out.push(ch.to_ascii_lowercase());
-            previous_lower = false;
-        } else if ch.is_ascii_alphanumeric() {
-            out.push(ch);
-            previous_lower = true;
-        } else {
-            if !out.ends_with('_') && !out.is_empty() {
-                out.push('_');
-            }
-            previous_lower = false;
-        }
-    }
-    out.trim_end_matches('_').to_owned()
-}
-
-fn screaming(text: &str) -> Ident {
-    Ident::new(&snake_case(text).to_ascii_uppercase(), Span::call_site())
-}
-
-fn pascal_case(text: &str) -> String {
-    snake_case(text)
-        .split('_')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            match chars.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect()
-}
-
-fn rust_ident(name: &str) -> Ident {
-    if syn::parse_str::<Ident>(name).is_ok() {
-        Ident::new(name, Span::call_site())
-    } else {
-        Ident::new_raw(name, Span::call_site())
-    }
+    let Some(value) = map.get(key) else {
+        return Ok(quote! { None });
+    };
+    let n = value
+        .as_i64()
+        .ok_or_else(|| Failure::new(format!("{place}: `{key}` must be a whole number")))?;
+    Ok(quote! { Some(#n) })
 }

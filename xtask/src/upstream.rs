@@ -10,37 +10,31 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_yaml::Value;
 
 use crate::failure::{Failure, Result};
 use crate::paths;
+use crate::spec::{self, entries, sequence};
 
 /// Paths whose operations are compared; the rest of a whole Monime document is ignored.
 pub const WEBHOOK_PATH_PREFIX: &str = "/v1/webhooks";
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-/// Schema keywords compared as facts. Booleans that default to false are recorded only when
-/// true, so an explicit `false` equals an absent keyword.
-const VALUE_FACETS: [&str; 14] = [
-    "type",
-    "format",
-    "maxLength",
-    "minLength",
-    "pattern",
-    "enum",
-    "default",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minItems",
-    "maxItems",
-    "maxProperties",
-];
-const FLAG_FACETS: [&str; 4] = ["nullable", "uniqueItems", "readOnly", "writeOnly"];
+/// Schema keywords compared as values.
+const VALUE_FACETS: &str = "type format maxLength minLength pattern enum default minimum \
+     maximum exclusiveMinimum exclusiveMaximum minItems maxItems maxProperties";
+/// Booleans that default to false, recorded only when true, so an explicit `false` equals an
+/// absent keyword.
+const FLAG_FACETS: &str = "nullable uniqueItems readOnly writeOnly";
+/// The keywords that hold schemas, recorded as their shape.
+const SHAPE_FACETS: &str = "required additionalProperties oneOf anyOf allOf";
 /// Nesting limit for recursive schemas.
 const MAX_DEPTH: usize = 24;
+
+/// Whether `word` is a schema keyword a fact can be about.
+pub fn is_facet(word: &str) -> bool {
+    [VALUE_FACETS, FLAG_FACETS, SHAPE_FACETS]
+        .iter()
+        .any(|list| list.split_whitespace().any(|facet| facet == word))
+}
 
 pub type Facts = BTreeMap<String, String>;
 
@@ -52,32 +46,21 @@ pub struct Difference {
     pub theirs: Option<String>,
 }
 
+/// A fact's value for messages.
+pub fn shown(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("(absent)")
+}
+
 impl std::fmt::Display for Difference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".to_owned());
-        write!(
-            f,
-            "{}: ours {}, Monime {}",
-            self.fact,
-            show(&self.ours),
-            show(&self.theirs)
-        )
+        let (ours, theirs) = (shown(&self.ours), shown(&self.theirs));
+        write!(f, "{}: ours {ours}, Monime {theirs}", self.fact)
     }
 }
 
+/// Reads an OpenAPI document (YAML or JSON) for comparing.
 pub fn load_document(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))?;
-    serde_yaml::from_str(&text).map_err(|e| {
-        let place = e
-            .location()
-            .map(|l| format!(":{}:{}", l.line(), l.column()))
-            .unwrap_or_default();
-        Failure::new(format!(
-            "{}{place}: not a YAML document: {e}",
-            path.display()
-        ))
-    })
+    spec::read(path, &path.display().to_string()).map(|spec| spec.raw)
 }
 
 /// Flattens the webhook operations of `document` into facts.
@@ -88,34 +71,27 @@ pub fn facts(document: &Value) -> Facts {
 /// Flattens the operations of every path starting with `prefix` ("" for all) into facts.
 pub fn facts_under(document: &Value, prefix: &str) -> Facts {
     let mut out = Facts::new();
-    let resolver = Resolver { document };
+    let walk = Walk { document };
     if let Some(security) = document.get("security") {
         out.insert("security".to_owned(), canonical(security));
     }
-    let Some(paths) = document.get("paths").and_then(Value::as_object) else {
-        return out;
-    };
-    for (route, item) in paths {
+    for (route, item) in entries(document.get("paths")) {
         if !route.starts_with(prefix) {
             continue;
         }
-        let item = resolver.resolve(item);
-        let shared_parameters = item.get("parameters").and_then(Value::as_array);
-        for method in METHODS {
-            let Some(operation) = item.get(method) else {
-                continue;
-            };
+        let item = walk.resolve(item);
+        for (method, operation) in spec::operations(item) {
             let id = operation
                 .get("operationId")
                 .and_then(Value::as_str)
                 .unwrap_or("?");
             out.insert(id.to_owned(), format!("{} {route}", method.to_uppercase()));
             let mut parameters = BTreeMap::new();
-            let own = operation.get("parameters").and_then(Value::as_array);
-            for parameter in shared_parameters.into_iter().chain(own).flatten() {
-                let parameter = resolver.resolve(parameter);
-                let name = parameter.get("name").and_then(Value::as_str).unwrap_or("?");
-                let place = parameter.get("in").and_then(Value::as_str).unwrap_or("?");
+            let own = sequence(operation.get("parameters"));
+            for parameter in sequence(item.get("parameters")).iter().chain(own) {
+                let parameter = walk.resolve(parameter);
+                let text = |key| parameter.get(key).and_then(Value::as_str).unwrap_or("?");
+                let (name, place) = (text("name"), text("in"));
                 // HTTP header names are case-insensitive.
                 let name = if place == "header" {
                     name.to_lowercase()
@@ -126,35 +102,19 @@ pub fn facts_under(document: &Value, prefix: &str) -> Facts {
             }
             for (key, parameter) in parameters {
                 let prefix = format!("{id} parameter {key}");
-                out.insert(prefix.clone(), "declared".to_owned());
-                flag(&mut out, &prefix, "required", parameter.get("required"));
-                if let Some(schema) = parameter.get("schema") {
-                    resolver.schema(&mut out, &format!("{prefix} schema"), schema, 0);
-                }
+                walk.declared(&mut out, &prefix, parameter);
             }
             if let Some(body) = operation.get("requestBody") {
-                let body = resolver.resolve(body);
                 let prefix = format!("{id} requestBody");
-                out.insert(prefix.clone(), "declared".to_owned());
-                flag(&mut out, &prefix, "required", body.get("required"));
-                resolver.content(&mut out, &prefix, body);
+                walk.declared(&mut out, &prefix, walk.resolve(body));
             }
-            if let Some(responses) = operation.get("responses").and_then(Value::as_object) {
-                for (status, response) in responses {
-                    let response = resolver.resolve(response);
-                    let prefix = format!("{id} response {status}");
-                    out.insert(prefix.clone(), "declared".to_owned());
-                    if let Some(headers) = response.get("headers").and_then(Value::as_object) {
-                        for (name, header) in headers {
-                            let header = resolver.resolve(header);
-                            let prefix = format!("{prefix} header {}", name.to_lowercase());
-                            out.insert(prefix.clone(), "declared".to_owned());
-                            if let Some(schema) = header.get("schema") {
-                                resolver.schema(&mut out, &format!("{prefix} schema"), schema, 0);
-                            }
-                        }
-                    }
-                    resolver.content(&mut out, &prefix, response);
+            for (status, response) in entries(operation.get("responses")) {
+                let response = walk.resolve(response);
+                let prefix = format!("{id} response {status}");
+                walk.declared(&mut out, &prefix, response);
+                for (name, header) in entries(response.get("headers")) {
+                    let prefix = format!("{prefix} header {}", name.to_lowercase());
+                    walk.declared(&mut out, &prefix, walk.resolve(header));
                 }
             }
         }
@@ -162,58 +122,47 @@ pub fn facts_under(document: &Value, prefix: &str) -> Facts {
     out
 }
 
-fn flag(out: &mut Facts, prefix: &str, name: &str, value: Option<&Value>) {
-    if value.and_then(Value::as_bool) == Some(true) {
-        out.insert(format!("{prefix} {name}"), "true".to_owned());
-    }
-}
-
 /// JSON text with sorted keys, so equal values print equally.
 fn canonical(value: &Value) -> String {
     match value {
-        Value::Object(map) => {
-            let sorted: BTreeMap<_, _> =
-                map.iter().map(|(k, v)| (k.clone(), canonical(v))).collect();
+        Value::Mapping(map) => {
+            let sorted: BTreeMap<String, String> = map
+                .iter()
+                .map(|(k, v)| (spec::key_text(k), canonical(v)))
+                .collect();
             let inner: Vec<String> = sorted.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
             format!("{{{}}}", inner.join(","))
         }
-        Value::Array(items) => {
-            format!(
-                "[{}]",
-                items.iter().map(canonical).collect::<Vec<_>>().join(",")
-            )
+        Value::Sequence(items) => {
+            let inner: Vec<String> = items.iter().map(canonical).collect();
+            format!("[{}]", inner.join(","))
         }
-        other => other.to_string(),
+        other => spec::json_text(other),
     }
 }
 
-struct Resolver<'a> {
+/// Walks a document into facts, following its references.
+struct Walk<'a> {
     document: &'a Value,
 }
 
-impl<'a> Resolver<'a> {
-    /// Follows local `$ref`s (`#/components/...`) until it reaches a value.
-    fn resolve(&self, mut value: &'a Value) -> &'a Value {
-        for _ in 0..MAX_DEPTH {
-            let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
-                return value;
-            };
-            let Some(pointer) = reference.strip_prefix('#') else {
-                return value;
-            };
-            match self.document.pointer(pointer) {
-                Some(target) => value = target,
-                None => return value,
-            }
-        }
-        value
+impl<'a> Walk<'a> {
+    /// `node` with its references followed; one that cannot be followed stays as it is.
+    fn resolve(&self, node: &'a Value) -> &'a Value {
+        spec::resolve(self.document, node, "").unwrap_or(node)
     }
 
-    fn content(&self, out: &mut Facts, prefix: &str, holder: &Value) {
-        let Some(content) = holder.get("content").and_then(Value::as_object) else {
-            return;
-        };
-        for (media_type, media) in content {
+    /// The facts of a parameter, body, response or header at `prefix`: that it exists,
+    /// whether it is required, its schema and its content's schemas.
+    fn declared(&self, out: &mut Facts, prefix: &str, holder: &Value) {
+        out.insert(prefix.to_owned(), "declared".to_owned());
+        if spec::flag(holder, "required") {
+            out.insert(format!("{prefix} required"), "true".to_owned());
+        }
+        if let Some(schema) = holder.get("schema") {
+            self.schema(out, &format!("{prefix} schema"), schema, 0);
+        }
+        for (media_type, media) in entries(holder.get("content")) {
             let prefix = format!("{prefix} content {media_type}");
             out.insert(prefix.clone(), "declared".to_owned());
             if let Some(schema) = media.get("schema") {
@@ -228,59 +177,46 @@ impl<'a> Resolver<'a> {
             return;
         }
         let schema = self.resolve(schema);
-        for facet in VALUE_FACETS {
+        for facet in VALUE_FACETS.split_whitespace() {
             if let Some(value) = schema.get(facet) {
                 out.insert(format!("{prefix}.{facet}"), canonical(value));
             }
         }
-        for facet in FLAG_FACETS {
-            if schema.get(facet).and_then(Value::as_bool) == Some(true) {
+        for facet in FLAG_FACETS.split_whitespace() {
+            if spec::flag(schema, facet) {
                 out.insert(format!("{prefix}.{facet}"), "true".to_owned());
             }
         }
-        if let Some(required) = schema.get("required").and_then(Value::as_array) {
+        if let Some(required) = schema.get("required").and_then(Value::as_sequence) {
             let names: BTreeSet<&str> = required.iter().filter_map(Value::as_str).collect();
-            out.insert(
-                format!("{prefix}.required"),
-                names.into_iter().collect::<Vec<_>>().join(","),
-            );
+            let names: Vec<&str> = names.into_iter().collect();
+            out.insert(format!("{prefix}.required"), names.join(","));
         }
+        let additional = format!("{prefix}.additionalProperties");
         match schema.get("additionalProperties") {
             Some(Value::Bool(allowed)) => {
-                out.insert(
-                    format!("{prefix}.additionalProperties"),
-                    allowed.to_string(),
-                );
+                out.insert(additional, allowed.to_string());
             }
-            Some(inner @ Value::Object(_)) => {
-                out.insert(
-                    format!("{prefix}.additionalProperties"),
-                    "schema".to_owned(),
-                );
+            Some(inner @ Value::Mapping(_)) => {
+                out.insert(additional, "schema".to_owned());
                 self.schema(out, &format!("{prefix}{{*}}"), inner, depth + 1);
             }
             _ => {}
         }
-        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
-            for (name, property) in properties {
-                let path = format!("{prefix}.{name}");
-                out.insert(path.clone(), "declared".to_owned());
-                self.schema(out, &path, property, depth + 1);
-            }
+        for (name, property) in entries(schema.get("properties")) {
+            let path = format!("{prefix}.{name}");
+            out.insert(path.clone(), "declared".to_owned());
+            self.schema(out, &path, property, depth + 1);
         }
         if let Some(items) = schema.get("items") {
             self.schema(out, &format!("{prefix}[]"), items, depth + 1);
         }
         for combinator in ["oneOf", "anyOf", "allOf"] {
-            if let Some(branches) = schema.get(combinator).and_then(Value::as_array) {
+            if let Some(branches) = schema.get(combinator).and_then(Value::as_sequence) {
                 out.insert(format!("{prefix}.{combinator}"), branches.len().to_string());
                 for (index, branch) in branches.iter().enumerate() {
-                    self.schema(
-                        out,
-                        &format!("{prefix}.{combinator}[{index}]"),
-                        branch,
-                        depth + 1,
-                    );
+                    let path = format!("{prefix}.{combinator}[{index}]");
+                    self.schema(out, &path, branch, depth + 1);
                 }
             }
         }
@@ -422,15 +358,15 @@ pub enum Theirs {
 /// The facts of our specs for the release they describe: the webhook operations, and the
 /// event objects of `openapi/monime-objects.<release>.yaml` when that file exists.
 pub fn our_facts(root: &Path) -> Result<(Facts, String, PathBuf)> {
-    let spec = paths::current_spec(root)?;
-    let document = load_document(&spec)?;
-    let release = paths::spec_release(&document, &spec)?;
-    let mut out = facts(&document);
+    let path = paths::current_spec(root)?;
+    let spec = spec::read(&path, &paths::display_relative(root, &path))?;
+    let release = spec.release()?;
+    let mut out = facts(&spec.raw);
     let objects = paths::objects_spec(root, &release);
     if objects.exists() {
         out.extend(object_facts(&load_document(&objects)?, true));
     }
-    Ok((out, release, spec))
+    Ok((out, release, path))
 }
 
 /// The facts of Monime's document that we compare and commit: its webhook operations and
@@ -449,20 +385,14 @@ pub const OBJECT_TYPE_EXTENSION: &str = "x-monime-object-type";
 /// schemas such as `Money` are reached through the objects that use them).
 pub fn object_facts(document: &Value, events_only: bool) -> Facts {
     let mut out = Facts::new();
-    let resolver = Resolver { document };
-    let Some(schemas) = document
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-    else {
-        return out;
-    };
-    for (name, schema) in schemas {
+    let schemas = document.get("components").and_then(|c| c.get("schemas"));
+    for (name, schema) in entries(schemas) {
         if events_only && schema.get(OBJECT_TYPE_EXTENSION).is_none() {
             continue;
         }
         let prefix = format!("object {name}");
         out.insert(prefix.clone(), "declared".to_owned());
-        resolver.schema(&mut out, &prefix, schema, 0);
+        Walk { document }.schema(&mut out, &prefix, schema, 0);
     }
     out
 }
@@ -505,16 +435,21 @@ struct FactsFile {
     facts: Facts,
 }
 
+/// Monime's side must hold operations: facts without any mean the wrong document.
+fn has_operations(theirs: &Facts, name: &str) -> Result<()> {
+    if theirs.keys().any(|k| !k.starts_with("security")) {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "{name} has no operation under {WEBHOOK_PATH_PREFIX}: is it Monime's API document?"
+    )))
+}
+
 /// `cargo xtask upstream-diff --refresh <document>`: rewrites the committed facts of our
 /// spec's release from Monime's document and prints every fact that moved.
 pub fn refresh(root: &Path, document_path: &Path) -> Result<()> {
     let theirs = document_facts(&load_document(document_path)?);
-    if !theirs.keys().any(|k| !k.starts_with("security")) {
-        return Err(Failure::new(format!(
-            "{} has no operation under {WEBHOOK_PATH_PREFIX}: is it Monime's API document?",
-            document_path.display()
-        )));
-    }
+    has_operations(&theirs, &document_path.display().to_string())?;
     let (_, release, _) = our_facts(root)?;
     let target = paths::upstream_facts(root, &release);
     let before = if target.exists() {
@@ -524,13 +459,8 @@ pub fn refresh(root: &Path, document_path: &Path) -> Result<()> {
     };
     let moved = compare(&before, &theirs);
     for change in &moved {
-        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".to_owned());
-        println!(
-            "{}: was {}, now {}",
-            change.fact,
-            show(&change.ours),
-            show(&change.theirs)
-        );
+        let (was, now) = (shown(&change.ours), shown(&change.theirs));
+        println!("{}: was {was}, now {now}", change.fact);
     }
     std::fs::write(&target, render_facts(&release, &theirs))
         .map_err(|e| Failure::new(format!("cannot write {}: {e}", target.display())))?;
@@ -559,12 +489,7 @@ pub fn run(root: &Path, theirs: &Theirs, allow_path: Option<&Path>) -> Result<()
             path.display().to_string(),
         ),
     };
-    if !theirs.keys().any(|k| !k.starts_with("security")) {
-        return Err(Failure::new(format!(
-            "{theirs_name} has no operation under {WEBHOOK_PATH_PREFIX}: is it Monime's API \
-             document?"
-        )));
-    }
+    has_operations(&theirs, &theirs_name)?;
     let ours_name = paths::display_relative(root, &ours_path);
     let differences = compare(&ours, &theirs);
     let Some(allow_path) = allow_path else {

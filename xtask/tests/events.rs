@@ -1,7 +1,7 @@
 //! The event objects generator: deterministic, stale output detected, open types, and one
 //! readable error for a spec it cannot turn into types.
 
-use xtask::{events, paths};
+use xtask::{events, format, names, paths};
 
 fn objects_spec() -> (String, String) {
     let root = paths::workspace_root();
@@ -25,7 +25,7 @@ fn two_runs_give_byte_identical_output() {
 fn the_committed_file_matches_a_fresh_generation() {
     let root = paths::workspace_root();
     let (text, name) = objects_spec();
-    let version = events::typify_version(&root).unwrap();
+    let version = format::locked_version(&root, "typify").unwrap();
     let rendered = events::render(&text, &name, &version).unwrap();
     let committed = std::fs::read_to_string(root.join(events::EVENTS_FILE)).unwrap();
     assert!(
@@ -99,8 +99,8 @@ fn shapes_it_cannot_type_are_one_readable_error() {
 
 #[test]
 fn names_follow_the_spec() {
-    assert_eq!(events::pascal("one_time"), "OneTime");
-    assert_eq!(events::pascal("lineItems"), "LineItems");
-    assert_eq!(events::pascal("m17"), "M17");
-    assert_eq!(events::pascal("3ds"), "V3ds");
+    assert_eq!(names::pascal("one_time"), "OneTime");
+    assert_eq!(names::pascal("lineItems"), "LineItems");
+    assert_eq!(names::pascal("m17"), "M17");
+    assert_eq!(names::pascal("3ds"), "V3ds");
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use xtask::{generate, paths, spec};
 
-fn real_spec() -> spec::LoadedSpec {
+fn real_spec() -> spec::Spec {
     let root = paths::workspace_root();
     let path = paths::current_spec(&root).unwrap();
     spec::load(&path, &paths::display_relative(&root, &path)).unwrap()
@@ -228,7 +228,7 @@ fn the_binary_prints_one_paragraph_and_no_backtrace() {
 }
 
 /// The real spec with `WebhookId`'s pattern (or any text) changed.
-fn real_spec_with(from: &str, to: &str) -> spec::LoadedSpec {
+fn real_spec_with(from: &str, to: &str) -> spec::Spec {
     let spec = real_spec();
     let text = spec.text.replacen(from, to, 1);
     assert_ne!(text, spec.text, "the spec no longer contains {from:?}");

@@ -55,6 +55,7 @@ fn two_releases(name: &str, change: impl FnOnce(&mut Value)) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     let workspace = paths::workspace_root();
     let old = upstream::load_document(&paths::current_spec(&workspace).unwrap()).unwrap();
+    let old = serde_json::to_value(old).unwrap();
     let mut new = old.clone();
     change(&mut new);
     for (release, document) in [("caph.2025-08-23", &old), ("caph.2025-09-30", &new)] {

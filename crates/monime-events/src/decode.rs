@@ -90,7 +90,7 @@ impl std::error::Error for DecodeError {}
 
 impl EventData {
     /// Decodes `data` (already parsed) as the object `object_type` names; an `object_type`
-    /// this release does not describe gives [`EventData::Other`].
+    /// this release does not describe gives [`EventData::Unknown`].
     pub fn from_value(object_type: &str, data: &Value) -> Result<EventData, DecodeError> {
         match EventData::deserialize_as(object_type, data) {
             Ok(decoded) => Ok(decoded),

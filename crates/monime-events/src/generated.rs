@@ -800,7 +800,7 @@ pub struct UssdOtp {
     )]
     pub verification_message: ::std::option::Option<::std::string::String>,
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CheckoutSessionStatus {
     /// `pending`
@@ -812,7 +812,7 @@ pub enum CheckoutSessionStatus {
     /// `completed`
     Completed,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl CheckoutSessionStatus {
     /// Every value this release lists.
@@ -829,7 +829,7 @@ impl CheckoutSessionStatus {
             CheckoutSessionStatus::Cancelled => "cancelled",
             CheckoutSessionStatus::Expired => "expired",
             CheckoutSessionStatus::Completed => "completed",
-            CheckoutSessionStatus::Other(other) => other,
+            CheckoutSessionStatus::Unknown(other) => other,
         }
     }
 }
@@ -840,7 +840,7 @@ impl ::std::convert::From<&str> for CheckoutSessionStatus {
             "cancelled" => CheckoutSessionStatus::Cancelled,
             "expired" => CheckoutSessionStatus::Expired,
             "completed" => CheckoutSessionStatus::Completed,
-            other => CheckoutSessionStatus::Other(other.to_owned()),
+            other => CheckoutSessionStatus::Unknown(other.to_owned()),
         }
     }
 }
@@ -875,7 +875,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckoutSessionStatus {
         crate::open::deserialize_str(deserializer, |text: &str| CheckoutSessionStatus::from(text))
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FinancialTransactionType {
     /// `credit`
@@ -883,7 +883,7 @@ pub enum FinancialTransactionType {
     /// `debit`
     Debit,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl FinancialTransactionType {
     /// Every value this release lists.
@@ -896,7 +896,7 @@ impl FinancialTransactionType {
         match self {
             FinancialTransactionType::Credit => "credit",
             FinancialTransactionType::Debit => "debit",
-            FinancialTransactionType::Other(other) => other,
+            FinancialTransactionType::Unknown(other) => other,
         }
     }
 }
@@ -905,7 +905,7 @@ impl ::std::convert::From<&str> for FinancialTransactionType {
         match value {
             "credit" => FinancialTransactionType::Credit,
             "debit" => FinancialTransactionType::Debit,
-            other => FinancialTransactionType::Other(other.to_owned()),
+            other => FinancialTransactionType::Unknown(other.to_owned()),
         }
     }
 }
@@ -942,37 +942,37 @@ impl<'de> ::serde::Deserialize<'de> for FinancialTransactionType {
         })
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InternalTransferFailureDetailCode {
     /// `unknown`
-    Unknown,
+    VUnknown,
     /// `fund_insufficient`
     FundInsufficient,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl InternalTransferFailureDetailCode {
     /// Every value this release lists.
     pub const KNOWN: &'static [InternalTransferFailureDetailCode] = &[
-        InternalTransferFailureDetailCode::Unknown,
+        InternalTransferFailureDetailCode::VUnknown,
         InternalTransferFailureDetailCode::FundInsufficient,
     ];
     /// The value as Monime spells it.
     pub fn as_str(&self) -> &str {
         match self {
-            InternalTransferFailureDetailCode::Unknown => "unknown",
+            InternalTransferFailureDetailCode::VUnknown => "unknown",
             InternalTransferFailureDetailCode::FundInsufficient => "fund_insufficient",
-            InternalTransferFailureDetailCode::Other(other) => other,
+            InternalTransferFailureDetailCode::Unknown(other) => other,
         }
     }
 }
 impl ::std::convert::From<&str> for InternalTransferFailureDetailCode {
     fn from(value: &str) -> Self {
         match value {
-            "unknown" => InternalTransferFailureDetailCode::Unknown,
+            "unknown" => InternalTransferFailureDetailCode::VUnknown,
             "fund_insufficient" => InternalTransferFailureDetailCode::FundInsufficient,
-            other => InternalTransferFailureDetailCode::Other(other.to_owned()),
+            other => InternalTransferFailureDetailCode::Unknown(other.to_owned()),
         }
     }
 }
@@ -1009,7 +1009,7 @@ impl<'de> ::serde::Deserialize<'de> for InternalTransferFailureDetailCode {
         })
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InternalTransferStatus {
     /// `pending`
@@ -1021,7 +1021,7 @@ pub enum InternalTransferStatus {
     /// `completed`
     Completed,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl InternalTransferStatus {
     /// Every value this release lists.
@@ -1038,7 +1038,7 @@ impl InternalTransferStatus {
             InternalTransferStatus::Processing => "processing",
             InternalTransferStatus::Failed => "failed",
             InternalTransferStatus::Completed => "completed",
-            InternalTransferStatus::Other(other) => other,
+            InternalTransferStatus::Unknown(other) => other,
         }
     }
 }
@@ -1049,7 +1049,7 @@ impl ::std::convert::From<&str> for InternalTransferStatus {
             "processing" => InternalTransferStatus::Processing,
             "failed" => InternalTransferStatus::Failed,
             "completed" => InternalTransferStatus::Completed,
-            other => InternalTransferStatus::Other(other.to_owned()),
+            other => InternalTransferStatus::Unknown(other.to_owned()),
         }
     }
 }
@@ -1086,7 +1086,7 @@ impl<'de> ::serde::Deserialize<'de> for InternalTransferStatus {
         })
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PaymentChannelCardScheme {
     /// `mastercard`
@@ -1094,7 +1094,7 @@ pub enum PaymentChannelCardScheme {
     /// `visa`
     Visa,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl PaymentChannelCardScheme {
     /// Every value this release lists.
@@ -1107,7 +1107,7 @@ impl PaymentChannelCardScheme {
         match self {
             PaymentChannelCardScheme::Mastercard => "mastercard",
             PaymentChannelCardScheme::Visa => "visa",
-            PaymentChannelCardScheme::Other(other) => other,
+            PaymentChannelCardScheme::Unknown(other) => other,
         }
     }
 }
@@ -1116,7 +1116,7 @@ impl ::std::convert::From<&str> for PaymentChannelCardScheme {
         match value {
             "mastercard" => PaymentChannelCardScheme::Mastercard,
             "visa" => PaymentChannelCardScheme::Visa,
-            other => PaymentChannelCardScheme::Other(other.to_owned()),
+            other => PaymentChannelCardScheme::Unknown(other.to_owned()),
         }
     }
 }
@@ -1153,7 +1153,7 @@ impl<'de> ::serde::Deserialize<'de> for PaymentChannelCardScheme {
         })
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PaymentCodeAuthorizedProvider {
     /// `m17`
@@ -1161,7 +1161,7 @@ pub enum PaymentCodeAuthorizedProvider {
     /// `m18`
     M18,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl PaymentCodeAuthorizedProvider {
     /// Every value this release lists.
@@ -1174,7 +1174,7 @@ impl PaymentCodeAuthorizedProvider {
         match self {
             PaymentCodeAuthorizedProvider::M17 => "m17",
             PaymentCodeAuthorizedProvider::M18 => "m18",
-            PaymentCodeAuthorizedProvider::Other(other) => other,
+            PaymentCodeAuthorizedProvider::Unknown(other) => other,
         }
     }
 }
@@ -1183,7 +1183,7 @@ impl ::std::convert::From<&str> for PaymentCodeAuthorizedProvider {
         match value {
             "m17" => PaymentCodeAuthorizedProvider::M17,
             "m18" => PaymentCodeAuthorizedProvider::M18,
-            other => PaymentCodeAuthorizedProvider::Other(other.to_owned()),
+            other => PaymentCodeAuthorizedProvider::Unknown(other.to_owned()),
         }
     }
 }
@@ -1220,7 +1220,7 @@ impl<'de> ::serde::Deserialize<'de> for PaymentCodeAuthorizedProvider {
         })
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PaymentCodeMode {
     /// `one_time`
@@ -1228,7 +1228,7 @@ pub enum PaymentCodeMode {
     /// `recurrent`
     Recurrent,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl PaymentCodeMode {
     /// Every value this release lists.
@@ -1239,7 +1239,7 @@ impl PaymentCodeMode {
         match self {
             PaymentCodeMode::OneTime => "one_time",
             PaymentCodeMode::Recurrent => "recurrent",
-            PaymentCodeMode::Other(other) => other,
+            PaymentCodeMode::Unknown(other) => other,
         }
     }
 }
@@ -1248,7 +1248,7 @@ impl ::std::convert::From<&str> for PaymentCodeMode {
         match value {
             "one_time" => PaymentCodeMode::OneTime,
             "recurrent" => PaymentCodeMode::Recurrent,
-            other => PaymentCodeMode::Other(other.to_owned()),
+            other => PaymentCodeMode::Unknown(other.to_owned()),
         }
     }
 }
@@ -1283,7 +1283,7 @@ impl<'de> ::serde::Deserialize<'de> for PaymentCodeMode {
         crate::open::deserialize_str(deserializer, |text: &str| PaymentCodeMode::from(text))
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PaymentCodeStatus {
     /// `pending`
@@ -1297,7 +1297,7 @@ pub enum PaymentCodeStatus {
     /// `completed`
     Completed,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl PaymentCodeStatus {
     /// Every value this release lists.
@@ -1316,7 +1316,7 @@ impl PaymentCodeStatus {
             PaymentCodeStatus::Processing => "processing",
             PaymentCodeStatus::Expired => "expired",
             PaymentCodeStatus::Completed => "completed",
-            PaymentCodeStatus::Other(other) => other,
+            PaymentCodeStatus::Unknown(other) => other,
         }
     }
 }
@@ -1328,7 +1328,7 @@ impl ::std::convert::From<&str> for PaymentCodeStatus {
             "processing" => PaymentCodeStatus::Processing,
             "expired" => PaymentCodeStatus::Expired,
             "completed" => PaymentCodeStatus::Completed,
-            other => PaymentCodeStatus::Other(other.to_owned()),
+            other => PaymentCodeStatus::Unknown(other.to_owned()),
         }
     }
 }
@@ -1363,7 +1363,7 @@ impl<'de> ::serde::Deserialize<'de> for PaymentCodeStatus {
         crate::open::deserialize_str(deserializer, |text: &str| PaymentCodeStatus::from(text))
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PaymentStatus {
     /// `pending`
@@ -1373,7 +1373,7 @@ pub enum PaymentStatus {
     /// `completed`
     Completed,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl PaymentStatus {
     /// Every value this release lists.
@@ -1388,7 +1388,7 @@ impl PaymentStatus {
             PaymentStatus::Pending => "pending",
             PaymentStatus::Processing => "processing",
             PaymentStatus::Completed => "completed",
-            PaymentStatus::Other(other) => other,
+            PaymentStatus::Unknown(other) => other,
         }
     }
 }
@@ -1398,7 +1398,7 @@ impl ::std::convert::From<&str> for PaymentStatus {
             "pending" => PaymentStatus::Pending,
             "processing" => PaymentStatus::Processing,
             "completed" => PaymentStatus::Completed,
-            other => PaymentStatus::Other(other.to_owned()),
+            other => PaymentStatus::Unknown(other.to_owned()),
         }
     }
 }
@@ -1433,7 +1433,7 @@ impl<'de> ::serde::Deserialize<'de> for PaymentStatus {
         crate::open::deserialize_str(deserializer, |text: &str| PaymentStatus::from(text))
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PayoutDestinationBankProviderId {
     /// `slb001`
@@ -1443,7 +1443,7 @@ pub enum PayoutDestinationBankProviderId {
     /// `slb007`
     Slb007,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl PayoutDestinationBankProviderId {
     /// Every value this release lists.
@@ -1458,7 +1458,7 @@ impl PayoutDestinationBankProviderId {
             PayoutDestinationBankProviderId::Slb001 => "slb001",
             PayoutDestinationBankProviderId::Slb004 => "slb004",
             PayoutDestinationBankProviderId::Slb007 => "slb007",
-            PayoutDestinationBankProviderId::Other(other) => other,
+            PayoutDestinationBankProviderId::Unknown(other) => other,
         }
     }
 }
@@ -1468,7 +1468,7 @@ impl ::std::convert::From<&str> for PayoutDestinationBankProviderId {
             "slb001" => PayoutDestinationBankProviderId::Slb001,
             "slb004" => PayoutDestinationBankProviderId::Slb004,
             "slb007" => PayoutDestinationBankProviderId::Slb007,
-            other => PayoutDestinationBankProviderId::Other(other.to_owned()),
+            other => PayoutDestinationBankProviderId::Unknown(other.to_owned()),
         }
     }
 }
@@ -1505,7 +1505,7 @@ impl<'de> ::serde::Deserialize<'de> for PayoutDestinationBankProviderId {
         })
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PayoutDestinationMomoProviderId {
     /// `m17`
@@ -1513,7 +1513,7 @@ pub enum PayoutDestinationMomoProviderId {
     /// `m18`
     M18,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl PayoutDestinationMomoProviderId {
     /// Every value this release lists.
@@ -1526,7 +1526,7 @@ impl PayoutDestinationMomoProviderId {
         match self {
             PayoutDestinationMomoProviderId::M17 => "m17",
             PayoutDestinationMomoProviderId::M18 => "m18",
-            PayoutDestinationMomoProviderId::Other(other) => other,
+            PayoutDestinationMomoProviderId::Unknown(other) => other,
         }
     }
 }
@@ -1535,7 +1535,7 @@ impl ::std::convert::From<&str> for PayoutDestinationMomoProviderId {
         match value {
             "m17" => PayoutDestinationMomoProviderId::M17,
             "m18" => PayoutDestinationMomoProviderId::M18,
-            other => PayoutDestinationMomoProviderId::Other(other.to_owned()),
+            other => PayoutDestinationMomoProviderId::Unknown(other.to_owned()),
         }
     }
 }
@@ -1572,13 +1572,13 @@ impl<'de> ::serde::Deserialize<'de> for PayoutDestinationMomoProviderId {
         })
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PayoutDestinationWalletProviderId {
     /// `dw001`
     Dw001,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl PayoutDestinationWalletProviderId {
     /// Every value this release lists.
@@ -1588,7 +1588,7 @@ impl PayoutDestinationWalletProviderId {
     pub fn as_str(&self) -> &str {
         match self {
             PayoutDestinationWalletProviderId::Dw001 => "dw001",
-            PayoutDestinationWalletProviderId::Other(other) => other,
+            PayoutDestinationWalletProviderId::Unknown(other) => other,
         }
     }
 }
@@ -1596,7 +1596,7 @@ impl ::std::convert::From<&str> for PayoutDestinationWalletProviderId {
     fn from(value: &str) -> Self {
         match value {
             "dw001" => PayoutDestinationWalletProviderId::Dw001,
-            other => PayoutDestinationWalletProviderId::Other(other.to_owned()),
+            other => PayoutDestinationWalletProviderId::Unknown(other.to_owned()),
         }
     }
 }
@@ -1633,11 +1633,11 @@ impl<'de> ::serde::Deserialize<'de> for PayoutDestinationWalletProviderId {
         })
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PayoutFailureDetailCode {
     /// `unknown`
-    Unknown,
+    VUnknown,
     /// `fund_insufficient`
     FundInsufficient,
     /// `authorization_failed`
@@ -1651,12 +1651,12 @@ pub enum PayoutFailureDetailCode {
     /// `provider_account_quota_exhausted`
     ProviderAccountQuotaExhausted,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl PayoutFailureDetailCode {
     /// Every value this release lists.
     pub const KNOWN: &'static [PayoutFailureDetailCode] = &[
-        PayoutFailureDetailCode::Unknown,
+        PayoutFailureDetailCode::VUnknown,
         PayoutFailureDetailCode::FundInsufficient,
         PayoutFailureDetailCode::AuthorizationFailed,
         PayoutFailureDetailCode::ProviderUnknown,
@@ -1667,7 +1667,7 @@ impl PayoutFailureDetailCode {
     /// The value as Monime spells it.
     pub fn as_str(&self) -> &str {
         match self {
-            PayoutFailureDetailCode::Unknown => "unknown",
+            PayoutFailureDetailCode::VUnknown => "unknown",
             PayoutFailureDetailCode::FundInsufficient => "fund_insufficient",
             PayoutFailureDetailCode::AuthorizationFailed => "authorization_failed",
             PayoutFailureDetailCode::ProviderUnknown => "provider_unknown",
@@ -1676,14 +1676,14 @@ impl PayoutFailureDetailCode {
             PayoutFailureDetailCode::ProviderAccountQuotaExhausted => {
                 "provider_account_quota_exhausted"
             }
-            PayoutFailureDetailCode::Other(other) => other,
+            PayoutFailureDetailCode::Unknown(other) => other,
         }
     }
 }
 impl ::std::convert::From<&str> for PayoutFailureDetailCode {
     fn from(value: &str) -> Self {
         match value {
-            "unknown" => PayoutFailureDetailCode::Unknown,
+            "unknown" => PayoutFailureDetailCode::VUnknown,
             "fund_insufficient" => PayoutFailureDetailCode::FundInsufficient,
             "authorization_failed" => PayoutFailureDetailCode::AuthorizationFailed,
             "provider_unknown" => PayoutFailureDetailCode::ProviderUnknown,
@@ -1692,7 +1692,7 @@ impl ::std::convert::From<&str> for PayoutFailureDetailCode {
             "provider_account_quota_exhausted" => {
                 PayoutFailureDetailCode::ProviderAccountQuotaExhausted
             }
-            other => PayoutFailureDetailCode::Other(other.to_owned()),
+            other => PayoutFailureDetailCode::Unknown(other.to_owned()),
         }
     }
 }
@@ -1729,7 +1729,7 @@ impl<'de> ::serde::Deserialize<'de> for PayoutFailureDetailCode {
         })
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PayoutStatus {
     /// `pending`
@@ -1741,7 +1741,7 @@ pub enum PayoutStatus {
     /// `failed`
     Failed,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl PayoutStatus {
     /// Every value this release lists.
@@ -1758,7 +1758,7 @@ impl PayoutStatus {
             PayoutStatus::Processing => "processing",
             PayoutStatus::Completed => "completed",
             PayoutStatus::Failed => "failed",
-            PayoutStatus::Other(other) => other,
+            PayoutStatus::Unknown(other) => other,
         }
     }
 }
@@ -1769,7 +1769,7 @@ impl ::std::convert::From<&str> for PayoutStatus {
             "processing" => PayoutStatus::Processing,
             "completed" => PayoutStatus::Completed,
             "failed" => PayoutStatus::Failed,
-            other => PayoutStatus::Other(other.to_owned()),
+            other => PayoutStatus::Unknown(other.to_owned()),
         }
     }
 }
@@ -1804,7 +1804,7 @@ impl<'de> ::serde::Deserialize<'de> for PayoutStatus {
         crate::open::deserialize_str(deserializer, |text: &str| PayoutStatus::from(text))
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReceiptStatus {
     /// `not_redeemed`
@@ -1814,7 +1814,7 @@ pub enum ReceiptStatus {
     /// `fully_redeemed`
     FullyRedeemed,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl ReceiptStatus {
     /// Every value this release lists.
@@ -1829,7 +1829,7 @@ impl ReceiptStatus {
             ReceiptStatus::NotRedeemed => "not_redeemed",
             ReceiptStatus::PartiallyRedeemed => "partially_redeemed",
             ReceiptStatus::FullyRedeemed => "fully_redeemed",
-            ReceiptStatus::Other(other) => other,
+            ReceiptStatus::Unknown(other) => other,
         }
     }
 }
@@ -1839,7 +1839,7 @@ impl ::std::convert::From<&str> for ReceiptStatus {
             "not_redeemed" => ReceiptStatus::NotRedeemed,
             "partially_redeemed" => ReceiptStatus::PartiallyRedeemed,
             "fully_redeemed" => ReceiptStatus::FullyRedeemed,
-            other => ReceiptStatus::Other(other.to_owned()),
+            other => ReceiptStatus::Unknown(other.to_owned()),
         }
     }
 }
@@ -1874,7 +1874,7 @@ impl<'de> ::serde::Deserialize<'de> for ReceiptStatus {
         crate::open::deserialize_str(deserializer, |text: &str| ReceiptStatus::from(text))
     }
 }
-/// Open: a value this release does not list arrives as `Other` and serializes back unchanged.
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum UssdOtpStatus {
     /// `pending`
@@ -1884,7 +1884,7 @@ pub enum UssdOtpStatus {
     /// `expired`
     Expired,
     /// A value this release does not list, kept as received.
-    Other(::std::string::String),
+    Unknown(::std::string::String),
 }
 impl UssdOtpStatus {
     /// Every value this release lists.
@@ -1899,7 +1899,7 @@ impl UssdOtpStatus {
             UssdOtpStatus::Pending => "pending",
             UssdOtpStatus::Verified => "verified",
             UssdOtpStatus::Expired => "expired",
-            UssdOtpStatus::Other(other) => other,
+            UssdOtpStatus::Unknown(other) => other,
         }
     }
 }
@@ -1909,7 +1909,7 @@ impl ::std::convert::From<&str> for UssdOtpStatus {
             "pending" => UssdOtpStatus::Pending,
             "verified" => UssdOtpStatus::Verified,
             "expired" => UssdOtpStatus::Expired,
-            other => UssdOtpStatus::Other(other.to_owned()),
+            other => UssdOtpStatus::Unknown(other.to_owned()),
         }
     }
 }
@@ -1946,20 +1946,20 @@ impl<'de> ::serde::Deserialize<'de> for UssdOtpStatus {
 }
 /// One item on a checkout; `type` tells which of the shapes below applies.
 ///
-/// Chosen by `type`. Open: a `type` this release does not list (or none) arrives as `Other`, kept as received.
+/// Chosen by `type`. Open: a `type` this release does not list (or none) arrives as `Unknown`, kept as received.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LineItem {
     /// `type` is `custom`.
     Custom(LineItemCustom),
     /// A `type` this release does not list, or no `type`: the object as received.
-    Other(::serde_json::Value),
+    Unknown(::serde_json::Value),
 }
 impl LineItem {
     /// The `type` of this variant, as Monime spells it.
     pub fn type_name(&self) -> ::std::option::Option<&str> {
         match self {
             LineItem::Custom(_) => Some("custom"),
-            LineItem::Other(value) => value.get("type").and_then(::serde_json::Value::as_str),
+            LineItem::Unknown(value) => value.get("type").and_then(::serde_json::Value::as_str),
         }
     }
 }
@@ -1970,7 +1970,7 @@ impl ::serde::Serialize for LineItem {
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
             LineItem::Custom(inner) => crate::open::serialize_tagged("custom", inner, serializer),
-            LineItem::Other(value) => ::serde::Serialize::serialize(value, serializer),
+            LineItem::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
         }
     }
 }
@@ -1981,13 +1981,13 @@ impl<'de> ::serde::Deserialize<'de> for LineItem {
         let (tag, value) = crate::open::tagged_object(deserializer)?;
         match tag.as_deref() {
             Some("custom") => crate::open::from_value(value).map(LineItem::Custom),
-            _ => Ok(LineItem::Other(value)),
+            _ => Ok(LineItem::Unknown(value)),
         }
     }
 }
 /// How the customer paid; `type` tells which of the shapes below applies.
 ///
-/// Chosen by `type`. Open: a `type` this release does not list (or none) arrives as `Other`, kept as received.
+/// Chosen by `type`. Open: a `type` this release does not list (or none) arrives as `Unknown`, kept as received.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaymentChannel {
     /// `type` is `bank`.
@@ -1999,7 +1999,7 @@ pub enum PaymentChannel {
     /// `type` is `momo`.
     Momo(PaymentChannelMomo),
     /// A `type` this release does not list, or no `type`: the object as received.
-    Other(::serde_json::Value),
+    Unknown(::serde_json::Value),
 }
 impl PaymentChannel {
     /// The `type` of this variant, as Monime spells it.
@@ -2009,7 +2009,9 @@ impl PaymentChannel {
             PaymentChannel::Card(_) => Some("card"),
             PaymentChannel::Wallet(_) => Some("wallet"),
             PaymentChannel::Momo(_) => Some("momo"),
-            PaymentChannel::Other(value) => value.get("type").and_then(::serde_json::Value::as_str),
+            PaymentChannel::Unknown(value) => {
+                value.get("type").and_then(::serde_json::Value::as_str)
+            }
         }
     }
 }
@@ -2025,7 +2027,7 @@ impl ::serde::Serialize for PaymentChannel {
                 crate::open::serialize_tagged("wallet", inner, serializer)
             }
             PaymentChannel::Momo(inner) => crate::open::serialize_tagged("momo", inner, serializer),
-            PaymentChannel::Other(value) => ::serde::Serialize::serialize(value, serializer),
+            PaymentChannel::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
         }
     }
 }
@@ -2039,13 +2041,13 @@ impl<'de> ::serde::Deserialize<'de> for PaymentChannel {
             Some("card") => crate::open::from_value(value).map(PaymentChannel::Card),
             Some("wallet") => crate::open::from_value(value).map(PaymentChannel::Wallet),
             Some("momo") => crate::open::from_value(value).map(PaymentChannel::Momo),
-            _ => Ok(PaymentChannel::Other(value)),
+            _ => Ok(PaymentChannel::Unknown(value)),
         }
     }
 }
 /// Where the payout goes; `type` tells which of the shapes below applies.
 ///
-/// Chosen by `type`. Open: a `type` this release does not list (or none) arrives as `Other`, kept as received.
+/// Chosen by `type`. Open: a `type` this release does not list (or none) arrives as `Unknown`, kept as received.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PayoutDestination {
     /// `type` is `bank`.
@@ -2055,7 +2057,7 @@ pub enum PayoutDestination {
     /// `type` is `wallet`.
     Wallet(PayoutDestinationWallet),
     /// A `type` this release does not list, or no `type`: the object as received.
-    Other(::serde_json::Value),
+    Unknown(::serde_json::Value),
 }
 impl PayoutDestination {
     /// The `type` of this variant, as Monime spells it.
@@ -2064,7 +2066,7 @@ impl PayoutDestination {
             PayoutDestination::Bank(_) => Some("bank"),
             PayoutDestination::Momo(_) => Some("momo"),
             PayoutDestination::Wallet(_) => Some("wallet"),
-            PayoutDestination::Other(value) => {
+            PayoutDestination::Unknown(value) => {
                 value.get("type").and_then(::serde_json::Value::as_str)
             }
         }
@@ -2085,7 +2087,7 @@ impl ::serde::Serialize for PayoutDestination {
             PayoutDestination::Wallet(inner) => {
                 crate::open::serialize_tagged("wallet", inner, serializer)
             }
-            PayoutDestination::Other(value) => ::serde::Serialize::serialize(value, serializer),
+            PayoutDestination::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
         }
     }
 }
@@ -2098,13 +2100,13 @@ impl<'de> ::serde::Deserialize<'de> for PayoutDestination {
             Some("bank") => crate::open::from_value(value).map(PayoutDestination::Bank),
             Some("momo") => crate::open::from_value(value).map(PayoutDestination::Momo),
             Some("wallet") => crate::open::from_value(value).map(PayoutDestination::Wallet),
-            _ => Ok(PayoutDestination::Other(value)),
+            _ => Ok(PayoutDestination::Unknown(value)),
         }
     }
 }
 /// The `data` of an event, decoded as the object its `object.type` names.
 ///
-/// Open: an `object.type` this release does not describe arrives as `Other`, kept as
+/// Open: an `object.type` this release does not describe arrives as `Unknown`, kept as
 /// received; more variants may be added in any release.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -2128,7 +2130,7 @@ pub enum EventData {
     /// `object.type` is `ussd_otp`.
     UssdOtp(UssdOtp),
     /// An `object.type` this release does not describe: `data` as received.
-    Other(::serde_json::Value),
+    Unknown(::serde_json::Value),
 }
 impl EventData {
     /// Every `object.type` this release describes.
@@ -2143,7 +2145,7 @@ impl EventData {
         "receipt",
         "ussd_otp",
     ];
-    /// The `object.type` of this variant; `None` for `Other`.
+    /// The `object.type` of this variant; `None` for `Unknown`.
     pub fn object_type(&self) -> ::std::option::Option<&'static str> {
         match self {
             EventData::CheckoutSession(_) => Some("checkout_session"),
@@ -2155,7 +2157,7 @@ impl EventData {
             EventData::Payout(_) => Some("payout"),
             EventData::Receipt(_) => Some("receipt"),
             EventData::UssdOtp(_) => Some("ussd_otp"),
-            EventData::Other(_) => None,
+            EventData::Unknown(_) => None,
         }
     }
     /// Decodes `data` as the object `object_type` names.
@@ -2195,7 +2197,7 @@ impl EventData {
                 <UssdOtp as ::serde::Deserialize>::deserialize(deserializer).map(EventData::UssdOtp)
             }
             _ => <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)
-                .map(EventData::Other),
+                .map(EventData::Unknown),
         }
     }
 }
@@ -2216,7 +2218,7 @@ impl ::serde::Serialize for EventData {
             EventData::Payout(inner) => ::serde::Serialize::serialize(inner, serializer),
             EventData::Receipt(inner) => ::serde::Serialize::serialize(inner, serializer),
             EventData::UssdOtp(inner) => ::serde::Serialize::serialize(inner, serializer),
-            EventData::Other(value) => ::serde::Serialize::serialize(value, serializer),
+            EventData::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
         }
     }
 }

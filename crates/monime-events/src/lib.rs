@@ -7,10 +7,11 @@
 //!
 //! - Every field is an `Option` (absent and `null` both read as `None`, and are left out
 //!   when serialized); unknown fields are accepted and ignored.
-//! - Every enum is open: a value this release does not list arrives as `Other("...")` and
-//!   serializes back as the same string.
+//! - Every enum is open: a value this release does not list arrives as `Unknown("...")` and
+//!   serializes back as the same string. A listed value spelled `unknown` is the variant
+//!   `VUnknown`.
 //! - Every union tagged by `type` (a payment's channel, a payout's destination, a checkout's
-//!   line item) is open: an unknown `type` arrives as `Other(serde_json::Value)`.
+//!   line item) is open: an unknown `type` arrives as `Unknown(serde_json::Value)`.
 //! - Money is [`Money`]: `value` is an `i64` count of minor units, never a float.
 //! - Times are [`Timestamp`]s: the text as received, parsed on request.
 //!

@@ -6,7 +6,7 @@ use crate::*;
 /// A plausible object for the event `event_name` (`payment.completed`), about the object
 /// `object_id`. The object type is the part of the name before the dot; the status follows
 /// the part after it when the object has such a status. An object type this release does not
-/// describe gives `Other({"id": object_id})`.
+/// describe gives `Unknown({"id": object_id})`.
 ///
 /// ```
 /// use monime_events::{EventData, PayoutStatus, sample};
@@ -154,7 +154,7 @@ pub fn sample(event_name: &str, object_id: &str) -> EventData {
             create_time: now,
             ..Default::default()
         }),
-        _ => EventData::Other(serde_json::json!({ "id": object_id })),
+        _ => EventData::Unknown(serde_json::json!({ "id": object_id })),
     }
 }
 

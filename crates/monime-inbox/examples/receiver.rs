@@ -66,7 +66,9 @@ fn describe(data: &EventData) -> String {
                 code.map_or("no failure", |c| c.as_str())
             )
         }
-        EventData::Other(_) => "an object this release does not describe: stored as is".to_owned(),
+        EventData::Unknown(_) => {
+            "an object this release does not describe: stored as is".to_owned()
+        }
         other => format!("{:?} event: nothing to do", other.object_type()),
     }
 }

@@ -77,7 +77,7 @@ impl Event {
     }
 
     /// `data` decoded as the object `object.type` names: [`EventData::Payment`] for
-    /// `payment`, [`EventData::Payout`] for `payout`, ..., and [`EventData::Other`] with `data`
+    /// `payment`, [`EventData::Payout`] for `payout`, ..., and [`EventData::Unknown`] with `data`
     /// as received for an object type this release does not describe. The untyped
     /// [`Event::data`] stays available.
     ///

@@ -32,7 +32,7 @@
 //! ```
 //!
 //! [`Event::typed_data`] decodes `data` as the object `object.type` names ([`EventData`]:
-//! `Payment`, `Payout`, `CheckoutSession`, `PaymentCode`, ... or `Other`), with types that
+//! `Payment`, `Payout`, `CheckoutSession`, `PaymentCode`, ... or `Unknown`), with types that
 //! never break on a field, status, provider or channel type Monime adds later.
 //!
 //! Errors say what to check: a mismatch explains the usual mistakes and, when it can tell,

@@ -67,7 +67,7 @@ fn data_that_does_not_fit_names_the_json_path() {
     let event = Event::parse(&body("subscription", json!({ "id": "sub-1" }))).unwrap();
     assert_eq!(
         event.typed_data().unwrap(),
-        EventData::Other(json!({ "id": "sub-1" }))
+        EventData::Unknown(json!({ "id": "sub-1" }))
     );
 }
 
@@ -76,7 +76,7 @@ fn an_absent_data_reads_as_null() {
     let bytes = br#"{"apiVersion":"caph.2025-08-23","event":{"id":"wkd-1","name":"x.y","timestamp":"1"},"object":{"id":"o","type":"subscription"}}"#;
     assert_eq!(
         TypedEvent::parse(bytes).unwrap().data,
-        EventData::Other(serde_json::Value::Null)
+        EventData::Unknown(serde_json::Value::Null)
     );
 }
 

@@ -9,9 +9,9 @@ use serde_json::{Map, Value};
 use crate::constraints::{self, Violation};
 use crate::schema::Schema;
 
-/// A body under construction for one operation. The setters of
-/// `create_webhook_setters!`/`update_webhook_setters!` write into it; a value that cannot be
-/// turned into JSON is remembered and reported by [`RequestBody::validated`].
+/// A body under construction for one operation. The setters `cargo xtask generate` writes
+/// into `monime-webhooks` fill it; a value that cannot be turned into JSON is remembered and
+/// reported by [`RequestBody::validated`].
 ///
 /// `Debug` shows the keys only: values can be secrets or credentials.
 #[derive(Clone)]

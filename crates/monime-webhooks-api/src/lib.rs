@@ -66,9 +66,3 @@ pub use secret::{Hs256, InvalidSecret, WebhookSecret};
 pub use settings::{DEFAULT_BODY_LIMIT, Settings};
 pub use spec::strings::*;
 pub use spec::{API_VERSION, ApiRelease, WebhookVerificationMethod};
-
-// The generated setter macros name these through `$crate`.
-#[doc(hidden)]
-pub use serde;
-#[doc(hidden)]
-pub use serde_json;

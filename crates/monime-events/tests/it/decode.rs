@@ -86,7 +86,7 @@ fn every_payment_channel_variant_decodes() {
                 assert_eq!(momo.provider.as_deref(), Some("m18"));
                 seen.push("momo");
             }
-            PaymentChannel::Other(other) => panic!("known channel decoded as Other: {other}"),
+            PaymentChannel::Unknown(other) => panic!("known channel decoded as Unknown: {other}"),
         }
     }
     assert_eq!(seen, ["bank", "card", "wallet", "momo"]);
@@ -231,9 +231,9 @@ fn values_monime_may_add_later_decode() {
         "ownershipGraph": { "owner": { "id": "x", "type": "subscription", "source": "api" } }
     });
     let p = payment(&data);
-    assert_eq!(p.status, Some(PaymentStatus::Other("refunded".into())));
+    assert_eq!(p.status, Some(PaymentStatus::Unknown("refunded".into())));
     assert_eq!(p.status.as_ref().unwrap().as_str(), "refunded");
-    let Some(PaymentChannel::Other(channel)) = &p.channel else {
+    let Some(PaymentChannel::Unknown(channel)) = &p.channel else {
         panic!("{:?}", p.channel)
     };
     assert_eq!(
@@ -253,11 +253,11 @@ fn values_monime_may_add_later_decode() {
     };
     assert_eq!(
         momo.provider_id,
-        Some(PayoutDestinationMomoProviderId::Other("m99".into()))
+        Some(PayoutDestinationMomoProviderId::Unknown("m99".into()))
     );
     assert_eq!(
         p.failure_detail.unwrap().code,
-        Some(PayoutFailureDetailCode::Other("provider_timeout".into()))
+        Some(PayoutFailureDetailCode::Unknown("provider_timeout".into()))
     );
 
     // A new line item type, a new card scheme, a new payment code provider.
@@ -269,7 +269,7 @@ fn values_monime_may_add_later_decode() {
         panic!()
     };
     assert!(
-        matches!(&s.line_items.unwrap().data.unwrap()[0], LineItem::Other(v) if v["productId"] == "p-1")
+        matches!(&s.line_items.unwrap().data.unwrap()[0], LineItem::Unknown(v) if v["productId"] == "p-1")
     );
     let p = payment(&json!({ "channel": { "type": "card", "scheme": "amex" } }));
     let Some(PaymentChannel::Card(card)) = p.channel else {
@@ -277,7 +277,7 @@ fn values_monime_may_add_later_decode() {
     };
     assert_eq!(
         card.scheme,
-        Some(PaymentChannelCardScheme::Other("amex".into()))
+        Some(PaymentChannelCardScheme::Unknown("amex".into()))
     );
     let EventData::PaymentCode(c) = EventData::from_value(
         "payment_code",
@@ -288,7 +288,7 @@ fn values_monime_may_add_later_decode() {
     };
     assert_eq!(
         c.authorized_providers.unwrap()[1],
-        PaymentCodeAuthorizedProvider::Other("m20".into())
+        PaymentCodeAuthorizedProvider::Unknown("m20".into())
     );
 }
 
@@ -297,7 +297,7 @@ fn an_unknown_object_type_or_a_union_without_type_is_kept_as_received() {
     let data = json!({ "id": "sub-1", "plan": "gold" });
     assert_eq!(
         EventData::from_value("subscription", &data).unwrap(),
-        EventData::Other(data.clone())
+        EventData::Unknown(data.clone())
     );
     assert_eq!(
         EventData::from_value("subscription", &data)
@@ -308,7 +308,7 @@ fn an_unknown_object_type_or_a_union_without_type_is_kept_as_received() {
     let p = payment(&json!({ "channel": { "provider": "m17" } }));
     assert_eq!(
         p.channel,
-        Some(PaymentChannel::Other(json!({ "provider": "m17" })))
+        Some(PaymentChannel::Unknown(json!({ "provider": "m17" })))
     );
 }
 

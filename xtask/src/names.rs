@@ -1,0 +1,124 @@
+//! Rust names for spec names: modules and methods in snake case, statics in screaming case,
+//! types and variants in Pascal case.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Ident, Span};
+
+use crate::failure::{Failure, Result};
+
+/// `alertEmails` -> `alert_emails`, `CreateWebhook` -> `create_webhook`, `Monime-Space-Id` ->
+/// `monime_space_id`.
+pub fn snake_case(text: &str) -> String {
+    let mut out = String::new();
+    let mut previous_lower = false;
+    for ch in text.chars() {
+        if ch.is_ascii_uppercase() {
+            if previous_lower {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+            previous_lower = false;
+        } else if ch.is_ascii_alphanumeric() {
+            out.push(ch);
+            previous_lower = true;
+        } else {
+            if !out.ends_with('_') && !out.is_empty() {
+                out.push('_');
+            }
+            previous_lower = false;
+        }
+    }
+    out.trim_end_matches('_').to_owned()
+}
+
+/// `apiRelease` -> `API_RELEASE`.
+pub fn screaming(text: &str) -> Ident {
+    ident(&snake_case(text).to_ascii_uppercase())
+}
+
+/// The words of [`snake_case`], each capitalized: `HS256` -> `Hs256` (the API crate's names).
+pub fn pascal_case(text: &str) -> String {
+    let words = snake_case(text);
+    let words = words.split('_').filter(|word| !word.is_empty());
+    words
+        .map(|word| word[..1].to_ascii_uppercase() + &word[1..])
+        .collect()
+}
+
+/// `one_time` -> `OneTime`, `lineItems` -> `LineItems`, `m17` -> `M17`, `3ds` -> `V3ds`
+/// (the event types' names: a capital stays one).
+pub fn pascal(text: &str) -> String {
+    let mut out = String::new();
+    let mut upper = true;
+    for c in text.chars() {
+        if !c.is_ascii_alphanumeric() {
+            upper = true;
+        } else if std::mem::take(&mut upper) {
+            out.push(c.to_ascii_uppercase());
+        } else {
+            out.push(c);
+        }
+    }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'V');
+    }
+    out
+}
+
+/// The variant for a listed value whose Pascal name is `name`: the `Unknown` arm of every open
+/// type holds the values a release does not list, so a value spelled `unknown` becomes
+/// `VUnknown`, as a value starting with a digit does (`3ds` -> `V3ds`).
+pub fn variant(name: String) -> Ident {
+    if name == "Unknown" {
+        ident("VUnknown")
+    } else {
+        ident(&name)
+    }
+}
+
+pub fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// `name`, raw (`r#type`) where it is a keyword.
+pub fn rust_ident(name: &str) -> Ident {
+    if syn::parse_str::<Ident>(name).is_ok() {
+        ident(name)
+    } else {
+        Ident::new_raw(name, Span::call_site())
+    }
+}
+
+/// Refuses a name that is not PascalCase letters and digits.
+pub fn check_type_name(name: &str) -> Result<()> {
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric());
+    if valid {
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "`{name}` cannot name a Rust type: use PascalCase letters and digits"
+        )))
+    }
+}
+
+/// Refuses `values` where two name the same [`variant`] or one names none.
+pub fn check_variants(type_name: &str, values: &[String]) -> Result<()> {
+    let mut seen = BTreeMap::new();
+    for value in values {
+        let base = pascal(value);
+        if base.is_empty() {
+            return Err(Failure::new(format!(
+                "{type_name}: the value `{value}` cannot name a variant"
+            )));
+        }
+        let variant = variant(base).to_string();
+        if let Some(previous) = seen.insert(variant.clone(), value.clone()) {
+            return Err(Failure::new(format!(
+                "{type_name}: `{previous}` and `{value}` would both be the variant {variant}"
+            )));
+        }
+    }
+    Ok(())
+}

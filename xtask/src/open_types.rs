@@ -1,0 +1,593 @@
+//! Every open type the generators write, in both crates: an enum whose `Unknown` arm keeps a
+//! value this release does not list, and a union whose `Unknown` arm keeps a variant it does
+//! not know. Monime adds values without a new release, so a receiver or a response must not
+//! fail on them, and must serialize them back as received.
+//!
+//! `monime-webhooks-api` (the spec's response values, in `generated_tables.rs`) and
+//! `monime-events` (the objects events carry) spell the shared parts as they were first
+//! published; only the payload of `Unknown` differs where the crates' types do.
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+use serde_yaml::Value;
+
+use crate::failure::{Failure, Result};
+use crate::names::{ident, pascal, pascal_case, rust_ident, snake_case, variant};
+use crate::spec::{self, entries, sequence};
+
+/// The methods and impls both crates' open enums have, with the paths and argument names
+/// each crate's types are spelled with.
+struct EnumImpls {
+    as_str: TokenStream,
+    display: TokenStream,
+    as_ref: TokenStream,
+    from_str: TokenStream,
+    from: TokenStream,
+    serialize: TokenStream,
+}
+
+fn enum_impls(name: &Ident, variants: &[Ident], values: &[Literal], core: bool) -> EnumImpls {
+    let convert = if core {
+        quote!(::core::convert)
+    } else {
+        quote!(::std::convert)
+    };
+    let arg = if core { ident("s") } else { ident("value") };
+    EnumImpls {
+        as_str: quote! {
+            /// The value as Monime spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( #name::#variants => #values, )*
+                    #name::Unknown(other) => other,
+                }
+            }
+        },
+        display: quote! {
+            impl ::std::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        },
+        as_ref: quote! {
+            impl #convert::AsRef<str> for #name {
+                fn as_ref(&self) -> &str {
+                    self.as_str()
+                }
+            }
+        },
+        from_str: quote! {
+            impl ::std::str::FromStr for #name {
+                type Err = ::std::convert::Infallible;
+
+                fn from_str(#arg: &str) -> ::std::result::Result<Self, Self::Err> {
+                    Ok(#name::from(#arg))
+                }
+            }
+        },
+        from: quote! {
+            impl #convert::From<&str> for #name {
+                fn from(#arg: &str) -> Self {
+                    match #arg {
+                        #( #values => #name::#variants, )*
+                        other => #name::Unknown(other.to_owned()),
+                    }
+                }
+            }
+        },
+        serialize: quote! {
+            impl ::serde::Serialize for #name {
+                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+        },
+    }
+}
+
+/// An open enum of `monime-webhooks-api` for the string-enum `component`.
+pub fn api_enum(component: &str, rust_name: &str, schema: &Value) -> Result<TokenStream> {
+    let values: Vec<String> = sequence(schema.get("enum"))
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    if schema.get("type").and_then(Value::as_str) != Some("string") || values.is_empty() {
+        return Err(Failure::new(format!(
+            "components.schemas.{component} is in OPEN_TYPES but is neither a string enum nor \
+             a oneOf"
+        )));
+    }
+    let name = format_ident!("{}", rust_name);
+    let variants: Vec<Ident> = values.iter().map(|v| variant(pascal_case(v))).collect();
+    let literals: Vec<Literal> = values.iter().map(|v| Literal::string(v)).collect();
+    let description = description_of(schema);
+    let doc = format!(
+        "{description} An open enum: a value this crate does not know yet decodes into \
+         `Unknown` and round-trips unchanged."
+    );
+    let schema_text = format!(
+        "{description} One of {}, or a value Monime adds later.",
+        values.join(", ")
+    );
+    let json_text = serde_json::json!({
+        "type": "string",
+        "description": schema_text,
+        "examples": values,
+    })
+    .to_string();
+    let schema_impl = json_schema_impl(&name, rust_name, &json_text, "string");
+    let EnumImpls {
+        as_str,
+        display,
+        as_ref,
+        from_str,
+        from,
+        serialize,
+    } = enum_impls(&name, &variants, &literals, true);
+    Ok(quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #name {
+            #(
+                #[doc = concat!("`", #literals, "`")]
+                #variants,
+            )*
+            /// A value this crate does not know yet, kept verbatim.
+            Unknown(::std::string::String),
+        }
+
+        impl #name {
+            /// Every value the spec lists, in its order.
+            pub const KNOWN: &'static [&'static str] = &[#(#literals),*];
+
+            #as_str
+
+            /// Whether the spec lists this value.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, #name::Unknown(_))
+            }
+        }
+
+        #display
+        #as_ref
+        #from_str
+        #from
+        #serialize
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+                Ok(#name::from(text.as_str()))
+            }
+        }
+
+        #schema_impl
+    })
+}
+
+/// An open enum of `monime-events`: the values this release lists.
+pub fn event_enum(name: &str, doc: Option<&str>, values: &[String]) -> TokenStream {
+    let name = ident(name);
+    let doc = doc_lines(
+        doc,
+        "Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.",
+    );
+    let variants: Vec<Ident> = values.iter().map(|v| variant(pascal(v))).collect();
+    let literals: Vec<Literal> = values.iter().map(|v| Literal::string(v)).collect();
+    let variant_docs = values.iter().map(|v| format!(" `{v}`"));
+    let EnumImpls {
+        as_str,
+        display,
+        as_ref,
+        from_str,
+        from,
+        serialize,
+    } = enum_impls(&name, &variants, &literals, false);
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #name {
+            #(#[doc = #variant_docs] #variants,)*
+            /// A value this release does not list, kept as received.
+            Unknown(::std::string::String),
+        }
+
+        impl #name {
+            /// Every value this release lists.
+            pub const KNOWN: &'static [#name] = &[#(#name::#variants,)*];
+
+            #as_str
+        }
+
+        #from
+        #as_ref
+        #from_str
+        #display
+        #serialize
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                crate::open::deserialize_str(deserializer, |text: &str| #name::from(text))
+            }
+        }
+    }
+}
+
+/// One branch of an API union: its tag value and its other properties (JSON name, Rust
+/// name, whether Monime sets it: `readOnly` values are public, the rest may be secrets).
+struct Branch {
+    tag: String,
+    fields: Vec<(String, Ident, bool)>,
+}
+
+/// An open tagged union of `monime-webhooks-api` for a `oneOf` component whose branches are
+/// objects told apart by a one-value string property (`type: HS256`). Field values are
+/// optional strings; `Debug` prints only what Monime sets (`readOnly`), never what the caller
+/// chose (a secret). `Unknown` keeps the tag and every field.
+pub fn api_union(
+    document: &Value,
+    component: &str,
+    rust_name: &str,
+    schema: &Value,
+) -> Result<TokenStream> {
+    let place = format!("components.schemas.{component}");
+    let mut tag_key: Option<String> = None;
+    let mut branches = Vec::new();
+    let mut json_branches = Vec::new();
+    for branch in sequence(schema.get("oneOf")) {
+        let branch = spec::resolve(document, branch, &place)?;
+        let mut tag = None;
+        let mut fields = Vec::new();
+        let mut json_properties = serde_json::Map::new();
+        for (name, property) in entries(branch.get("properties")) {
+            let property = spec::resolve(document, property, &place)?;
+            if let [only] = sequence(property.get("enum"))
+                && let Some(only) = only.as_str()
+            {
+                tag = Some((name, only.to_owned()));
+                continue;
+            }
+            if property.get("type").and_then(Value::as_str) != Some("string") {
+                return Err(Failure::new(format!(
+                    "{place}: open unions hold string fields only; `{name}` is not one"
+                )));
+            }
+            let mut rules = serde_json::Map::new();
+            rules.insert("type".to_owned(), "string".into());
+            for key in ["minLength", "maxLength", "pattern"] {
+                if let Some(value) = property.get(key) {
+                    let value = serde_json::to_value(value).unwrap_or_default();
+                    rules.insert(key.to_owned(), value);
+                }
+            }
+            json_properties.insert(name.clone(), serde_json::Value::Object(rules));
+            let ident = rust_ident(&snake_case(&name));
+            fields.push((name, ident, spec::flag(property, "readOnly")));
+        }
+        let Some((key, value)) = tag else {
+            return Err(Failure::new(format!(
+                "{place}: every oneOf branch needs a one-value enum property (its tag)"
+            )));
+        };
+        if tag_key.get_or_insert_with(|| key.clone()) != &key {
+            return Err(Failure::new(format!(
+                "{place}: the oneOf branches are tagged by different properties"
+            )));
+        }
+        json_properties.insert(key.clone(), serde_json::json!({ "const": value }));
+        json_branches.push(serde_json::json!({
+            "type": "object",
+            "required": [key],
+            "properties": json_properties,
+        }));
+        branches.push(Branch { tag: value, fields });
+    }
+    let tag_key = tag_key.ok_or_else(|| Failure::new(format!("{place}: oneOf is empty")))?;
+    let name = format_ident!("{}", rust_name);
+    let description = description_of(schema);
+    let doc = format!(
+        "{description} An open union: a `{tag_key}` this crate does not know yet decodes into \
+         `Unknown` with every field kept. `Debug` never prints a value the caller chose."
+    );
+    let tags: Vec<&str> = branches.iter().map(|b| b.tag.as_str()).collect();
+    let variants: Vec<Ident> = tags.iter().map(|tag| variant(pascal_case(tag))).collect();
+    let field_idents: Vec<Vec<&Ident>> = branches
+        .iter()
+        .map(|b| b.fields.iter().map(|(_, ident, _)| ident).collect())
+        .collect();
+    let field_names: Vec<Vec<&str>> = branches
+        .iter()
+        .map(|b| b.fields.iter().map(|(json, _, _)| json.as_str()).collect())
+        .collect();
+    let debug_values: Vec<Vec<TokenStream>> = branches
+        .iter()
+        .map(|b| {
+            let shown = |(_, ident, public): &(String, Ident, bool)| match public {
+                true => quote! { #ident },
+                false => quote! { &#ident.as_ref().map(|_| "[redacted]") },
+            };
+            b.fields.iter().map(shown).collect()
+        })
+        .collect();
+    let variant_texts: Vec<String> = variants.iter().map(ToString::to_string).collect();
+    let schema_text = format!(
+        "{description} `{tag_key}` is one of {}, or a later one.",
+        tags.join(", ")
+    );
+    // The known branches with their constraints, and any other tag (a later method) open.
+    json_branches.push(serde_json::json!({
+        "type": "object",
+        "required": [tag_key],
+        "properties": { tag_key.clone(): { "type": "string", "not": { "enum": tags } } },
+    }));
+    let json_text = serde_json::json!({
+        "description": schema_text,
+        "oneOf": json_branches,
+    })
+    .to_string();
+    let schema_impl = json_schema_impl(&name, rust_name, &json_text, "object");
+    Ok(quote! {
+        #[doc = #doc]
+        #[derive(Clone, PartialEq, Eq)]
+        pub enum #name {
+            #(
+                #[doc = concat!("`", #tag_key, ": ", #tags, "`")]
+                #variants { #( #field_idents: ::std::option::Option<::std::string::String>, )* },
+            )*
+            /// A kind this crate does not know yet: its tag and every other field, verbatim.
+            Unknown {
+                kind: ::std::string::String,
+                fields: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            },
+        }
+
+        impl #name {
+            /// Every tag the spec lists.
+            pub const KNOWN: &'static [&'static str] = &[#(#tags),*];
+
+            /// The tag as Monime spells it.
+            pub fn kind(&self) -> &str {
+                match self {
+                    #( #name::#variants { .. } => #tags, )*
+                    #name::Unknown { kind, .. } => kind,
+                }
+            }
+        }
+
+        impl ::std::fmt::Debug for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self {
+                    #(
+                        #name::#variants { #( #field_idents ),* } => f
+                            .debug_struct(#variant_texts)
+                            #( .field(stringify!(#field_idents), #debug_values) )*
+                            .finish(),
+                    )*
+                    #name::Unknown { kind, fields } => f
+                        .debug_struct("Unknown")
+                        .field("kind", kind)
+                        .field("fields", &fields.keys().collect::<::std::vec::Vec<_>>())
+                        .finish(),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                let mut map = ::serde_json::Map::new();
+                map.insert(#tag_key.to_owned(), ::serde_json::Value::String(self.kind().to_owned()));
+                match self {
+                    #(
+                        #name::#variants { #( #field_idents ),* } => {
+                            #(
+                                if let Some(value) = #field_idents {
+                                    map.insert(#field_names.to_owned(), ::serde_json::Value::String(value.clone()));
+                                }
+                            )*
+                        }
+                    )*
+                    #name::Unknown { fields, .. } => {
+                        map.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                }
+                ::serde::Serialize::serialize(&map, serializer)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                use ::serde::de::Error as _;
+                let mut fields = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
+                let kind = match fields.remove(#tag_key) {
+                    Some(::serde_json::Value::String(kind)) => kind,
+                    Some(other) => {
+                        return Err(D::Error::custom(format!("`{}` must be a string, got {other}", #tag_key)));
+                    }
+                    None => return Err(D::Error::missing_field(#tag_key)),
+                };
+                let mut text = |name: &str| -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+                    match fields.remove(name) {
+                        None | Some(::serde_json::Value::Null) => Ok(None),
+                        Some(::serde_json::Value::String(s)) => Ok(Some(s)),
+                        Some(other) => Err(D::Error::custom(format!("`{name}` must be a string, got {other}"))),
+                    }
+                };
+                Ok(match kind.as_str() {
+                    #(
+                        #tags => #name::#variants { #( #field_idents: text(#field_names)?, )* },
+                    )*
+                    _ => {
+                        drop(text);
+                        #name::Unknown { kind, fields }
+                    }
+                })
+            }
+        }
+
+        #schema_impl
+    })
+}
+
+/// An open union of `monime-events` chosen by `type`: each variant (its `type` and the struct
+/// of its other properties), and `Unknown` with the object as received.
+pub fn event_union(name: &str, doc: Option<&str>, variants: &[(String, String)]) -> TokenStream {
+    let name = ident(name);
+    let doc = doc_lines(
+        doc,
+        "Chosen by `type`. Open: a `type` this release does not list (or none) arrives as `Unknown`, kept as received.",
+    );
+    let tags: Vec<Literal> = variants
+        .iter()
+        .map(|(tag, _)| Literal::string(tag))
+        .collect();
+    let structs: Vec<Ident> = variants.iter().map(|(_, s)| ident(s)).collect();
+    let docs = variants
+        .iter()
+        .map(|(tag, _)| format!(" `type` is `{tag}`."));
+    let variants: Vec<Ident> = variants
+        .iter()
+        .map(|(tag, _)| variant(pascal(tag)))
+        .collect();
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name {
+            #(#[doc = #docs] #variants(#structs),)*
+            /// A `type` this release does not list, or no `type`: the object as received.
+            Unknown(::serde_json::Value),
+        }
+
+        impl #name {
+            /// The `type` of this variant, as Monime spells it.
+            pub fn type_name(&self) -> ::std::option::Option<&str> {
+                match self {
+                    #(#name::#variants(_) => Some(#tags),)*
+                    #name::Unknown(value) => value.get("type").and_then(::serde_json::Value::as_str),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                match self {
+                    #(#name::#variants(inner) => crate::open::serialize_tagged(#tags, inner, serializer),)*
+                    #name::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
+                }
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let (tag, value) = crate::open::tagged_object(deserializer)?;
+                match tag.as_deref() {
+                    #(Some(#tags) => crate::open::from_value(value).map(#name::#variants),)*
+                    _ => Ok(#name::Unknown(value)),
+                }
+            }
+        }
+    }
+}
+
+/// `EventData`, the open union of `monime-events` chosen by the event's `object.type`: one
+/// variant per object (its `object.type` and its type name), and `Unknown` for the rest.
+pub fn event_data(objects: &[(String, String)]) -> TokenStream {
+    let variants: Vec<Ident> = objects.iter().map(|(_, name)| ident(name)).collect();
+    let types = variants.clone();
+    let object_types: Vec<Literal> = objects.iter().map(|(t, _)| Literal::string(t)).collect();
+    let docs = objects
+        .iter()
+        .map(|(object_type, _)| format!(" `object.type` is `{object_type}`."));
+    quote! {
+        /// The `data` of an event, decoded as the object its `object.type` names.
+        ///
+        /// Open: an `object.type` this release does not describe arrives as `Unknown`, kept as
+        /// received; more variants may be added in any release.
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum EventData {
+            #(#[doc = #docs] #variants(#types),)*
+            /// An `object.type` this release does not describe: `data` as received.
+            Unknown(::serde_json::Value),
+        }
+
+        impl EventData {
+            /// Every `object.type` this release describes.
+            pub const OBJECT_TYPES: &'static [&'static str] = &[#(#object_types,)*];
+
+            /// The `object.type` of this variant; `None` for `Unknown`.
+            pub fn object_type(&self) -> ::std::option::Option<&'static str> {
+                match self {
+                    #(EventData::#variants(_) => Some(#object_types),)*
+                    EventData::Unknown(_) => None,
+                }
+            }
+
+            /// Decodes `data` as the object `object_type` names.
+            pub(crate) fn deserialize_as<'de, D: ::serde::Deserializer<'de>>(
+                object_type: &str,
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                match object_type {
+                    #(#object_types => <#types as ::serde::Deserialize>::deserialize(deserializer).map(EventData::#variants),)*
+                    _ => <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer).map(EventData::Unknown),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for EventData {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                match self {
+                    #(EventData::#variants(inner) => ::serde::Serialize::serialize(inner, serializer),)*
+                    EventData::Unknown(value) => ::serde::Serialize::serialize(value, serializer),
+                }
+            }
+        }
+    }
+}
+
+/// A schema's `description`, trimmed (empty when it has none).
+pub fn description_of(schema: &Value) -> String {
+    let description = schema.get("description").and_then(Value::as_str);
+    description.unwrap_or("").trim().to_owned()
+}
+
+/// The description as doc lines, then a blank doc line, then `note`.
+fn doc_lines(doc: Option<&str>, note: &str) -> TokenStream {
+    let mut lines: Vec<String> = doc
+        .unwrap_or_default()
+        .lines()
+        .map(|line| format!(" {line}"))
+        .collect();
+    if !lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines.push(format!(" {note}"));
+    quote! { #(#[doc = #lines])* }
+}
+
+/// `schemars::JsonSchema` for the generated type `name`: the spec's schema as JSON text, or an
+/// untyped schema of `fallback_type` should the text not be a schema.
+pub fn json_schema_impl(
+    name: &Ident,
+    schema_name: &str,
+    json_text: &str,
+    fallback_type: &str,
+) -> TokenStream {
+    quote! {
+        #[cfg(feature = "schemars")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
+        impl ::schemars::JsonSchema for #name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                #schema_name.into()
+            }
+
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::serde_json::from_str::<::serde_json::Value>(#json_text)
+                    .ok()
+                    .and_then(|value| ::schemars::Schema::try_from(value).ok())
+                    .unwrap_or_else(|| ::schemars::json_schema!({ "type": #fallback_type }))
+            }
+        }
+    }
+}
