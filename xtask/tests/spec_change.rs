@@ -1,10 +1,15 @@
 //! The spec is the single source of truth: a copy of the workspace gets a changed spec (a new
-//! optional property on create and on `Webhook`, a smaller `maxLength`, a new enum value),
-//! `cargo xtask generate` runs on it, and nothing else is edited. A small program then uses the
-//! new setter against the emulator, and the CLI of the copy is asked about the new value.
+//! optional property on create and on `Webhook`, nullable on update; a smaller `maxLength`; a
+//! new enum value; query parameters named like locals of generated code; a new optional
+//! header parameter; a new operation), `cargo xtask generate` runs on it, and nothing else is
+//! edited. The copy then builds, and a small program uses each change against the emulator,
+//! through the client and through the copy's CLI.
 //!
 //! The copy shares this workspace's compiled dependencies (its intermediate artifacts go to
-//! the same build directory) but writes its binaries elsewhere, so it never replaces ours.
+//! the same build directory) but writes its binaries elsewhere. Its own crates get another
+//! version first: cargo names a workspace crate's artifacts by its path relative to the
+//! workspace root and its version, so the copy's crates would otherwise overwrite ours in the
+//! shared build directory, and a later build here would take them as up to date.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -64,6 +69,23 @@ fn yaml(text: &str) -> Value {
     serde_yaml::from_str(text).unwrap()
 }
 
+/// Gives the copy's own crates a version ours do not have (see the module doc).
+fn set_copy_apart(root: &Path) {
+    let listing = Command::new("git")
+        .args(["ls-files", "*Cargo.toml"])
+        .current_dir(workspace())
+        .output()
+        .expect("git runs");
+    for name in String::from_utf8_lossy(&listing.stdout).lines() {
+        let path = root.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let apart = text
+            .replace("version = \"0.1.0", "version = \"0.1.99")
+            .replace("version = \"=0.1.0\"", "version = \"=0.1.99\"");
+        std::fs::write(&path, apart).unwrap();
+    }
+}
+
 /// The three changes, made to the newest spec of the copy.
 fn change_spec(root: &Path) -> PathBuf {
     let path = paths::current_spec(root).unwrap();
@@ -112,6 +134,63 @@ fn change_spec(root: &Path) -> PathBuf {
             .expect("an enum");
         values.push(Value::from("vega"));
     }
+    // A nullable property the update body can clear.
+    at(&mut spec, &property("UpdateWebhookRequest")).insert(
+        "labelColor".into(),
+        yaml("{type: string, maxLength: 12, nullable: true, description: The colour.}"),
+    );
+    at(&mut spec, &property("Webhook"))
+        .get_mut("labelColor")
+        .and_then(Value::as_mapping_mut)
+        .expect("added above")
+        .insert("nullable".into(), Value::from(true));
+    // Query parameters named like locals of generated code.
+    let list = ["paths", "/v1/webhooks", "get"];
+    let parameters = at(&mut spec, &list)
+        .get_mut("parameters")
+        .and_then(Value::as_sequence_mut)
+        .expect("ListWebhooks has parameters");
+    for name in ["url", "request", "client"] {
+        parameters.push(yaml(&format!(
+            "{{name: {name}, in: query, required: false, description: A filter., schema: {{type: string, maxLength: 40}}}}"
+        )));
+    }
+    // A new optional header parameter.
+    let get = ["paths", "/v1/webhooks/{id}", "get"];
+    at(&mut spec, &get)
+        .get_mut("parameters")
+        .and_then(Value::as_sequence_mut)
+        .expect("GetWebhook has parameters")
+        .push(yaml(
+            "{name: X-Probe-Trace, in: header, required: false, description: A trace id., schema: {type: string, maxLength: 40}}",
+        ));
+    // A new operation.
+    at(&mut spec, &["paths"]).insert(
+        "/v1/webhooks/{id}/ping".into(),
+        yaml(
+            r##"
+parameters:
+  - $ref: "#/components/parameters/WebhookId"
+post:
+  tags: [Webhook]
+  operationId: PingWebhook
+  summary: Ping a webhook
+  description: Sends a test delivery.
+  parameters:
+    - $ref: "#/components/parameters/MonimeVersion"
+    - $ref: "#/components/parameters/MonimeSpaceId"
+  responses:
+    "200":
+      description: Sent.
+      content:
+        application/json:
+          schema:
+            $ref: "#/components/schemas/EmptyEnvelope"
+    "400":
+      $ref: "#/components/responses/BadRequest"
+"##,
+        ),
+    );
     std::fs::write(&path, serde_yaml::to_string(&spec).unwrap()).unwrap();
     path
 }
@@ -120,7 +199,7 @@ const PROBE: &str = r#"
 use monime_webhooks::api::spec::operations;
 use monime_webhooks::{Client, Error, Method};
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let mock = monime_mock::MonimeMock::start().await.expect("emulator");
     let client = Client::builder()
@@ -162,14 +241,80 @@ async fn main() {
         Err(Error::Api { status, message, .. }) => println!("emulator refused {status}: {message}"),
         other => println!("emulator accepted the bad name: {other:?}"),
     }
+    let page = client
+        .api()
+        .list_webhooks()
+        .monime_space_id("spc-probe")
+        .url("u")
+        .request("r")
+        .client("c")
+        .send()
+        .await
+        .expect("list with the new query parameters");
+    println!("listed {} with the new query parameters", page.result.as_ref().map_or(0, Vec::len));
+    let traced = client
+        .api()
+        .get_webhook()
+        .id(created.id.as_str())
+        .monime_space_id("spc-probe")
+        .x_probe_trace("trace-1")
+        .send()
+        .await;
+    println!("get with the new header: {}", traced.is_ok());
+    match client.api().ping_webhook().id(created.id.as_str()).monime_space_id("spc-probe").send().await {
+        Err(monime_webhooks::api::Error::UnexpectedResponse(response)) => {
+            let status = response.status();
+            println!("ping answered {status}: {}", response.text().await.unwrap_or_default());
+        }
+        other => println!("ping: {other:?}"),
+    }
+
+    // The copy's CLI: the new flag is sent and stored, cleared, and the lowered limit refused.
+    // The emulator runs on this runtime: the CLI is waited for off its workers.
+    let cli = |args: &[&str]| {
+        tokio::task::block_in_place(|| {
+            std::process::Command::new(std::env::var("PROBE_CLI").expect("PROBE_CLI"))
+                .args(["--api-url", &mock.base_url(), "--output", "json"])
+                .args(args)
+                .env("MONIME_ACCESS_TOKEN", "mon_test_probe")
+                .env("MONIME_SPACE_ID", "spc-probe")
+                .output()
+                .expect("the CLI runs")
+        })
+    };
+    let made = cli(&["create", "--name", "Cli", "--url", hook, "--event", "a.b", "--label-color", "plum"]);
+    assert!(made.status.success(), "cli create: {}", String::from_utf8_lossy(&made.stderr));
+    let made: serde_json::Value = serde_json::from_slice(&made.stdout).expect("JSON from create");
+    let id = made["id"].as_str().expect("an id").to_owned();
+    let stored = client.get(&id).await.expect("get the CLI's webhook");
+    println!("cli stored label_color={}", stored.label_color.as_deref().unwrap_or("-"));
+    let cleared = cli(&["update", &id, "--clear-label-color"]);
+    let stored = client.get(&id).await.expect("get after the clear");
+    println!(
+        "cli clear exit={:?} label_color={}",
+        cleared.status.code(),
+        stored.label_color.as_deref().unwrap_or("-")
+    );
+    let long = "n".repeat(41);
+    let refused = cli(&["create", "--name", &long, "--url", hook, "--event", "a.b"]);
+    println!(
+        "cli long name exit={:?}: {}",
+        refused.status.code(),
+        String::from_utf8_lossy(&refused.stderr).trim()
+    );
     mock.shutdown().await;
 }
 "#;
 
 fn cargo(root: &Path, args: &[&str]) -> Output {
+    cargo_with(root, args, &[])
+}
+
+fn cargo_with(root: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
     let target = target_dir();
     Command::new(env!("CARGO"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root)
         // Dependencies compiled once, for both workspaces; binaries apart.
         .env("CARGO_BUILD_BUILD_DIR", &target)
@@ -194,13 +339,17 @@ fn a_spec_change_reaches_client_emulator_and_cli_through_generation_alone() {
     change_spec(&root);
     generate::run_at(&root, false).expect("generation succeeds on the changed spec");
     generate::run_at(&root, true).expect("and the copy is then up to date");
+    set_copy_apart(&root);
     std::fs::write(
         root.join("crates/monime-webhooks/examples/spec_change_probe.rs"),
         PROBE,
     )
     .unwrap();
 
-    let probe = cargo(
+    let built = cargo(&root, &["build", "-q", "-p", "monime-webhooks-cli"]);
+    assert!(built.status.success(), "{}", text(&built));
+    let cli = target_dir().join("spec-change/debug/monime-webhooks");
+    let probe = cargo_with(
         &root,
         &[
             "run",
@@ -210,6 +359,7 @@ fn a_spec_change_reaches_client_emulator_and_cli_through_generation_alone() {
             "--example",
             "spec_change_probe",
         ],
+        &[("PROBE_CLI", cli.as_os_str())],
     );
     let output = text(&probe);
     assert!(probe.status.success(), "{output}");
@@ -228,6 +378,38 @@ fn a_spec_change_reaches_client_emulator_and_cli_through_generation_alone() {
     assert!(
         output.contains("emulator refused 400: name: must be at most 40 characters long, got 41"),
         "{output}"
+    );
+    for expected in [
+        "listed 1 with the new query parameters",
+        "get with the new header: true",
+        "ping answered 501 Not Implemented",
+        "does not implement ping_webhook",
+        "cli stored label_color=plum",
+        "cli clear exit=Some(0) label_color=-",
+        "cli long name exit=Some(2): error: invalid request, nothing sent: name: must be at most 40 characters long, got 41",
+    ] {
+        assert!(
+            output.contains(expected),
+            "expected {expected:?} in:\n{output}"
+        );
+    }
+    // The new operation is named where it must be handled.
+    let handlers = cargo(
+        &root,
+        &[
+            "test",
+            "-q",
+            "-p",
+            "monime-mock",
+            "--lib",
+            "every_operation",
+        ],
+    );
+    assert!(!handlers.status.success(), "{}", text(&handlers));
+    assert!(
+        text(&handlers).contains("[\"ping_webhook\"]: add one in crates/monime-mock/src/api.rs"),
+        "{}",
+        text(&handlers)
     );
 
     let help = cargo(
@@ -248,5 +430,13 @@ fn a_spec_change_reaches_client_emulator_and_cli_through_generation_alone() {
         "the CLI offers the new release:\n{}",
         text(&help)
     );
+    for flag in [
+        "--label-color <VALUE>",
+        "at most 12 characters",
+        "--name <VALUE>",
+        "1 to 40 characters",
+    ] {
+        assert!(text(&help).contains(flag), "{flag} in:\n{}", text(&help));
+    }
     let _ = std::fs::remove_dir_all(&root);
 }
