@@ -15,7 +15,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::sync::LazyLock;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{HeaderMap, HeaderName};
@@ -265,7 +265,7 @@ fn exchange_of(attempts: u32, status: StatusCode, headers: &HeaderMap) -> Exchan
         .contains(&status.as_u16())
         .then(|| headers.get(response_headers::RETRY_AFTER)?.to_str().ok())
         .flatten()
-        .and_then(|value| parse_retry_after(value, std::time::SystemTime::now().into()));
+        .and_then(|value| parse_retry_after(value, SystemTime::now()));
     Exchange {
         attempts,
         status: Some(status.as_u16()),
@@ -281,19 +281,16 @@ fn exchange_of(attempts: u32, status: StatusCode, headers: &HeaderMap) -> Exchan
     }
 }
 
-/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 section 10.2.3); a date in the
-/// past means no wait.
-pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 section 10.2.3) in any of the
+/// three forms recipients must accept (IMF-fixdate, RFC 850, asctime); a date in the past
+/// means no wait.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    Some(
-        (at.with_timezone(&chrono::Utc) - now)
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The answer a DELETE would have had: the spec's empty envelope.
@@ -346,20 +343,26 @@ async fn read_capped(
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use super::parse_retry_after;
 
     #[test]
-    fn retry_after_is_seconds_or_an_http_date() {
-        let now = chrono::DateTime::parse_from_rfc2822("Mon, 30 Nov 2026 06:00:00 GMT")
-            .unwrap()
-            .with_timezone(&chrono::Utc);
+    fn retry_after_is_seconds_or_an_http_date_in_any_of_its_three_forms() {
+        // Mon, 30 Nov 2026 06:00:00 GMT
+        let now = UNIX_EPOCH + Duration::from_secs(1_796_018_400);
         assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("Mon, 30 Nov 2026 06:00:30 GMT", now),
-            Some(Duration::from_secs(30))
-        );
+        for date in [
+            "Mon, 30 Nov 2026 06:00:30 GMT",
+            "Monday, 30-Nov-26 06:00:30 GMT",
+            "Mon Nov 30 06:00:30 2026",
+        ] {
+            assert_eq!(
+                parse_retry_after(date, now),
+                Some(Duration::from_secs(30)),
+                "{date}"
+            );
+        }
         assert_eq!(
             parse_retry_after("Mon, 30 Nov 2026 05:59:00 GMT", now),
             Some(Duration::ZERO),
