@@ -748,7 +748,7 @@ async fn every_known_event_name_sends_data_the_typed_api_decodes() {
         let data = event.typed_data().unwrap();
         assert_eq!(data.object_type(), Some(name.object_type()), "{name}");
         assert!(
-            !matches!(data, monime_signature::EventData::Other(_)),
+            !matches!(data, monime_signature::EventData::Unknown(_)),
             "{name}"
         );
         // Decoding straight from the bytes gives the same object.
