@@ -160,7 +160,7 @@ pub fn render(spec: &Spec, progenitor_version: &str) -> Result<String> {
             spec.display_path
         )));
     }
-    let tokens = crate::schema_constraints::apply(tokens, spec)?;
+    let tokens = crate::schemars_feature::apply(tokens)?;
     format_file(spec, &format!("progenitor {progenitor_version}"), tokens)
 }
 

@@ -15,7 +15,7 @@ pub mod names;
 pub mod open_types;
 pub mod package;
 pub mod paths;
-mod schema_constraints;
+mod schemars_feature;
 pub mod setters;
 pub mod spec;
 pub mod tables;

@@ -22,10 +22,6 @@ pub mod types {
             rename = "alertEmails",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        #[cfg_attr(
-            feature = "schemars",
-            schemars(extend("maxItems" = 2, "uniqueItems" = true))
-        )]
         pub alert_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///The API release whose object shapes the delivered events use.
         #[serde(rename = "apiRelease")]
@@ -35,30 +31,19 @@ pub mod types {
         pub enabled: bool,
         ///The event names that trigger a delivery, such as `payment.completed`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        #[cfg_attr(
-            feature = "schemars",
-            schemars(extend("minItems" = 1, "maxItems" = 100, "uniqueItems" = true))
-        )]
         pub events: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Extra HTTP headers Monime adds to every delivery (at most ten).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        #[cfg_attr(feature = "schemars", schemars(extend("maxProperties" = 10)))]
         pub headers: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
         ///Free-form labels kept with the webhook (at most 64 keys).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        #[cfg_attr(feature = "schemars", schemars(extend("maxProperties" = 64)))]
         pub metadata:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         ///A label people recognise the webhook by.
-        #[cfg_attr(
-            feature = "schemars",
-            schemars(extend("minLength" = 1, "maxLength" = 100))
-        )]
         pub name: CreateWebhookRequestName,
         ///Where Monime POSTs the events.
-        #[cfg_attr(feature = "schemars", schemars(extend("maxLength" = 255)))]
         pub url: CreateWebhookRequestUrl,
         ///How deliveries are signed. It cannot be changed after creation.
         #[serde(
@@ -504,14 +489,9 @@ pub mod types {
         pub headers: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
-        #[cfg_attr(
-            feature = "schemars",
-            schemars(extend("maxLength" = 64, "pattern" = "^whk-[A-Za-z0-9_-]+$"))
-        )]
         pub id: crate::spec::strings::WebhookId,
         ///Free-form labels kept with the webhook.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        #[cfg_attr(feature = "schemars", schemars(extend("maxProperties" = 64)))]
         pub metadata:
             ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         ///The webhook's label.
