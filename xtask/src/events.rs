@@ -123,7 +123,7 @@ pub fn generate_tokens(document: &Value) -> Result<TokenStream> {
         .map_err(|e| Failure::new(format!("typify rejected the objects: {e}")))?;
     let structs = without_unused_error_module(space.to_stream())?;
     let enums = lowering.enums.values();
-    let enums = enums.map(|e| open_types::event_enum(&e.name, e.doc.as_deref(), &e.values));
+    let enums = enums.map(|e| open_types::open_enum(&e.name, e.doc.as_deref(), &e.values));
     let unions = lowering.unions.values();
     let unions = unions.map(|u| open_types::event_union(&u.name, u.doc.as_deref(), &u.variants));
     let event_data = open_types::event_data(&lowering.objects);

@@ -4,170 +4,20 @@
 //! fail on them, and must serialize them back as received.
 //!
 //! `monime-webhooks-api` (the spec's response values, in `generated_tables.rs`) and
-//! `monime-events` (the objects events carry) spell the shared parts as they were first
-//! published; only the payload of `Unknown` differs where the crates' types do.
+//! `monime-events` (the objects events carry) get open enums of one shape, that of
+//! `monime_signature::EventName`; a union's `Unknown` keeps what each crate's types can hold.
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_yaml::Value;
 
 use crate::failure::{Failure, Result};
-use crate::names::{ident, pascal, pascal_case, rust_ident, snake_case, variant};
+use crate::names::{check_variants, ident, pascal, pascal_case, rust_ident, snake_case, variant};
 use crate::spec::{self, entries, sequence};
 
-/// The methods and impls both crates' open enums have, with the paths and argument names
-/// each crate's types are spelled with.
-struct EnumImpls {
-    as_str: TokenStream,
-    display: TokenStream,
-    as_ref: TokenStream,
-    from_str: TokenStream,
-    from: TokenStream,
-    serialize: TokenStream,
-}
-
-fn enum_impls(name: &Ident, variants: &[Ident], values: &[Literal], core: bool) -> EnumImpls {
-    let convert = if core {
-        quote!(::core::convert)
-    } else {
-        quote!(::std::convert)
-    };
-    let arg = if core { ident("s") } else { ident("value") };
-    EnumImpls {
-        as_str: quote! {
-            /// The value as Monime spells it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #( #name::#variants => #values, )*
-                    #name::Unknown(other) => other,
-                }
-            }
-        },
-        display: quote! {
-            impl ::std::fmt::Display for #name {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-        },
-        as_ref: quote! {
-            impl #convert::AsRef<str> for #name {
-                fn as_ref(&self) -> &str {
-                    self.as_str()
-                }
-            }
-        },
-        from_str: quote! {
-            impl ::std::str::FromStr for #name {
-                type Err = ::std::convert::Infallible;
-
-                fn from_str(#arg: &str) -> ::std::result::Result<Self, Self::Err> {
-                    Ok(#name::from(#arg))
-                }
-            }
-        },
-        from: quote! {
-            impl #convert::From<&str> for #name {
-                fn from(#arg: &str) -> Self {
-                    match #arg {
-                        #( #values => #name::#variants, )*
-                        other => #name::Unknown(other.to_owned()),
-                    }
-                }
-            }
-        },
-        serialize: quote! {
-            impl ::serde::Serialize for #name {
-                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-        },
-    }
-}
-
-/// An open enum of `monime-webhooks-api` for the string-enum `component`.
-pub fn api_enum(component: &str, rust_name: &str, schema: &Value) -> Result<TokenStream> {
-    let values: Vec<String> = sequence(schema.get("enum"))
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect();
-    if schema.get("type").and_then(Value::as_str) != Some("string") || values.is_empty() {
-        return Err(Failure::new(format!(
-            "components.schemas.{component} is in OPEN_TYPES but is neither a string enum nor \
-             a oneOf"
-        )));
-    }
-    let name = format_ident!("{}", rust_name);
-    let variants: Vec<Ident> = values.iter().map(|v| variant(pascal_case(v))).collect();
-    let literals: Vec<Literal> = values.iter().map(|v| Literal::string(v)).collect();
-    let description = description_of(schema);
-    let doc = format!(
-        "{description} An open enum: a value this crate does not know yet decodes into \
-         `Unknown` and round-trips unchanged."
-    );
-    let schema_text = format!(
-        "{description} One of {}, or a value Monime adds later.",
-        values.join(", ")
-    );
-    let json_text = serde_json::json!({
-        "type": "string",
-        "description": schema_text,
-        "examples": values,
-    })
-    .to_string();
-    let schema_impl = json_schema_impl(&name, rust_name, &json_text, "string");
-    let EnumImpls {
-        as_str,
-        display,
-        as_ref,
-        from_str,
-        from,
-        serialize,
-    } = enum_impls(&name, &variants, &literals, true);
-    Ok(quote! {
-        #[doc = #doc]
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum #name {
-            #(
-                #[doc = concat!("`", #literals, "`")]
-                #variants,
-            )*
-            /// A value this crate does not know yet, kept verbatim.
-            Unknown(::std::string::String),
-        }
-
-        impl #name {
-            /// Every value the spec lists, in its order.
-            pub const KNOWN: &'static [&'static str] = &[#(#literals),*];
-
-            #as_str
-
-            /// Whether the spec lists this value.
-            pub fn is_known(&self) -> bool {
-                !matches!(self, #name::Unknown(_))
-            }
-        }
-
-        #display
-        #as_ref
-        #from_str
-        #from
-        #serialize
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
-                Ok(#name::from(text.as_str()))
-            }
-        }
-
-        #schema_impl
-    })
-}
-
-/// An open enum of `monime-events`: the values this release lists.
-pub fn event_enum(name: &str, doc: Option<&str>, values: &[String]) -> TokenStream {
+/// An open enum, the same shape in both crates: the values this release lists, in the spec's
+/// order, and `Unknown` for the rest.
+pub fn open_enum(name: &str, doc: Option<&str>, values: &[String]) -> TokenStream {
     let name = ident(name);
     let doc = doc_lines(
         doc,
@@ -176,14 +26,6 @@ pub fn event_enum(name: &str, doc: Option<&str>, values: &[String]) -> TokenStre
     let variants: Vec<Ident> = values.iter().map(|v| variant(pascal(v))).collect();
     let literals: Vec<Literal> = values.iter().map(|v| Literal::string(v)).collect();
     let variant_docs = values.iter().map(|v| format!(" `{v}`"));
-    let EnumImpls {
-        as_str,
-        display,
-        as_ref,
-        from_str,
-        from,
-        serialize,
-    } = enum_impls(&name, &variants, &literals, false);
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -197,21 +39,87 @@ pub fn event_enum(name: &str, doc: Option<&str>, values: &[String]) -> TokenStre
             /// Every value this release lists.
             pub const KNOWN: &'static [#name] = &[#(#name::#variants,)*];
 
-            #as_str
+            /// The value as Monime spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( #name::#variants => #literals, )*
+                    #name::Unknown(other) => other,
+                }
+            }
         }
 
-        #from
-        #as_ref
-        #from_str
-        #display
-        #serialize
+        impl ::std::convert::From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #literals => #name::#variants, )*
+                    other => #name::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl ::std::convert::AsRef<str> for #name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl ::std::str::FromStr for #name {
+            type Err = ::std::convert::Infallible;
+
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok(#name::from(value))
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
 
         impl<'de> ::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                crate::open::deserialize_str(deserializer, |text: &str| #name::from(text))
+                let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+                Ok(#name::from(text.as_str()))
             }
         }
     }
+}
+
+/// The open enum of `monime-webhooks-api` for the string-enum `component`, with its JSON
+/// Schema behind the `schemars` feature.
+pub fn api_enum(component: &str, rust_name: &str, schema: &Value) -> Result<TokenStream> {
+    let values: Vec<String> = sequence(schema.get("enum"))
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    if schema.get("type").and_then(Value::as_str) != Some("string") || values.is_empty() {
+        return Err(Failure::new(format!(
+            "components.schemas.{component} is in OPEN_TYPES but is neither a string enum nor \
+             a oneOf"
+        )));
+    }
+    check_variants(rust_name, &values)?;
+    let description = description_of(schema);
+    let schema_text = format!(
+        "{description} One of {}, or a value Monime adds later.",
+        values.join(", ")
+    );
+    let json_text = serde_json::json!({
+        "type": "string",
+        "description": schema_text,
+        "examples": values,
+    })
+    .to_string();
+    let open_enum = open_enum(rust_name, Some(&description), &values);
+    let schema_impl = json_schema_impl(&ident(rust_name), rust_name, &json_text, "string");
+    Ok(quote! { #open_enum #schema_impl })
 }
 
 /// One branch of an API union: its tag value and its other properties (JSON name, Rust

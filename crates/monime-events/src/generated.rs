@@ -872,7 +872,8 @@ impl<'de> ::serde::Deserialize<'de> for CheckoutSessionStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| CheckoutSessionStatus::from(text))
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(CheckoutSessionStatus::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -937,9 +938,8 @@ impl<'de> ::serde::Deserialize<'de> for FinancialTransactionType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| {
-            FinancialTransactionType::from(text)
-        })
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(FinancialTransactionType::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1004,9 +1004,8 @@ impl<'de> ::serde::Deserialize<'de> for InternalTransferFailureDetailCode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| {
-            InternalTransferFailureDetailCode::from(text)
-        })
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(InternalTransferFailureDetailCode::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1081,9 +1080,8 @@ impl<'de> ::serde::Deserialize<'de> for InternalTransferStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| {
-            InternalTransferStatus::from(text)
-        })
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(InternalTransferStatus::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1148,9 +1146,8 @@ impl<'de> ::serde::Deserialize<'de> for PaymentChannelCardScheme {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| {
-            PaymentChannelCardScheme::from(text)
-        })
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PaymentChannelCardScheme::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1215,9 +1212,8 @@ impl<'de> ::serde::Deserialize<'de> for PaymentCodeAuthorizedProvider {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| {
-            PaymentCodeAuthorizedProvider::from(text)
-        })
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PaymentCodeAuthorizedProvider::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1280,7 +1276,8 @@ impl<'de> ::serde::Deserialize<'de> for PaymentCodeMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| PaymentCodeMode::from(text))
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PaymentCodeMode::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1360,7 +1357,8 @@ impl<'de> ::serde::Deserialize<'de> for PaymentCodeStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| PaymentCodeStatus::from(text))
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PaymentCodeStatus::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1430,7 +1428,8 @@ impl<'de> ::serde::Deserialize<'de> for PaymentStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| PaymentStatus::from(text))
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PaymentStatus::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1500,9 +1499,8 @@ impl<'de> ::serde::Deserialize<'de> for PayoutDestinationBankProviderId {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| {
-            PayoutDestinationBankProviderId::from(text)
-        })
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PayoutDestinationBankProviderId::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1567,9 +1565,8 @@ impl<'de> ::serde::Deserialize<'de> for PayoutDestinationMomoProviderId {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| {
-            PayoutDestinationMomoProviderId::from(text)
-        })
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PayoutDestinationMomoProviderId::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1628,9 +1625,8 @@ impl<'de> ::serde::Deserialize<'de> for PayoutDestinationWalletProviderId {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| {
-            PayoutDestinationWalletProviderId::from(text)
-        })
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PayoutDestinationWalletProviderId::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1724,9 +1720,8 @@ impl<'de> ::serde::Deserialize<'de> for PayoutFailureDetailCode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| {
-            PayoutFailureDetailCode::from(text)
-        })
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PayoutFailureDetailCode::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1801,7 +1796,8 @@ impl<'de> ::serde::Deserialize<'de> for PayoutStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| PayoutStatus::from(text))
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PayoutStatus::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1871,7 +1867,8 @@ impl<'de> ::serde::Deserialize<'de> for ReceiptStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| ReceiptStatus::from(text))
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(ReceiptStatus::from(text.as_str()))
     }
 }
 /// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
@@ -1941,7 +1938,8 @@ impl<'de> ::serde::Deserialize<'de> for UssdOtpStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::open::deserialize_str(deserializer, |text: &str| UssdOtpStatus::from(text))
+        let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(UssdOtpStatus::from(text.as_str()))
     }
 }
 /// One item on a checkout; `type` tells which of the shapes below applies.

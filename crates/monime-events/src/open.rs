@@ -1,37 +1,8 @@
-//! The serde plumbing the generated open enums and open unions call, written once here.
+//! The serde plumbing the generated open unions call, written once here.
 
-use std::fmt;
-use std::marker::PhantomData;
-
-use serde::de::{self, DeserializeOwned, Visitor};
+use serde::de::{self, DeserializeOwned};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
-
-/// Reads a string and maps it with `make` (which keeps unknown values), borrowing when the
-/// input allows.
-pub(crate) fn deserialize_str<'de, D, T>(
-    deserializer: D,
-    make: fn(&str) -> T,
-) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    struct Text<T>(fn(&str) -> T, PhantomData<T>);
-
-    impl<T> Visitor<'_> for Text<T> {
-        type Value = T;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string")
-        }
-
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
-            Ok((self.0)(text))
-        }
-    }
-
-    deserializer.deserialize_str(Text(make, PhantomData))
-}
 
 /// A union variant on the wire: its `type` first, then the variant's own fields.
 pub(crate) fn serialize_tagged<T: Serialize, S: Serializer>(

@@ -1420,19 +1420,21 @@ pub mod keys {
         pub const METADATA: &str = "metadata";
     }
 }
-///The API release whose object shapes the webhook's events use. An open enum: a value this crate does not know yet decodes into `Unknown` and round-trips unchanged.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The API release whose object shapes the webhook's events use.
+///
+/// Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ApiRelease {
-    #[doc = concat!("`", "caph", "`")]
+    /// `caph`
     Caph,
-    #[doc = concat!("`", "siriusb", "`")]
+    /// `siriusb`
     Siriusb,
-    /// A value this crate does not know yet, kept verbatim.
+    /// A value this release does not list, kept as received.
     Unknown(::std::string::String),
 }
 impl ApiRelease {
-    /// Every value the spec lists, in its order.
-    pub const KNOWN: &'static [&'static str] = &["caph", "siriusb"];
+    /// Every value this release lists.
+    pub const KNOWN: &'static [ApiRelease] = &[ApiRelease::Caph, ApiRelease::Siriusb];
     /// The value as Monime spells it.
     pub fn as_str(&self) -> &str {
         match self {
@@ -1441,34 +1443,30 @@ impl ApiRelease {
             ApiRelease::Unknown(other) => other,
         }
     }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, ApiRelease::Unknown(_))
+}
+impl ::std::convert::From<&str> for ApiRelease {
+    fn from(value: &str) -> Self {
+        match value {
+            "caph" => ApiRelease::Caph,
+            "siriusb" => ApiRelease::Siriusb,
+            other => ApiRelease::Unknown(other.to_owned()),
+        }
     }
 }
-impl ::std::fmt::Display for ApiRelease {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::core::convert::AsRef<str> for ApiRelease {
+impl ::std::convert::AsRef<str> for ApiRelease {
     fn as_ref(&self) -> &str {
         self.as_str()
     }
 }
 impl ::std::str::FromStr for ApiRelease {
     type Err = ::std::convert::Infallible;
-    fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(ApiRelease::from(s))
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        Ok(ApiRelease::from(value))
     }
 }
-impl ::core::convert::From<&str> for ApiRelease {
-    fn from(s: &str) -> Self {
-        match s {
-            "caph" => ApiRelease::Caph,
-            "siriusb" => ApiRelease::Siriusb,
-            other => ApiRelease::Unknown(other.to_owned()),
-        }
+impl ::std::fmt::Display for ApiRelease {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 impl ::serde::Serialize for ApiRelease {
