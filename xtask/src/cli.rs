@@ -7,34 +7,24 @@ use crate::{bench_build, ci, diff, fuzz, generate, paths, upstream};
 
 const USAGE: &str = "usage: cargo xtask <command>
 
-commands:
-  generate [--check]     regenerate crates/monime-webhooks-api/src/generated.rs from the spec
-                         and crates/monime-events/src/generated.rs from the objects spec;
-                         with --check, fail with a diff when a committed file is stale
-  generate --spec FILE   generate from FILE and print the code (nothing is written)
+  generate [--check]      write the generated files from the specs (--check: fail if stale)
+  generate --spec FILE    print the client generated from FILE
   upstream-diff [DOC] [--allow FILE]
-                         compare our spec with Monime's OpenAPI document DOC (default: the
-                         facts committed in openapi/upstream-facts.<release>.json); with
-                         --allow, fail on differences the allow-list does not explain
+                          compare our spec with Monime's document (default: the committed
+                          facts); --allow: fail on differences the list does not explain
   upstream-diff --refresh DOC
-                         rewrite openapi/upstream-facts.<release>.json from Monime's
-                         document DOC and print every fact that moved
+                          rewrite the committed facts from Monime's document DOC
   diff OLD NEW [--prefix PATH]
-                         classify every change between two OpenAPI documents (breaking or
-                         compatible) and print the semver bump it implies; --prefix limits
-                         the comparison to paths starting with PATH
-  package                cargo package (verifying) every published crate, then check each
-                         .crate holds both license files and its README
-  versions               check the published crates' version core against CHANGELOG.md: a new
-                         Monime release needs a new one (also part of generate --check)
-  lint-spec              lint the spec with the pinned Redocly CLI
-  fuzz [SECONDS]         run each fuzz target of monime-signature (default 300 s each)
-  fuzz --smoke           what CI runs: clippy on the fuzz targets, then 20,000 inputs each
-  bench-build [RUNS]     clean debug build of an empty crate using monime-webhooks against one
-                         using reqwest + serde + tokio, interleaved (default 5 runs each;
-                         0: only write the crates and count their dependency trees)
-  bench-mock             throughput of monime-mock against Prism's mock server (benchmark)
-  ci                     everything CI checks, in order";
+                          classify the changes between two documents and the semver bump
+  package                 package every published crate and check its contents
+  versions                check the crates' version core against CHANGELOG.md
+  lint-spec               lint the spec with the pinned Redocly CLI
+  fuzz [SECONDS | --smoke]
+                          run the fuzz targets (300 s each; --smoke: what CI runs)
+  bench-build [RUNS]      clean builds of a crate on monime-webhooks against one on
+                          reqwest + serde + tokio (5 runs; 0: only count dependencies)
+  bench-mock              throughput of monime-mock against Prism's mock server
+  ci                      everything CI checks, in order";
 
 pub fn run(args: &[String]) -> Result<()> {
     let root = paths::workspace_root();
@@ -50,31 +40,18 @@ pub fn run(args: &[String]) -> Result<()> {
             Some(other) => Err(usage(&format!("unknown option `{other}` for generate"))),
         },
         Some("upstream-diff") => {
-            let mut document = None;
-            let mut allow = None;
-            let mut refresh = false;
-            while let Some(arg) = args.next() {
-                match arg {
-                    "--allow" => {
-                        let file = args.next().ok_or_else(|| usage("--allow needs a file"))?;
-                        allow = Some(PathBuf::from(file));
-                    }
-                    "--refresh" => refresh = true,
-                    flag if flag.starts_with("--") => {
-                        return Err(usage(&format!("unknown option `{flag}` for upstream-diff")));
-                    }
-                    path if document.is_none() => document = Some(PathBuf::from(path)),
-                    extra => return Err(usage(&format!("unexpected argument `{extra}`"))),
-                }
-            }
-            match (refresh, document) {
-                (true, Some(document)) => upstream::refresh(&root, &document),
-                (true, None) => Err(usage("--refresh needs Monime's document")),
-                (false, document) => {
-                    let theirs =
-                        document.map_or(upstream::Theirs::Committed, upstream::Theirs::Document);
+            let (documents, mut options) = split(args, &["--allow"], &["--refresh"])?;
+            let allow = options.remove("--allow").map(PathBuf::from);
+            match (options.contains_key("--refresh"), &documents[..]) {
+                (true, [document]) => upstream::refresh(&root, document),
+                (false, []) => upstream::run(&root, &upstream::Theirs::Committed, allow.as_deref()),
+                (false, [document]) => {
+                    let theirs = upstream::Theirs::Document(document.clone());
                     upstream::run(&root, &theirs, allow.as_deref())
                 }
+                _ => Err(usage(
+                    "upstream-diff takes one document (--refresh needs it)",
+                )),
             }
         }
         Some("fuzz") => {
@@ -90,27 +67,12 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         Some("bench-mock") => no_more(args).and_then(|()| ci::bench_mock(&root)),
         Some("diff") => {
-            let mut documents = Vec::new();
-            let mut prefix = String::new();
-            while let Some(arg) = args.next() {
-                match arg {
-                    "--prefix" => {
-                        prefix = args
-                            .next()
-                            .ok_or_else(|| usage("--prefix needs a path"))?
-                            .to_owned()
-                    }
-                    flag if flag.starts_with("--") => {
-                        return Err(usage(&format!("unknown option `{flag}` for diff")));
-                    }
-                    path => documents.push(PathBuf::from(path)),
-                }
-            }
+            let (documents, mut options) = split(args, &["--prefix"], &[])?;
             let [old, new] = &documents[..] else {
                 return Err(usage("diff needs two documents: OLD NEW"));
             };
-            let version = generate::crate_version(&root)?;
-            diff::run(old, new, &prefix, &version)
+            let prefix = options.remove("--prefix").unwrap_or_default();
+            diff::run(old, new, &prefix, &generate::crate_version(&root)?)
         }
         Some("package") => no_more(args).and_then(|()| crate::package::run(&root)),
         Some("versions") => no_more(args).and_then(|()| {
@@ -127,6 +89,31 @@ pub fn run(args: &[String]) -> Result<()> {
         Some(other) => Err(usage(&format!("unknown command `{other}`"))),
         None => Err(usage("no command given")),
     }
+}
+
+/// The paths and options of a command: `valued` options take the next argument, `flags`
+/// stand alone (recorded with an empty value).
+fn split<'a>(
+    mut args: impl Iterator<Item = &'a str>,
+    valued: &[&str],
+    flags: &[&str],
+) -> Result<(Vec<PathBuf>, std::collections::HashMap<&'a str, String>)> {
+    let (mut paths, mut options) = (Vec::new(), std::collections::HashMap::new());
+    while let Some(arg) = args.next() {
+        if valued.contains(&arg) {
+            let value = args
+                .next()
+                .ok_or_else(|| usage(&format!("{arg} needs a value")))?;
+            options.insert(arg, value.to_owned());
+        } else if flags.contains(&arg) {
+            options.insert(arg, String::new());
+        } else if arg.starts_with("--") {
+            return Err(usage(&format!("unknown option `{arg}`")));
+        } else {
+            paths.push(PathBuf::from(arg));
+        }
+    }
+    Ok((paths, options))
 }
 
 /// An optional count argument: `default` when absent.

@@ -4,9 +4,10 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
-use openapiv3::{OpenAPI, PathItem, ReferenceOr};
+use openapiv3::OpenAPI;
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+use serde_yaml::{Mapping, Value};
 
 use crate::failure::{Failure, Result};
 pub use crate::format::unified_diff;
@@ -58,41 +59,56 @@ fn settings(pattern_types: &[String]) -> GenerationSettings {
     settings
 }
 
-/// Runs progenitor on `document`. A panic inside the generator comes back as an error that
-/// names the operation(s) that cause it.
+/// Runs progenitor on `spec`. A panic inside the generator comes back as an error that names
+/// the operation(s) that cause it, found by generating each operation alone.
 pub fn generate_tokens(spec: &Spec) -> Result<TokenStream> {
     let settings = settings(&tables::pattern_types(&spec.raw)?);
-    let document = &spec.openapi()?;
-    match catch_generator_panic(&settings, document) {
-        Ok(Ok(tokens)) => Ok(tokens),
-        Ok(Err(error)) => Err(Failure::new(format!(
-            "progenitor rejected the spec: {error}"
-        ))),
-        Err(message) => {
-            let culprits = panicking_operations(&settings, document);
-            let which = if culprits.is_empty() {
-                "no single operation reproduces it alone".to_owned()
-            } else {
-                format!(
-                    "operation {} has a shape it cannot handle",
-                    culprits.join(", ")
-                )
-            };
-            Err(Failure::new(format!(
-                "progenitor panicked while generating the client ({message}); {which}. Known \
-                 causes: more than one error schema or an error status without a body, a \
-                 request body with two content types, 200 and 201 with different schemas."
-            )))
+    let message = match catch_generator_panic(&settings, &spec.openapi()?) {
+        Ok(Ok(tokens)) => return Ok(tokens),
+        Ok(Err(error)) => {
+            return Err(Failure::new(format!(
+                "progenitor rejected the spec: {error}"
+            )));
+        }
+        Err(message) => message,
+    };
+    let mut culprits = Vec::new();
+    for (route, item) in spec::entries(spec.raw.get("paths")) {
+        for (method, operation) in spec::operations(item) {
+            let mut only = Mapping::new();
+            only.insert(method.into(), operation.clone());
+            if let Some(parameters) = item.get("parameters") {
+                only.insert("parameters".into(), parameters.clone());
+            }
+            let mut single = spec.raw.clone();
+            single["paths"] = Mapping::from_iter([(route.as_str().into(), only.into())]).into();
+            let single = serde_yaml::from_value::<OpenAPI>(single);
+            if single.is_ok_and(|single| catch_generator_panic(&settings, &single).is_err()) {
+                let id = operation.get("operationId").and_then(Value::as_str);
+                let method = method.to_uppercase();
+                culprits.push(format!("{} ({method} {route})", id.unwrap_or_default()));
+            }
         }
     }
+    let which = match culprits.is_empty() {
+        true => "no single operation reproduces it alone".to_owned(),
+        false => format!(
+            "operation {} has a shape it cannot handle",
+            culprits.join(", ")
+        ),
+    };
+    Err(Failure::new(format!(
+        "progenitor panicked while generating the client ({message}); {which}. Known causes: \
+         more than one error schema or an error status without a body, a request body with \
+         two content types, 200 and 201 with different schemas."
+    )))
 }
 
-type GeneratorOutcome = std::result::Result<TokenStream, progenitor::Error>;
-
+/// progenitor on `document`, a panic caught as its message.
 fn catch_generator_panic(
     settings: &GenerationSettings,
     document: &OpenAPI,
-) -> std::result::Result<GeneratorOutcome, String> {
+) -> std::result::Result<std::result::Result<TokenStream, progenitor::Error>, String> {
     let previous_hook = panic::take_hook();
     // The default hook would print a backtrace banner; the caller reports the panic itself.
     panic::set_hook(Box::new(|_| {}));
@@ -107,44 +123,6 @@ fn catch_generator_panic(
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no message".to_owned())
     })
-}
-
-/// Generates each operation alone to find which ones make the generator panic.
-fn panicking_operations(settings: &GenerationSettings, document: &OpenAPI) -> Vec<String> {
-    let mut culprits = Vec::new();
-    for (route, item) in &document.paths.paths {
-        let ReferenceOr::Item(item) = item else {
-            continue;
-        };
-        for (method, operation) in item.iter() {
-            let mut single = document.clone();
-            let mut only = PathItem {
-                parameters: item.parameters.clone(),
-                ..PathItem::default()
-            };
-            let slot = match method {
-                "get" => &mut only.get,
-                "put" => &mut only.put,
-                "post" => &mut only.post,
-                "delete" => &mut only.delete,
-                "options" => &mut only.options,
-                "head" => &mut only.head,
-                "patch" => &mut only.patch,
-                _ => &mut only.trace,
-            };
-            *slot = Some(operation.clone());
-            single.paths.paths.clear();
-            single
-                .paths
-                .paths
-                .insert(route.clone(), ReferenceOr::Item(only));
-            if catch_generator_panic(settings, &single).is_err() {
-                let id = operation.operation_id.clone().unwrap_or_default();
-                culprits.push(format!("{id} ({} {route})", method.to_uppercase()));
-            }
-        }
-    }
-    culprits
 }
 
 /// The full text of `generated.rs` for `spec`: header, then the client formatted by
@@ -240,59 +218,55 @@ pub fn progenitor_version(root: &Path) -> Result<String> {
 /// Every crate under `crates/` carries the spec's release as build metadata
 /// (`0.1.0+caph.2025-08-23`); a mismatch means a release bump was half done.
 pub fn check_version_metadata(root: &Path, release: &str) -> Result<()> {
-    let crates_dir = root.join("crates");
-    let mut problems = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&crates_dir)
-        .map_err(|e| Failure::new(format!("cannot read {}: {e}", crates_dir.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+    let dirs = std::fs::read_dir(root.join("crates"))
+        .map_err(|e| Failure::new(format!("cannot read {}/crates: {e}", root.display())))?;
+    let mut manifests: Vec<_> = dirs
+        .filter_map(|entry| Some(entry.ok()?.path().join("Cargo.toml")))
+        .filter(|manifest| manifest.is_file())
         .collect();
-    entries.sort();
-    for dir in entries {
-        let manifest = dir.join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(&manifest) else {
-            continue;
-        };
-        let version = package_version(&text).unwrap_or_default();
-        let metadata = version.split_once('+').map(|(_, m)| m);
-        if metadata != Some(release) {
-            problems.push(format!(
-                "{} has version `{version}`",
-                paths::display_relative(root, &manifest)
-            ));
+    manifests.sort();
+    let mut problems = Vec::new();
+    for manifest in manifests {
+        let version = manifest_version(&manifest).unwrap_or_default();
+        if version.split_once('+').map(|(_, metadata)| metadata) != Some(release) {
+            let shown = paths::display_relative(root, &manifest);
+            problems.push(format!("{shown} has version `{version}`"));
         }
     }
-    if problems.is_empty() {
-        crate::versions::check(root, release)
-    } else {
-        Err(Failure::new(format!(
+    if !problems.is_empty() {
+        return Err(Failure::new(format!(
             "the spec's release is `{release}`, but {}. Set each crate's version to \
              `<semver>+{release}`.",
             problems.join(" and ")
-        )))
+        )));
     }
+    crate::versions::check(root, release)
 }
 
 /// The version of the generated crate (`0.1.0+caph.2025-08-23`).
 pub fn crate_version(root: &Path) -> Result<String> {
-    let manifest = root.join(paths::GENERATED_CRATE).join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest)
-        .map_err(|e| Failure::new(format!("cannot read {}: {e}", manifest.display())))?;
-    package_version(&text)
-        .ok_or_else(|| Failure::new(format!("{} has no version", manifest.display())))
+    manifest_version(&root.join(paths::GENERATED_CRATE).join("Cargo.toml"))
 }
 
-fn package_version(manifest: &str) -> Option<String> {
+/// The `version` of a manifest's `[package]` table.
+fn manifest_version(manifest: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(manifest)
+        .map_err(|e| Failure::new(format!("cannot read {}: {e}", manifest.display())))?;
     let mut in_package = false;
-    for line in manifest.lines() {
-        let line = line.trim();
+    for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
             in_package = line == "[package]";
-        } else if in_package && let Some(rest) = line.strip_prefix("version") {
-            let value = rest.trim_start().strip_prefix('=')?.trim();
-            return Some(value.trim_matches('"').to_owned());
+        } else if in_package
+            && let Some(value) = line.strip_prefix("version").map(str::trim_start)
+            && let Some(value) = value.strip_prefix('=')
+        {
+            return Ok(value.trim().trim_matches('"').to_owned());
         }
     }
-    None
+    Err(Failure::new(format!(
+        "{} has no version",
+        manifest.display()
+    )))
 }
 
 /// `cargo xtask generate [--check]`.
