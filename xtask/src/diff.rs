@@ -197,10 +197,8 @@ pub fn classify(difference: &Difference) -> Change {
 }
 
 pub fn changes(old: &serde_yaml::Value, new: &serde_yaml::Value, prefix: &str) -> Vec<Change> {
-    let differences = upstream::compare(
-        &upstream::facts_under(old, prefix),
-        &upstream::facts_under(new, prefix),
-    );
+    let (old, new) = (upstream::facts(old, prefix), upstream::facts(new, prefix));
+    let differences = upstream::compare(&old, &new);
     differences.iter().map(classify).collect()
 }
 

@@ -157,57 +157,36 @@ fn format_file(spec: &Spec, generator: &str, tokens: TokenStream) -> Result<Stri
 /// multi-line doc as a `/** */` block, and rustfmt re-indents such blocks, which turns the
 /// indented lines into Markdown code blocks (and failing doctests). `///` lines stay verbatim.
 fn one_line_docs(tokens: TokenStream) -> TokenStream {
-    let mut out = Vec::new();
-    let mut iter = tokens.into_iter().peekable();
-    while let Some(tree) = iter.next() {
-        match tree {
-            TokenTree::Punct(ref hash) if hash.as_char() == '#' => {
-                let is_doc_group = matches!(iter.peek(), Some(TokenTree::Group(g))
-                    if g.delimiter() == Delimiter::Bracket && doc_text(g).is_some());
-                if !is_doc_group {
-                    out.push(tree);
-                    continue;
-                }
-                let Some(TokenTree::Group(group)) = iter.next() else {
-                    unreachable!()
-                };
-                let text = doc_text(&group).unwrap_or_default();
-                for line in text.split('\n') {
-                    // progenitor's usage sketches are not compilable; as `text` blocks they
-                    // document without being counted as ignored doctests.
-                    let line = if line == "```ignore" { "```text" } else { line };
-                    out.extend(quote::quote!(#[doc = #line]));
-                }
+    let mut out = TokenStream::new();
+    let mut trees = tokens.into_iter().peekable();
+    while let Some(tree) = trees.next() {
+        if let TokenTree::Punct(hash) = &tree
+            && hash.as_char() == '#'
+            && let Some(TokenTree::Group(group)) = trees.peek()
+            && group.delimiter() == Delimiter::Bracket
+            && let Ok(syn::Meta::NameValue(doc)) = syn::parse2::<syn::Meta>(group.stream())
+            && doc.path.is_ident("doc")
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) = &doc.value
+        {
+            for line in text.value().split('\n') {
+                // progenitor's usage sketches are not compilable; as `text` blocks they
+                // document without being counted as ignored doctests.
+                let line = if line == "```ignore" { "```text" } else { line };
+                out.extend(quote::quote!(#[doc = #line]));
             }
-            TokenTree::Group(group) => {
-                let mut inner = Group::new(group.delimiter(), one_line_docs(group.stream()));
-                inner.set_span(group.span());
-                out.push(TokenTree::Group(inner));
-            }
-            other => out.push(other),
+            trees.next();
+        } else if let TokenTree::Group(group) = tree {
+            let mut inner = Group::new(group.delimiter(), one_line_docs(group.stream()));
+            inner.set_span(group.span());
+            out.extend([TokenTree::Group(inner)]);
+        } else {
+            out.extend([tree]);
         }
     }
-    out.into_iter().collect()
-}
-
-/// The text of a `doc = "..."` attribute body.
-fn doc_text(group: &Group) -> Option<String> {
-    let mut parts = group.stream().into_iter();
-    let (
-        Some(TokenTree::Ident(name)),
-        Some(TokenTree::Punct(eq)),
-        Some(TokenTree::Literal(lit)),
-        None,
-    ) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    if name != "doc" || eq.as_char() != '=' {
-        return None;
-    }
-    syn::parse_str::<syn::LitStr>(&lit.to_string())
-        .ok()
-        .map(|s| s.value())
+    out
 }
 
 /// The exact progenitor version the xtask is built with, read from the workspace's lock file.

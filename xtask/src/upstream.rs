@@ -63,13 +63,8 @@ pub fn load_document(path: &Path) -> Result<Value> {
     spec::read(path, &path.display().to_string()).map(|spec| spec.raw)
 }
 
-/// Flattens the webhook operations of `document` into facts.
-pub fn facts(document: &Value) -> Facts {
-    facts_under(document, WEBHOOK_PATH_PREFIX)
-}
-
 /// Flattens the operations of every path starting with `prefix` ("" for all) into facts.
-pub fn facts_under(document: &Value, prefix: &str) -> Facts {
+pub fn facts(document: &Value, prefix: &str) -> Facts {
     let mut out = Facts::new();
     let walk = Walk { document };
     if let Some(security) = document.get("security") {
@@ -122,23 +117,9 @@ pub fn facts_under(document: &Value, prefix: &str) -> Facts {
     out
 }
 
-/// JSON text with sorted keys, so equal values print equally.
+/// JSON text with sorted keys (serde_json's maps are sorted), so equal values print equally.
 fn canonical(value: &Value) -> String {
-    match value {
-        Value::Mapping(map) => {
-            let sorted: BTreeMap<String, String> = map
-                .iter()
-                .map(|(k, v)| (spec::key_text(k), canonical(v)))
-                .collect();
-            let inner: Vec<String> = sorted.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
-            format!("{{{}}}", inner.join(","))
-        }
-        Value::Sequence(items) => {
-            let inner: Vec<String> = items.iter().map(canonical).collect();
-            format!("[{}]", inner.join(","))
-        }
-        other => spec::json_text(other),
-    }
+    serde_json::to_value(value).map_or_else(|_| spec::json_text(value), |v| v.to_string())
 }
 
 /// Walks a document into facts, following its references.
@@ -294,22 +275,14 @@ pub fn parse_allow_list(text: &str, display_path: &str) -> Result<Vec<Allowance>
 
 /// Glob match where `*` stands for any run of characters.
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
+    let Some((head, tail)) = pattern.split_once('*') else {
         return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || !text[first.len()..].ends_with(last) {
+    };
+    let Some(rest) = text.strip_prefix(head) else {
         return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for middle in &parts[1..parts.len() - 1] {
-        match rest.find(middle) {
-            Some(at) => rest = &rest[at + middle.len()..],
-            None => return false,
-        }
-    }
-    true
+    };
+    let cuts = (0..=rest.len()).filter(|&at| rest.is_char_boundary(at));
+    cuts.into_iter().any(|at| glob_matches(tail, &rest[at..]))
 }
 
 /// The outcome of a comparison against an allow-list.
@@ -361,7 +334,7 @@ pub fn our_facts(root: &Path) -> Result<(Facts, String, PathBuf)> {
     let path = paths::current_spec(root)?;
     let spec = spec::read(&path, &paths::display_relative(root, &path))?;
     let release = spec.release()?;
-    let mut out = facts(&spec.raw);
+    let mut out = facts(&spec.raw, WEBHOOK_PATH_PREFIX);
     let objects = paths::objects_spec(root, &release);
     if objects.exists() {
         out.extend(object_facts(&load_document(&objects)?, true));
@@ -372,7 +345,7 @@ pub fn our_facts(root: &Path) -> Result<(Facts, String, PathBuf)> {
 /// The facts of Monime's document that we compare and commit: its webhook operations and
 /// every object schema it defines.
 pub fn document_facts(document: &Value) -> Facts {
-    let mut out = facts(document);
+    let mut out = facts(document, WEBHOOK_PATH_PREFIX);
     out.extend(object_facts(document, false));
     out
 }
@@ -479,57 +452,51 @@ pub fn refresh(root: &Path, document_path: &Path) -> Result<()> {
 /// allow-list, fails on a difference it does not explain or an entry nothing matches.
 pub fn run(root: &Path, theirs: &Theirs, allow_path: Option<&Path>) -> Result<()> {
     let (ours, release, ours_path) = our_facts(root)?;
+    let ours_name = paths::display_relative(root, &ours_path);
     let (theirs, theirs_name) = match theirs {
         Theirs::Committed => {
             let path = paths::upstream_facts(root, &release);
             (load_facts(&path)?, paths::display_relative(root, &path))
         }
-        Theirs::Document(path) => (
-            document_facts(&load_document(path)?),
-            path.display().to_string(),
-        ),
+        Theirs::Document(path) => {
+            let facts = document_facts(&load_document(path)?);
+            (facts, path.display().to_string())
+        }
     };
     has_operations(&theirs, &theirs_name)?;
-    let ours_name = paths::display_relative(root, &ours_path);
     let differences = compare(&ours, &theirs);
     let Some(allow_path) = allow_path else {
-        for difference in &differences {
-            println!("{difference}");
-        }
-        println!(
-            "{} difference(s) between {ours_name} and {theirs_name}",
-            differences.len(),
-        );
+        differences
+            .iter()
+            .for_each(|difference| println!("{difference}"));
+        let count = differences.len();
+        println!("{count} difference(s) between {ours_name} and {theirs_name}");
         return Ok(());
     };
+    let allow_name = allow_path.display().to_string();
     let allow_text = std::fs::read_to_string(allow_path)
-        .map_err(|e| Failure::new(format!("cannot read {}: {e}", allow_path.display())))?;
-    let allow = parse_allow_list(&allow_text, &allow_path.display().to_string())?;
-    let verdict = judge(differences, &allow);
+        .map_err(|e| Failure::new(format!("cannot read {allow_name}: {e}")))?;
+    let verdict = judge(differences, &parse_allow_list(&allow_text, &allow_name)?);
     println!(
-        "upstream-diff: {} fact(s) compared with {theirs_name}, {} difference(s) explained by {}",
+        "upstream-diff: {} fact(s) compared with {theirs_name}, {} difference(s) explained by \
+         {allow_name}",
         ours.len().max(theirs.len()),
         verdict.allowed.len(),
-        allow_path.display()
     );
-    let mut problems = Vec::new();
-    for difference in &verdict.unexplained {
-        problems.push(format!("  not in the allow-list: {difference}"));
-    }
-    for allowance in &verdict.unused {
-        problems.push(format!(
-            "  allow-list line {} (`{}`) matches no difference any more: remove it",
-            allowance.line, allowance.pattern
-        ));
-    }
+    let unexplained = verdict.unexplained.iter();
+    let mut problems: Vec<String> = unexplained
+        .map(|difference| format!("  not in the allow-list: {difference}"))
+        .collect();
+    problems.extend(verdict.unused.iter().map(|allowance| {
+        let (line, pattern) = (allowance.line, &allowance.pattern);
+        format!("  allow-list line {line} (`{pattern}`) matches no difference any more: remove it")
+    }));
     if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::new(format!(
-            "our spec {ours_name} and Monime's {theirs_name} differ in ways {} does not \
-             explain. Fix the spec, or add `<fact> | <reason>` lines to the allow-list:\n{}",
-            allow_path.display(),
-            problems.join("\n")
-        )))
+        return Ok(());
     }
+    Err(Failure::new(format!(
+        "our spec {ours_name} and Monime's {theirs_name} differ in ways {allow_name} does not \
+         explain. Fix the spec, or add `<fact> | <reason>` lines to the allow-list:\n{}",
+        problems.join("\n")
+    )))
 }
