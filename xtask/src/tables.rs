@@ -281,6 +281,7 @@ fn pattern_string(component: &str, schema: &Value) -> TokenStream {
         .map(|v| v.to_string())
         .unwrap_or_default();
     let schema_impl = json_schema_impl(&name, component, &json_text, "string");
+    let borrowed = [quote!(&str), quote!(&::std::string::String)];
     quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
@@ -327,19 +328,14 @@ fn pattern_string(component: &str, schema: &Value) -> TokenStream {
             }
         }
 
-        impl ::std::convert::TryFrom<&str> for #name {
-            type Error = crate::constraints::Violation;
-            fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-                value.parse()
+        #(
+            impl ::std::convert::TryFrom<#borrowed> for #name {
+                type Error = crate::constraints::Violation;
+                fn try_from(value: #borrowed) -> ::std::result::Result<Self, Self::Error> {
+                    value.parse()
+                }
             }
-        }
-
-        impl ::std::convert::TryFrom<&::std::string::String> for #name {
-            type Error = crate::constraints::Violation;
-            fn try_from(value: &::std::string::String) -> ::std::result::Result<Self, Self::Error> {
-                value.parse()
-            }
-        }
+        )*
 
         impl ::std::convert::TryFrom<::std::string::String> for #name {
             type Error = crate::constraints::Violation;
