@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::failure::{Failure, Result};
-use crate::{bench_build, ci, diff, fuzz, generate, paths, upstream};
+use crate::{ci, diff, fuzz, generate, paths, upstream};
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -21,8 +21,6 @@ const USAGE: &str = "usage: cargo xtask <command>
   lint-spec               lint the spec with the pinned Redocly CLI
   fuzz [SECONDS | --smoke]
                           run the fuzz targets (300 s each; --smoke: what CI runs)
-  bench-build [RUNS]      clean builds of a crate on monime-webhooks against one on
-                          reqwest + serde + tokio (5 runs; 0: only count dependencies)
   bench-mock              throughput of monime-mock against Prism's mock server
   ci                      everything CI checks, in order";
 
@@ -60,10 +58,6 @@ pub fn run(args: &[String]) -> Result<()> {
                 text => number_or(text, 300, "seconds")?,
             };
             no_more(args).and_then(|()| fuzz::run(&root, seconds))
-        }
-        Some("bench-build") => {
-            let runs = number_or(args.next(), 5, "runs")?;
-            no_more(args).and_then(|()| bench_build::run(&root, runs))
         }
         Some("bench-mock") => no_more(args).and_then(|()| ci::bench_mock(&root)),
         Some("diff") => {

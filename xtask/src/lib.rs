@@ -1,7 +1,6 @@
 //! The workspace's task runner. Every command returns a [`Failure`] instead of panicking, so a
 //! bad spec or a missing tool ends in one readable paragraph.
 
-pub mod bench_build;
 pub mod ci;
 pub mod cli;
 pub mod diff;

@@ -118,47 +118,61 @@ pub fn problems(root: &Path, krate: &Published, archive: &Path) -> Result<Vec<St
     Ok(problems)
 }
 
-/// The target folder of the packaging run, emptied before each: cargo treats registry crates
-/// as immutable, so it would reuse a previous run's build of our unchanged-version crates.
-fn package_target(root: &Path) -> PathBuf {
-    target_dir(root).join("xtask-package")
-}
-
 /// Where cargo writes the `.crate` of a package.
 fn archive_path(root: &Path, krate: &Published) -> PathBuf {
-    package_target(root)
+    target_dir(root)
         .join("package")
         .join(format!("{}-{}.crate", krate.name, krate.version))
 }
 
-/// Cargo verifies each crate against the others' fresh `.crate`s through a temporary local
-/// registry, and unpacks those into `$CARGO_HOME/registry/src/<hash of its path>/`. It does
-/// not unpack again when that folder exists, and our versions do not change between commits,
-/// so a second run would verify against the first run's sources. Those unpacked copies of our
-/// own crates (never crates.io's) are removed first.
-fn forget_unpacked(crates: &[Published]) -> Result<()> {
+/// Makes the verification build our crates from this commit's sources. It runs in the
+/// workspace's target folder (reusing the build's dependencies: the dev profile is in
+/// `.cargo/config.toml`, so the packaged crates use it too), where cargo would take an earlier
+/// run's build of our crates from its temporary local registry as up to date (registry crates
+/// are immutable to it, and our versions do not change between commits), and it would not
+/// unpack their sources into `$CARGO_HOME/registry/src/` again either. So both go first:
+/// our crates' fingerprints and unpacked copies (never crates.io's), and earlier archives.
+fn forget_earlier_runs(root: &Path, crates: &[Published]) -> Result<()> {
+    let remove = |path: &Path| match std::fs::remove_dir_all(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Failure::new(format!(
+            "cannot remove {}: {e}",
+            path.display()
+        ))),
+        _ => Ok(()),
+    };
+    remove(&target_dir(root).join("package"))?;
+    let fingerprints = target_dir(root).join("debug/.fingerprint");
+    for entry in std::fs::read_dir(&fingerprints)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if crates
+            .iter()
+            .any(|k| name.starts_with(&format!("{}-", k.name)))
+        {
+            remove(&entry.path())?;
+        }
+    }
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-    let Some(sources) = home.map(|h| h.join("registry/src")) else {
-        return Ok(());
-    };
-    let Ok(registries) = std::fs::read_dir(&sources) else {
-        return Ok(());
-    };
-    for registry in registries.flatten() {
+    let registries = home.map(|h| h.join("registry/src"));
+    for registry in registries
+        .iter()
+        .flat_map(std::fs::read_dir)
+        .flatten()
+        .flatten()
+    {
         // Remote registries are named after their host; local ones only by a hash.
-        if !registry.file_name().to_string_lossy().starts_with('-') {
-            continue;
-        }
-        for krate in crates {
-            let unpacked = registry
-                .path()
-                .join(format!("{}-{}", krate.name, krate.version));
-            if unpacked.exists() {
-                std::fs::remove_dir_all(&unpacked).map_err(|e| {
-                    Failure::new(format!("cannot remove {}: {e}", unpacked.display()))
-                })?;
+        if registry.file_name().to_string_lossy().starts_with('-') {
+            for krate in crates {
+                remove(
+                    &registry
+                        .path()
+                        .join(format!("{}-{}", krate.name, krate.version)),
+                )?;
             }
         }
     }
@@ -168,16 +182,10 @@ fn forget_unpacked(crates: &[Published]) -> Result<()> {
 /// `cargo package` (verifying) for every published crate, then the archive check.
 pub fn run(root: &Path) -> Result<()> {
     let crates = published(root)?;
-    forget_unpacked(&crates)?;
-    let target = package_target(root);
-    if target.exists() {
-        std::fs::remove_dir_all(&target)
-            .map_err(|e| Failure::new(format!("cannot empty {}: {e}", target.display())))?;
-    }
+    forget_earlier_runs(root, &crates)?;
     let mut command = cargo();
     // A dirty tree is packaged as it is, so the step also runs before a commit.
-    command.args(["package", "--allow-dirty", "--target-dir"]);
-    command.arg(&target);
+    command.args(["package", "--allow-dirty"]);
     for krate in &crates {
         command.args(["--package", &krate.name]);
     }
@@ -192,21 +200,19 @@ pub fn run(root: &Path) -> Result<()> {
     }
     let mut all = Vec::new();
     for krate in &crates {
-        let archive = archive_path(root, krate);
-        all.extend(problems(root, krate, &archive)?);
+        all.extend(problems(root, krate, &archive_path(root, krate))?);
     }
-    if all.is_empty() {
-        let names: Vec<&str> = crates.iter().map(|c| c.name.as_str()).collect();
-        println!(
-            "packaged and verified {}; each holds {} and its README",
-            names.join(", "),
-            LICENSE_FILES.join(" and ")
-        );
-        Ok(())
-    } else {
-        Err(Failure::new(format!(
+    if !all.is_empty() {
+        return Err(Failure::new(format!(
             "packaged crates are incomplete: {}",
             all.join("; ")
-        )))
+        )));
     }
+    let names: Vec<&str> = crates.iter().map(|c| c.name.as_str()).collect();
+    println!(
+        "packaged and verified {}; each holds {} and its README",
+        names.join(", "),
+        LICENSE_FILES.join(" and ")
+    );
+    Ok(())
 }

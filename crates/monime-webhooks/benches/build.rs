@@ -1,15 +1,31 @@
-//! `cargo xtask bench-build [RUNS]`: what a user pays to depend on the client (see
-//! BENCHMARKS.md, "What a user pays to build"). Two empty binary crates under
+//! `cargo bench -p monime-webhooks --bench build [-- RUNS]`: what a user pays to depend on the
+//! client (see BENCHMARKS.md, "What a user pays to build"). Two empty binary crates under
 //! `<target>/bench-build/`, one on `monime-webhooks`, the baseline on the same HTTP stack by
-//! hand, both on the workspace's `Cargo.lock`; clean debug builds, interleaved, then the
-//! medians of wall and CPU time and of the per-pair ratios. A benchmark: nothing is asserted.
+//! hand, both on the workspace's `Cargo.lock`; clean debug builds (default 5 of each),
+//! interleaved, then the medians of wall and CPU time and of the per-pair ratios. A benchmark:
+//! nothing is asserted. Under `cargo test --all-targets` it only checks that it builds.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::emulator::target_dir;
-use crate::failure::{Failure, Result};
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|arg| arg == "--bench") {
+        return;
+    }
+    let runs = args
+        .iter()
+        .find_map(|arg| arg.parse::<usize>().ok())
+        .unwrap_or(5);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    if let Err(message) = run(&root, &target, runs) {
+        eprintln!("build bench: {message}");
+        std::process::exit(1);
+    }
+}
 
 /// The baseline's dependencies: the HTTP stack `monime-webhooks` uses, with the same features.
 const BASELINE: &str = r#"reqwest = { version = "0.13", default-features = false, features = ["rustls", "json"] }
@@ -18,9 +34,9 @@ serde_json = "1"
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 "#;
 
-/// `cargo xtask bench-build [RUNS]`; with 0 runs, only write the crates and count their trees.
-pub fn run(root: &Path, runs: usize) -> Result<()> {
-    let base = target_dir(root).join("bench-build");
+/// With 0 runs, only write the crates and count their trees.
+fn run(root: &Path, target: &Path, runs: usize) -> Result<(), String> {
+    let base = target.join("bench-build");
     let client = format!(
         "monime-webhooks = {{ path = {:?} }}\n",
         root.join("crates/monime-webhooks").to_string_lossy()
@@ -79,11 +95,11 @@ pub fn run(root: &Path, runs: usize) -> Result<()> {
     Ok(())
 }
 
-fn write_crate(root: &Path, dir: &Path, name: &str, dependencies: &str) -> Result<()> {
+fn write_crate(root: &Path, dir: &Path, name: &str, dependencies: &str) -> Result<(), String> {
     let write = |path: PathBuf, text: &str| {
         std::fs::create_dir_all(path.parent().unwrap_or(dir))
             .and_then(|()| std::fs::write(&path, text))
-            .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
     // The empty `[workspace]` keeps the crate out of the enclosing workspace.
     write(
@@ -96,7 +112,7 @@ fn write_crate(root: &Path, dir: &Path, name: &str, dependencies: &str) -> Resul
     write(dir.join("src/main.rs"), "fn main() {}\n")?;
     // The workspace's lock file pins every shared crate to the same version in both.
     let lock = std::fs::read_to_string(root.join("Cargo.lock"))
-        .map_err(|e| Failure::new(format!("cannot read Cargo.lock: {e}")))?;
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
     write(dir.join("Cargo.lock"), &lock)
 }
 
@@ -119,17 +135,14 @@ fn cargo(dir: &Path, subcommand: &str) -> Command {
 }
 
 /// Distinct lines of `cargo tree --prefix none -e <edges>`: the packages, the crate included.
-fn tree_size(dir: &Path, edges: &str) -> Result<usize> {
+fn tree_size(dir: &Path, edges: &str) -> Result<usize, String> {
     let output = cargo(dir, "tree")
         .args(["--offline", "--prefix", "none", "-e", edges])
         .output()
-        .map_err(|e| Failure::new(format!("cannot run cargo tree: {e}")))?;
+        .map_err(|e| format!("cannot run cargo tree: {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(Failure::new(format!(
-            "cargo tree failed in {}: {stderr}",
-            dir.display()
-        )));
+        return Err(format!("cargo tree failed in {}: {stderr}", dir.display()));
     }
     let text = String::from_utf8_lossy(&output.stdout);
     let mut packages: Vec<&str> = text.lines().map(|l| l.trim_end_matches(" (*)")).collect();
@@ -141,7 +154,7 @@ fn tree_size(dir: &Path, edges: &str) -> Result<usize> {
 
 /// User + sys seconds of this process's waited-for children: fields 16 and 17 (`cutime`,
 /// `cstime`, in ticks of 1/100 s) of `/proc/self/stat`, after the parenthesized command name.
-fn children_cpu() -> Result<f64> {
+fn children_cpu() -> Result<f64, String> {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit_once(')')
@@ -152,18 +165,16 @@ fn children_cpu() -> Result<f64> {
     let tick = |index: usize| fields.get(index).and_then(|f| f.parse::<f64>().ok());
     match (tick(13), tick(14)) {
         (Some(user), Some(sys)) => Ok((user + sys) / 100.0),
-        _ => Err(Failure::new(
-            "bench-build reads CPU time from /proc: it needs Linux",
-        )),
+        _ => Err("the build bench reads CPU time from /proc: it needs Linux".to_owned()),
     }
 }
 
 /// One clean debug build: the target folder emptied first. Returns [wall, cpu] seconds.
-fn clean_build(dir: &Path) -> Result<[f64; 2]> {
+fn clean_build(dir: &Path) -> Result<[f64; 2], String> {
     let target = dir.join("target");
     if target.exists() {
         std::fs::remove_dir_all(&target)
-            .map_err(|e| Failure::new(format!("cannot empty {}: {e}", target.display())))?;
+            .map_err(|e| format!("cannot empty {}: {e}", target.display()))?;
     }
     let (cpu, started) = (children_cpu()?, Instant::now());
     let status = cargo(dir, "build")
@@ -174,12 +185,12 @@ fn clean_build(dir: &Path) -> Result<[f64; 2]> {
         .args(["--offline", "--quiet", "--target-dir"])
         .arg(&target)
         .status()
-        .map_err(|e| Failure::new(format!("cannot run cargo build: {e}")))?;
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
     if !status.success() {
-        return Err(Failure::new(format!(
+        return Err(format!(
             "the clean build of {} failed ({status})",
             dir.display()
-        )));
+        ));
     }
     Ok([started.elapsed().as_secs_f64(), children_cpu()? - cpu])
 }
