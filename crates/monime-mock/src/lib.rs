@@ -71,6 +71,9 @@ pub struct MockConfig {
     /// A connection whose request headers are not complete this long after it opened (or
     /// after its previous response) is closed.
     pub header_read_timeout: Duration,
+    /// A request body not complete this long after its headers fails the request (400), and
+    /// the connection is closed: a peer that stalls mid-body cannot hold a slot.
+    pub body_read_timeout: Duration,
     /// Open connections at most; one more is answered 503 `service_unavailable` and closed.
     pub max_connections: usize,
     /// Delivery attempts kept for [`MonimeMock::deliveries`] and `GET /_mock/deliveries`;
@@ -87,6 +90,7 @@ impl std::fmt::Debug for MockConfig {
             .field("clock", &self.clock)
             .field("body_limit", &self.body_limit)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
             .field("max_connections", &self.max_connections)
             .field("delivery_log_limit", &self.delivery_log_limit)
             .finish()
@@ -102,6 +106,7 @@ impl Default for MockConfig {
             clock: Arc::new(SystemClock),
             body_limit: 256 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
             max_connections: 512,
             delivery_log_limit: 10_000,
         }

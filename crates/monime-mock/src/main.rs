@@ -42,6 +42,9 @@ struct Args {
     /// Close a connection whose request headers take longer than this, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     header_read_timeout_ms: u64,
+    /// Fail a request whose body takes longer than this after its headers, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    body_read_timeout_ms: u64,
     /// Open connections at most; more are answered 503 and closed.
     #[arg(long, default_value_t = 512)]
     max_connections: usize,
@@ -69,6 +72,7 @@ fn main() -> std::process::ExitCode {
         },
         body_limit: args.body_limit,
         header_read_timeout: Duration::from_millis(args.header_read_timeout_ms),
+        body_read_timeout: Duration::from_millis(args.body_read_timeout_ms),
         max_connections: args.max_connections,
         delivery_log_limit: args.delivery_log_limit,
         ..MockConfig::default()

@@ -3,9 +3,12 @@
 //! "drop after commit" fault).
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -245,6 +248,7 @@ pub(crate) async fn inject_faults(
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConnectionLimits {
     pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
     pub max_connections: usize,
 }
 
@@ -252,6 +256,7 @@ impl ConnectionLimits {
     pub fn of(config: &MockConfig) -> ConnectionLimits {
         ConnectionLimits {
             header_read_timeout: config.header_read_timeout,
+            body_read_timeout: config.body_read_timeout,
             max_connections: config.max_connections,
         }
     }
@@ -291,7 +296,9 @@ pub(crate) async fn serve(
             let service = hyper::service::service_fn(
                 move |mut request: hyper::Request<hyper::body::Incoming>| {
                     request.extensions_mut().insert(per_request.clone());
-                    app.clone().oneshot(request.map(axum::body::Body::new))
+                    let body = |body| Deadline::new(body, limits.body_read_timeout);
+                    app.clone()
+                        .oneshot(request.map(|b| axum::body::Body::new(body(b))))
                 },
             );
             let connection = hyper::server::conn::http1::Builder::new()
@@ -323,4 +330,46 @@ fn refuse(stream: &tokio::net::TcpStream) {
         body.len()
     );
     let _ = stream.try_write(response.as_bytes());
+}
+
+/// A request body that fails once `expires` has passed: hyper's timer covers only the
+/// headers, so without it a peer that stalls mid-body would hold its connection's slot.
+struct Deadline {
+    body: hyper::body::Incoming,
+    expires: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Deadline {
+    fn new(body: hyper::body::Incoming, limit: Duration) -> Deadline {
+        Deadline {
+            body,
+            expires: Box::pin(tokio::time::sleep(limit)),
+        }
+    }
+}
+
+impl hyper::body::Body for Deadline {
+    type Data = hyper::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        if self.body.is_end_stream() {
+            return Poll::Ready(None);
+        }
+        if self.expires.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err("the request body did not arrive in time".into())));
+        }
+        Pin::new(&mut self.body).poll_frame(cx).map_err(Into::into)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }

@@ -49,11 +49,56 @@ async fn a_connection_whose_headers_never_complete_is_closed() {
         .write_all(b"GET /v1/webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthor")
         .await
         .unwrap();
-    // Without a header-read timeout this read would wait forever.
+    // Without a header-read timeout this read would wait forever; with hyper's default, 30 s.
+    let started = std::time::Instant::now();
     let answer = read_to_close(&mut stream).await;
     assert!(!answer.contains("200 OK"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "closed after {:?}, not within 2 s of the 200 ms setting",
+        started.elapsed()
+    );
     // The server still serves complete requests.
     assert_eq!(Api::new(&mock).list("").await.status, 200);
+    mock.shutdown().await;
+}
+
+/// Peers that send their headers and stall mid-body take every slot unless the body has a
+/// deadline of its own: the header timeout is over once the headers are in. With both set to
+/// 200 ms, four such peers are closed within 2 s (hyper's own header timeout, 30 s, would not
+/// do), and the server serves again.
+#[tokio::test]
+async fn peers_stalling_mid_body_are_closed_and_free_their_slots() {
+    let mock = start(MockConfig {
+        header_read_timeout: Duration::from_millis(200),
+        body_read_timeout: Duration::from_millis(200),
+        max_connections: 4,
+        ..MockConfig::default()
+    })
+    .await;
+    let request = format!(
+        "POST /v1/webhooks HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Monime-Space-Id: {SPACE}\r\nIdempotency-Key: k\r\nContent-Type: application/json\r\n\
+         Content-Length: 100\r\n\r\n{{\"name\":",
+        mock.addr()
+    );
+    let started = std::time::Instant::now();
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(mock.addr()).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        stalled.push(stream);
+    }
+    for stream in &mut stalled {
+        let answer = read_to_close(stream).await;
+        assert!(!answer.contains("200 OK"), "{answer}");
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "the stalled peers were closed after {elapsed:?}"
+    );
+    assert_eq!(Api::new(&mock).list("").await.status, 200, "slots are free");
     mock.shutdown().await;
 }
 
