@@ -1,9 +1,11 @@
 //! Argument handling for `cargo xtask`.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use crate::failure::{Failure, Result};
-use crate::{ci, diff, fuzz, generate, paths, upstream};
+use crate::upstream::{self, Theirs};
+use crate::{ci, diff, fuzz, generate, paths};
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -24,107 +26,92 @@ const USAGE: &str = "usage: cargo xtask <command>
   bench-mock              throughput of monime-mock against Prism's mock server
   ci                      everything CI checks, in order";
 
+/// The options each command takes; `=` marks one that takes a value.
+const OPTIONS: [(&str, &str); 4] = [
+    ("generate", "--check --spec="),
+    ("upstream-diff", "--allow= --refresh"),
+    ("diff", "--prefix="),
+    ("fuzz", "--smoke"),
+];
+
 pub fn run(args: &[String]) -> Result<()> {
     let root = paths::workspace_root();
-    let mut args = args.iter().map(String::as_str);
-    match args.next() {
-        Some("generate") => match args.next() {
-            None => generate::run(false),
-            Some("--check") => no_more(args).and_then(|()| generate::run(true)),
-            Some("--spec") => {
-                let file = args.next().ok_or_else(|| usage("--spec needs a file"))?;
-                no_more(args).and_then(|()| generate::print(&PathBuf::from(file)))
-            }
-            Some(other) => Err(usage(&format!("unknown option `{other}` for generate"))),
+    let Some((command, args)) = args.split_first() else {
+        return Err(usage("no command given"));
+    };
+    let (operands, options) = parse(command, args)?;
+    let option = |name: &str| options.get(name).map(String::as_str);
+    let (allow, prefix) = (option("--allow").map(Path::new), option("--prefix"));
+    match (
+        command.as_str(),
+        &operands[..],
+        option("--refresh").is_some(),
+    ) {
+        ("generate", [], _) if options.len() < 2 => match option("--spec") {
+            Some(file) => generate::print(Path::new(file)),
+            None => generate::run(option("--check").is_some()),
         },
-        Some("upstream-diff") => {
-            let (documents, mut options) = split(args, &["--allow"], &["--refresh"])?;
-            let allow = options.remove("--allow").map(PathBuf::from);
-            match (options.contains_key("--refresh"), &documents[..]) {
-                (true, [document]) => upstream::refresh(&root, document),
-                (false, []) => upstream::run(&root, &upstream::Theirs::Committed, allow.as_deref()),
-                (false, [document]) => {
-                    let theirs = upstream::Theirs::Document(document.clone());
-                    upstream::run(&root, &theirs, allow.as_deref())
-                }
-                _ => Err(usage(
-                    "upstream-diff takes one document (--refresh needs it)",
-                )),
-            }
+        ("upstream-diff", [document], true) => upstream::refresh(&root, document),
+        ("upstream-diff", [], false) => upstream::run(&root, &Theirs::Committed, allow),
+        ("upstream-diff", [document], false) => {
+            upstream::run(&root, &Theirs::Document(document.clone()), allow)
         }
-        Some("fuzz") => {
-            let seconds = match args.next() {
-                Some("--smoke") => return no_more(args).and_then(|()| fuzz::smoke(&root)),
-                text => number_or(text, 300, "seconds")?,
-            };
-            no_more(args).and_then(|()| fuzz::run(&root, seconds))
+        ("diff", [old, new], _) => {
+            let version = generate::crate_version(&root)?;
+            diff::run(old, new, prefix.unwrap_or_default(), &version)
         }
-        Some("bench-mock") => no_more(args).and_then(|()| ci::bench_mock(&root)),
-        Some("diff") => {
-            let (documents, mut options) = split(args, &["--prefix"], &[])?;
-            let [old, new] = &documents[..] else {
-                return Err(usage("diff needs two documents: OLD NEW"));
-            };
-            let prefix = options.remove("--prefix").unwrap_or_default();
-            diff::run(old, new, &prefix, &generate::crate_version(&root)?)
-        }
-        Some("package") => no_more(args).and_then(|()| crate::package::run(&root)),
-        Some("versions") => no_more(args).and_then(|()| {
+        ("fuzz", [], _) if option("--smoke").is_some() => fuzz::smoke(&root),
+        ("fuzz", [], _) => fuzz::run(&root, 300),
+        ("fuzz", [seconds], _) if options.is_empty() => match seconds.to_string_lossy().parse() {
+            Ok(seconds) => fuzz::run(&root, seconds),
+            Err(_) => Err(usage(&format!(
+                "`{}` is not a number of seconds",
+                seconds.display()
+            ))),
+        },
+        ("bench-mock", [], _) => ci::bench_mock(&root),
+        ("package", [], _) => crate::package::run(&root),
+        ("versions", [], _) => {
             let spec = paths::current_spec(&root)?;
             let spec = crate::spec::load(&spec, &paths::display_relative(&root, &spec))?;
             crate::versions::check(&root, &spec.release()?)
-        }),
-        Some("lint-spec") => no_more(args).and_then(|()| ci::lint_spec(&root)),
-        Some("ci") => no_more(args).and_then(|()| ci::run(&root)),
-        Some("help" | "--help" | "-h") => {
+        }
+        ("lint-spec", [], _) => ci::lint_spec(&root),
+        ("ci", [], _) => ci::run(&root),
+        ("help" | "--help" | "-h", [], _) => {
             println!("{USAGE}");
             Ok(())
         }
-        Some(other) => Err(usage(&format!("unknown command `{other}`"))),
-        None => Err(usage("no command given")),
+        (known, _, _) if USAGE.contains(&format!("\n  {known} ")) => {
+            Err(usage(&format!("wrong arguments for `{known}`")))
+        }
+        (other, _, _) => Err(usage(&format!("unknown command `{other}`"))),
     }
 }
 
-/// The paths and options of a command: `valued` options take the next argument, `flags`
-/// stand alone (recorded with an empty value).
-fn split<'a>(
-    mut args: impl Iterator<Item = &'a str>,
-    valued: &[&str],
-    flags: &[&str],
-) -> Result<(Vec<PathBuf>, std::collections::HashMap<&'a str, String>)> {
-    let (mut paths, mut options) = (Vec::new(), std::collections::HashMap::new());
+/// The operands and options of `command`, by [`OPTIONS`] (a flag has an empty value).
+fn parse(command: &str, args: &[String]) -> Result<(Vec<PathBuf>, HashMap<String, String>)> {
+    let known = OPTIONS.iter().find(|(name, _)| *name == command);
+    let known: Vec<&str> = known.map_or("", |(_, list)| list).split(' ').collect();
+    let (mut operands, mut options) = (Vec::new(), HashMap::new());
+    let mut args = args.iter();
     while let Some(arg) = args.next() {
-        if valued.contains(&arg) {
+        let value = if known.contains(&format!("{arg}=").as_str()) {
             let value = args
                 .next()
                 .ok_or_else(|| usage(&format!("{arg} needs a value")))?;
-            options.insert(arg, value.to_owned());
-        } else if flags.contains(&arg) {
-            options.insert(arg, String::new());
+            value.clone()
+        } else if arg.starts_with("--") && !known.contains(&arg.as_str()) {
+            return Err(usage(&format!("unknown option `{arg}` for {command}")));
         } else if arg.starts_with("--") {
-            return Err(usage(&format!("unknown option `{arg}`")));
+            String::new()
         } else {
-            paths.push(PathBuf::from(arg));
-        }
+            operands.push(PathBuf::from(arg));
+            continue;
+        };
+        options.insert(arg.clone(), value);
     }
-    Ok((paths, options))
-}
-
-/// An optional count argument: `default` when absent.
-fn number_or<T: std::str::FromStr>(text: Option<&str>, default: T, what: &str) -> Result<T> {
-    match text {
-        None => Ok(default),
-        Some(text) => text
-            .parse()
-            .map_err(|_| usage(&format!("`{text}` is not a number of {what}"))),
-    }
-}
-
-fn no_more<'a>(mut args: impl Iterator<Item = &'a str>) -> Result<()> {
-    match args.next() {
-        None => Ok(()),
-        Some(extra) => Err(usage(&format!("unexpected argument `{extra}`"))),
-    }
+    Ok((operands, options))
 }
 
 fn usage(problem: &str) -> Failure {

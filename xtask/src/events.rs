@@ -65,21 +65,17 @@ pub fn render(text: &str, display_path: &str, typify_version: &str) -> Result<St
 /// `None` there as `null`; like every other optional field it should be left out, so an
 /// object serializes back as received.
 fn skip_absent_boxes(source: &str) -> String {
-    let mut out = String::with_capacity(source.len());
-    let mut lines = source.lines().peekable();
-    while let Some(line) = lines.next() {
-        let boxed_next = lines
-            .peek()
-            .is_some_and(|next| next.contains(": ::std::boxed::Box<::std::option::Option<"));
-        if line.trim() == "#[serde(default)]" && boxed_next {
-            out.push_str(&line.replace(
-                "#[serde(default)]",
-                "#[serde(default, skip_serializing_if = \"crate::open::boxed_none\")]",
-            ));
-        } else {
-            out.push_str(line);
-        }
-        out.push('\n');
+    let mut parts = source.split("#[serde(default)]\n");
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        let field = part.lines().next().unwrap_or_default();
+        out.push_str(
+            match field.contains(": ::std::boxed::Box<::std::option::Option<") {
+                true => "#[serde(default, skip_serializing_if = \"crate::open::boxed_none\")]\n",
+                false => "#[serde(default)]\n",
+            },
+        );
+        out.push_str(part);
     }
     out
 }
@@ -122,10 +118,12 @@ pub fn generate_tokens(document: &Value) -> Result<TokenStream> {
         .add_ref_types(definitions)
         .map_err(|e| Failure::new(format!("typify rejected the objects: {e}")))?;
     let structs = without_unused_error_module(space.to_stream())?;
-    let enums = lowering.enums.values();
-    let enums = enums.map(|e| open_types::open_enum(&e.name, e.doc.as_deref(), &e.values));
-    let unions = lowering.unions.values();
-    let unions = unions.map(|u| open_types::event_union(&u.name, u.doc.as_deref(), &u.variants));
+    let enums = lowering.enums.iter();
+    let enums =
+        enums.map(|(name, (doc, values))| open_types::open_enum(name, doc.as_deref(), values));
+    let unions = lowering.unions.iter();
+    let unions =
+        unions.map(|(name, (doc, tags))| open_types::event_union(name, doc.as_deref(), tags));
     let event_data = open_types::event_data(&lowering.objects);
     Ok(quote! {
         #structs
@@ -154,27 +152,17 @@ fn without_unused_error_module(tokens: TokenStream) -> Result<TokenStream> {
     Ok(quote!(#file))
 }
 
-#[derive(Debug, Clone)]
-struct OpenEnum {
-    name: String,
-    doc: Option<String>,
-    values: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-struct OpenUnion {
-    name: String,
-    doc: Option<String>,
-    /// `type` value and the struct holding the variant's other properties.
-    variants: Vec<(String, String)>,
-}
+/// Open types by name: each one's doc and values or variants.
+type Open<T> = BTreeMap<String, (Option<String>, Vec<T>)>;
 
 /// The spec's schemas lowered to JSON Schema for typify, plus what this module generates.
 #[derive(Debug, Default)]
 struct Lowering {
     definitions: BTreeMap<String, Value>,
-    enums: BTreeMap<String, OpenEnum>,
-    unions: BTreeMap<String, OpenUnion>,
+    /// Each open enum's doc and values.
+    enums: Open<String>,
+    /// Each open union's doc and variants: `type` value and the struct of the other properties.
+    unions: Open<(String, String)>,
     /// The objects events carry as `data`: `object.type` and type name.
     objects: Vec<(String, String)>,
 }
@@ -273,14 +261,7 @@ impl Lowering {
                 })
                 .collect::<Result<Vec<_>>>()?;
             check_variants(name, &values)?;
-            self.enums.insert(
-                name.to_owned(),
-                OpenEnum {
-                    name: name.to_owned(),
-                    doc,
-                    values,
-                },
-            );
+            self.enums.insert(name.to_owned(), (doc, values));
             self.definitions
                 .insert(name.to_owned(), json!({ "type": "string" }));
         } else if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
@@ -306,14 +287,7 @@ impl Lowering {
             }
             let tags: Vec<String> = variants.iter().map(|(tag, _)| tag.clone()).collect();
             check_variants(name, &tags)?;
-            self.unions.insert(
-                name.to_owned(),
-                OpenUnion {
-                    name: name.to_owned(),
-                    doc,
-                    variants,
-                },
-            );
+            self.unions.insert(name.to_owned(), (doc, variants));
         } else {
             self.definitions.insert(name.to_owned(), json!({}));
             let mut properties = Map::new();

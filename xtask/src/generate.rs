@@ -13,7 +13,7 @@ use crate::failure::{Failure, Result};
 pub use crate::format::unified_diff;
 use crate::format::{self, Output};
 use crate::spec::{self, Spec};
-use crate::{events, paths, setters, tables};
+use crate::{events, package, paths, setters, tables};
 
 /// The generator settings, chosen from measurements on this API (see the README).
 /// `pattern_types` are the pattern-string components (see `tables::pattern_types`).
@@ -194,24 +194,13 @@ pub fn progenitor_version(root: &Path) -> Result<String> {
     format::locked_version(root, "progenitor")
 }
 
-/// Every crate under `crates/` carries the spec's release as build metadata
+/// Every published crate carries the spec's release as build metadata
 /// (`0.1.0+caph.2025-08-23`); a mismatch means a release bump was half done.
 pub fn check_version_metadata(root: &Path, release: &str) -> Result<()> {
-    let dirs = std::fs::read_dir(root.join("crates"))
-        .map_err(|e| Failure::new(format!("cannot read {}/crates: {e}", root.display())))?;
-    let mut manifests: Vec<_> = dirs
-        .filter_map(|entry| Some(entry.ok()?.path().join("Cargo.toml")))
-        .filter(|manifest| manifest.is_file())
+    let problems: Vec<String> = (package::published(root)?.into_iter())
+        .filter(|c| c.version.split_once('+').map(|(_, metadata)| metadata) != Some(release))
+        .map(|c| format!("crates/{}/Cargo.toml has version `{}`", c.name, c.version))
         .collect();
-    manifests.sort();
-    let mut problems = Vec::new();
-    for manifest in manifests {
-        let version = manifest_version(&manifest).unwrap_or_default();
-        if version.split_once('+').map(|(_, metadata)| metadata) != Some(release) {
-            let shown = paths::display_relative(root, &manifest);
-            problems.push(format!("{shown} has version `{version}`"));
-        }
-    }
     if !problems.is_empty() {
         return Err(Failure::new(format!(
             "the spec's release is `{release}`, but {}. Set each crate's version to \
@@ -224,28 +213,10 @@ pub fn check_version_metadata(root: &Path, release: &str) -> Result<()> {
 
 /// The version of the generated crate (`0.1.0+caph.2025-08-23`).
 pub fn crate_version(root: &Path) -> Result<String> {
-    manifest_version(&root.join(paths::GENERATED_CRATE).join("Cargo.toml"))
-}
-
-/// The `version` of a manifest's `[package]` table.
-fn manifest_version(manifest: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(manifest)
-        .map_err(|e| Failure::new(format!("cannot read {}: {e}", manifest.display())))?;
-    let mut in_package = false;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-        } else if in_package
-            && let Some(value) = line.strip_prefix("version").map(str::trim_start)
-            && let Some(value) = value.strip_prefix('=')
-        {
-            return Ok(value.trim().trim_matches('"').to_owned());
-        }
-    }
-    Err(Failure::new(format!(
-        "{} has no version",
-        manifest.display()
-    )))
+    let mut published = package::published(root)?.into_iter();
+    let api = published.find(|c| c.name == "monime-webhooks-api");
+    api.map(|c| c.version)
+        .ok_or_else(|| Failure::new("cargo metadata lists no monime-webhooks-api"))
 }
 
 /// `cargo xtask generate [--check]`.

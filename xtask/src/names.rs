@@ -37,17 +37,8 @@ pub fn screaming(text: &str) -> Ident {
     ident(&snake_case(text).to_ascii_uppercase())
 }
 
-/// The words of [`snake_case`], each capitalized: `HS256` -> `Hs256` (the API crate's names).
-pub fn pascal_case(text: &str) -> String {
-    let words = snake_case(text);
-    let words = words.split('_').filter(|word| !word.is_empty());
-    words
-        .map(|word| word[..1].to_ascii_uppercase() + &word[1..])
-        .collect()
-}
-
 /// `one_time` -> `OneTime`, `lineItems` -> `LineItems`, `m17` -> `M17`, `3ds` -> `V3ds`
-/// (the event types' names: a capital stays one).
+/// (a capital stays one; `pascal(&snake_case("HS256"))` is `Hs256`).
 pub fn pascal(text: &str) -> String {
     let mut out = String::new();
     let mut upper = true;

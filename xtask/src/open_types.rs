@@ -7,12 +7,12 @@
 //! `monime-events` (the objects events carry) get open enums of one shape, that of
 //! `monime_signature::EventName`; a union's `Unknown` keeps what each crate's types can hold.
 
-use proc_macro2::{Ident, Literal, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 use serde_yaml::Value;
 
 use crate::failure::{Failure, Result};
-use crate::names::{check_variants, ident, pascal, pascal_case, rust_ident, snake_case, variant};
+use crate::names::{check_variants, ident, pascal, rust_ident, snake_case, variant};
 use crate::spec::{self, entries, sequence};
 
 /// An open enum, the same shape in both crates: the values this release lists, in the spec's
@@ -24,7 +24,6 @@ pub fn open_enum(name: &str, doc: Option<&str>, values: &[String]) -> TokenStrea
         "Open: a value this release does not list arrives as `Unknown` and serializes back unchanged.",
     );
     let variants: Vec<Ident> = values.iter().map(|v| variant(pascal(v))).collect();
-    let literals: Vec<Literal> = values.iter().map(|v| Literal::string(v)).collect();
     let variant_docs = values.iter().map(|v| format!(" `{v}`"));
     quote! {
         #doc
@@ -42,7 +41,7 @@ pub fn open_enum(name: &str, doc: Option<&str>, values: &[String]) -> TokenStrea
             /// The value as Monime spells it.
             pub fn as_str(&self) -> &str {
                 match self {
-                    #( #name::#variants => #literals, )*
+                    #( #name::#variants => #values, )*
                     #name::Unknown(other) => other,
                 }
             }
@@ -51,7 +50,7 @@ pub fn open_enum(name: &str, doc: Option<&str>, values: &[String]) -> TokenStrea
         impl ::std::convert::From<&str> for #name {
             fn from(value: &str) -> Self {
                 match value {
-                    #( #literals => #name::#variants, )*
+                    #( #values => #name::#variants, )*
                     other => #name::Unknown(other.to_owned()),
                 }
             }
@@ -122,13 +121,6 @@ pub fn api_enum(component: &str, rust_name: &str, schema: &Value) -> Result<Toke
     Ok(quote! { #open_enum #schema_impl })
 }
 
-/// One branch of an API union: its tag value and its other properties (JSON name, Rust
-/// name, whether Monime sets it: `readOnly` values are public, the rest may be secrets).
-struct Branch {
-    tag: String,
-    fields: Vec<(String, Ident, bool)>,
-}
-
 /// An open tagged union of `monime-webhooks-api` for a `oneOf` component whose branches are
 /// objects told apart by a one-value string property (`type: HS256`). Field values are
 /// optional strings; `Debug` prints only what Monime sets (`readOnly`), never what the caller
@@ -141,12 +133,12 @@ pub fn api_union(
 ) -> Result<TokenStream> {
     let place = format!("components.schemas.{component}");
     let mut tag_key: Option<String> = None;
-    let mut branches = Vec::new();
-    let mut json_branches = Vec::new();
+    let (mut tags, mut json_branches) = (Vec::new(), Vec::new());
+    // Per branch: the fields' JSON names, Rust names, and what `Debug` shows of each.
+    let (mut field_names, mut field_idents, mut debug_values) = (vec![], vec![], vec![]);
     for branch in sequence(schema.get("oneOf")) {
         let branch = spec::resolve(document, branch, &place)?;
-        let mut tag = None;
-        let mut fields = Vec::new();
+        let (mut tag, mut names, mut idents, mut shown) = (None, vec![], vec![], vec![]);
         let mut json_properties = serde_json::Map::new();
         for (name, property) in entries(branch.get("properties")) {
             let property = spec::resolve(document, property, &place)?;
@@ -161,17 +153,21 @@ pub fn api_union(
                     "{place}: open unions hold string fields only; `{name}` is not one"
                 )));
             }
-            let mut rules = serde_json::Map::new();
-            rules.insert("type".to_owned(), "string".into());
+            let mut rules = serde_json::json!({ "type": "string" });
             for key in ["minLength", "maxLength", "pattern"] {
                 if let Some(value) = property.get(key) {
-                    let value = serde_json::to_value(value).unwrap_or_default();
-                    rules.insert(key.to_owned(), value);
+                    rules[key] = serde_json::to_value(value).unwrap_or_default();
                 }
             }
-            json_properties.insert(name.clone(), serde_json::Value::Object(rules));
+            json_properties.insert(name.clone(), rules);
             let ident = rust_ident(&snake_case(&name));
-            fields.push((name, ident, spec::flag(property, "readOnly")));
+            // `readOnly` values are Monime's and public; the rest may be the caller's secrets.
+            shown.push(match spec::flag(property, "readOnly") {
+                true => quote! { #ident },
+                false => quote! { &#ident.as_ref().map(|_| "[redacted]") },
+            });
+            names.push(name);
+            idents.push(ident);
         }
         let Some((key, value)) = tag else {
             return Err(Failure::new(format!(
@@ -189,7 +185,10 @@ pub fn api_union(
             "required": [key],
             "properties": json_properties,
         }));
-        branches.push(Branch { tag: value, fields });
+        tags.push(value);
+        field_names.push(names);
+        field_idents.push(idents);
+        debug_values.push(shown);
     }
     let tag_key = tag_key.ok_or_else(|| Failure::new(format!("{place}: oneOf is empty")))?;
     let name = format_ident!("{}", rust_name);
@@ -198,25 +197,9 @@ pub fn api_union(
         "{description} An open union: a `{tag_key}` this crate does not know yet decodes into \
          `Unknown` with every field kept. `Debug` never prints a value the caller chose."
     );
-    let tags: Vec<&str> = branches.iter().map(|b| b.tag.as_str()).collect();
-    let variants: Vec<Ident> = tags.iter().map(|tag| variant(pascal_case(tag))).collect();
-    let field_idents: Vec<Vec<&Ident>> = branches
+    let variants: Vec<Ident> = tags
         .iter()
-        .map(|b| b.fields.iter().map(|(_, ident, _)| ident).collect())
-        .collect();
-    let field_names: Vec<Vec<&str>> = branches
-        .iter()
-        .map(|b| b.fields.iter().map(|(json, _, _)| json.as_str()).collect())
-        .collect();
-    let debug_values: Vec<Vec<TokenStream>> = branches
-        .iter()
-        .map(|b| {
-            let shown = |(_, ident, public): &(String, Ident, bool)| match public {
-                true => quote! { #ident },
-                false => quote! { &#ident.as_ref().map(|_| "[redacted]") },
-            };
-            b.fields.iter().map(shown).collect()
-        })
+        .map(|tag| variant(pascal(&snake_case(tag))))
         .collect();
     let variant_texts: Vec<String> = variants.iter().map(ToString::to_string).collect();
     let schema_text = format!(
@@ -345,10 +328,7 @@ pub fn event_union(name: &str, doc: Option<&str>, variants: &[(String, String)])
         doc,
         "Chosen by `type`. Open: a `type` this release does not list (or none) arrives as `Unknown`, kept as received.",
     );
-    let tags: Vec<Literal> = variants
-        .iter()
-        .map(|(tag, _)| Literal::string(tag))
-        .collect();
+    let tags: Vec<&String> = variants.iter().map(|(tag, _)| tag).collect();
     let structs: Vec<Ident> = variants.iter().map(|(_, s)| ident(s)).collect();
     let docs = variants
         .iter()
@@ -402,7 +382,7 @@ pub fn event_union(name: &str, doc: Option<&str>, variants: &[(String, String)])
 pub fn event_data(objects: &[(String, String)]) -> TokenStream {
     let variants: Vec<Ident> = objects.iter().map(|(_, name)| ident(name)).collect();
     let types = variants.clone();
-    let object_types: Vec<Literal> = objects.iter().map(|(t, _)| Literal::string(t)).collect();
+    let object_types: Vec<&String> = objects.iter().map(|(t, _)| t).collect();
     let docs = objects
         .iter()
         .map(|(object_type, _)| format!(" `object.type` is `{object_type}`."));

@@ -7,7 +7,6 @@ use std::process::Command;
 
 use crate::failure::{Failure, Result};
 
-pub const GENERATED_CRATE: &str = "crates/monime-webhooks-api";
 pub const GENERATED_FILE: &str = "crates/monime-webhooks-api/src/generated.rs";
 pub const TABLES_FILE: &str = "crates/monime-webhooks-api/src/generated_tables.rs";
 pub const SETTERS_FILE: &str = "crates/monime-webhooks/src/generated_setters.rs";

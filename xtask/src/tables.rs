@@ -93,16 +93,13 @@ pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
                 let param = spec::resolve(document, param, &place)?;
                 let (name, tokens) = tables.param(param, &place)?;
                 let ident = screaming(&name);
-                match params.get(&ident.to_string()) {
-                    Some((_, existing)) if existing.to_string() != tokens.to_string() => {
-                        return Err(Failure::new(format!(
-                            "{place}: parameter `{name}` differs from another operation's \
-                             parameter of the same name; give both the same schema (a $ref)"
-                        )));
-                    }
-                    _ => {
-                        params.insert(ident.to_string(), (name, tokens));
-                    }
+                let previous = params.insert(ident.to_string(), (name.clone(), tokens.clone()));
+                if previous.is_some_and(|(_, previous)| previous.to_string() != tokens.to_string())
+                {
+                    return Err(Failure::new(format!(
+                        "{place}: parameter `{name}` differs from another operation's parameter \
+                         of the same name; give both the same schema (a $ref)"
+                    )));
                 }
                 refs.push(quote! { &params::#ident });
             }
@@ -159,11 +156,12 @@ pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
         let ident = format_ident!("PATTERN_{}", index);
         quote! { pub(crate) static #ident: Pattern = Pattern::new(#source); }
     });
-    let mut pattern_strings = Vec::new();
-    for component in pattern_types(document)? {
-        let schema = spec::component(document, &component).unwrap_or(&Value::Null);
-        pattern_strings.push(pattern_string(&component, schema));
-    }
+    let pattern_strings = pattern_types(document)?.into_iter().map(|component| {
+        pattern_string(
+            &component,
+            spec::component(document, &component).unwrap_or(&Value::Null),
+        )
+    });
     let mut open_enums = Vec::new();
     for (component, rust_name) in OPEN_TYPES {
         let schema = spec::component(document, component).ok_or_else(|| {
@@ -399,19 +397,13 @@ impl<'a> Tables<'a> {
                 )));
             }
         }
-        let nullable = flag(value, "nullable");
-        let read_only = flag(value, "readOnly");
+        let (nullable, read_only) = (flag(value, "nullable"), flag(value, "readOnly"));
         let max_depth = count(map, "x-max-depth");
         let http_header_map = flag(value, "x-http-header-map");
-        let default = match map.get("default") {
-            Some(value) => {
-                let json: serde_json::Value = serde_json::to_value(value)
-                    .map_err(|e| Failure::new(format!("{place}: default is not JSON: {e}")))?;
-                let text = json.to_string();
-                quote! { Some(#text) }
-            }
-            None => quote! { None },
-        };
+        let default = map.get("default").map(serde_json::to_value).transpose();
+        let default =
+            default.map_err(|e| Failure::new(format!("{place}: default is not JSON: {e}")))?;
+        let default = option(default.map(|json| json.to_string()));
         let kind_name = map.get("type").and_then(Value::as_str);
         // The validator checks a pattern on strings only; anywhere else it would be dropped.
         if let Some(pattern) = map.get("pattern")
@@ -432,27 +424,8 @@ impl<'a> Tables<'a> {
             Some("string") => {
                 let min_length = count(map, "minLength");
                 let max_length = count(map, "maxLength");
-                let pattern = match map.get("pattern").and_then(Value::as_str) {
-                    Some(source) => {
-                        let index = match self.patterns.iter().position(|p| p == source) {
-                            Some(index) => index,
-                            None => {
-                                // The client compiles the same text with the same engine.
-                                regress::Regex::new(source).map_err(|e| {
-                                    Failure::new(format!(
-                                        "{place}: pattern `{source}` is not an ECMAScript \
-                                         regular expression (what OpenAPI patterns are): {e}"
-                                    ))
-                                })?;
-                                self.patterns.push(source.to_owned());
-                                self.patterns.len() - 1
-                            }
-                        };
-                        let ident = format_ident!("PATTERN_{}", index);
-                        quote! { Some(&crate::spec::#ident) }
-                    }
-                    None => quote! { None },
-                };
+                let pattern = map.get("pattern").and_then(Value::as_str);
+                let pattern = option(pattern.map(|p| self.pattern(p, place)).transpose()?);
                 let values: Vec<String> = sequence(map.get("enum"))
                     .iter()
                     .filter_map(|v| v.as_str().map(str::to_owned))
@@ -505,6 +478,23 @@ impl<'a> Tables<'a> {
                 kind: #kind,
             }
         })
+    }
+
+    /// `&crate::spec::PATTERN_<n>` for `source`, a static per distinct pattern.
+    fn pattern(&mut self, source: &str, place: &str) -> Result<TokenStream> {
+        if !self.patterns.iter().any(|p| p == source) {
+            // The client compiles the same text with the same engine.
+            regress::Regex::new(source).map_err(|e| {
+                Failure::new(format!(
+                    "{place}: pattern `{source}` is not an ECMAScript regular expression (what \
+                     OpenAPI patterns are): {e}"
+                ))
+            })?;
+            self.patterns.push(source.to_owned());
+        }
+        let index = self.patterns.iter().position(|p| p == source);
+        let ident = format_ident!("PATTERN_{}", index.unwrap_or_default());
+        Ok(quote! { &crate::spec::#ident })
     }
 
     fn object(&mut self, map: &'a Mapping, place: &str) -> Result<TokenStream> {
@@ -573,21 +563,22 @@ impl<'a> Tables<'a> {
 }
 
 fn count(map: &Mapping, key: &str) -> TokenStream {
-    match map.get(key).and_then(Value::as_u64) {
-        Some(n) => {
-            let n = n as usize;
-            quote! { Some(#n) }
-        }
-        None => quote! { None },
-    }
+    option(map.get(key).and_then(Value::as_u64).map(|n| n as usize))
 }
 
 fn integer(map: &Mapping, key: &str, place: &str) -> Result<TokenStream> {
-    let Some(value) = map.get(key) else {
-        return Ok(quote! { None });
-    };
-    let n = value
-        .as_i64()
-        .ok_or_else(|| Failure::new(format!("{place}: `{key}` must be a whole number")))?;
-    Ok(quote! { Some(#n) })
+    match map.get(key).map(Value::as_i64) {
+        Some(None) => Err(Failure::new(format!(
+            "{place}: `{key}` must be a whole number"
+        ))),
+        value => Ok(option(value.flatten())),
+    }
+}
+
+/// `Some(value)` or `None`, as tokens.
+fn option(value: Option<impl quote::ToTokens>) -> TokenStream {
+    match value {
+        Some(value) => quote! { Some(#value) },
+        None => quote! { None },
+    }
 }
