@@ -33,6 +33,7 @@ mod faults;
 mod outgoing;
 mod process;
 mod random;
+pub mod serve;
 mod server;
 mod store;
 mod validate;
@@ -136,8 +137,8 @@ impl MonimeMock {
         let shared = Arc::new(server::Shared::new(config));
         let app = api::router(shared.clone());
         let (shutdown, stop) = watch::channel(false);
-        let limits = server::ConnectionLimits::of(&shared.config);
-        let task = tokio::spawn(server::serve(listener, app, limits, stop));
+        let limits = serve::ServerLimits::of(&shared.config);
+        let task = tokio::spawn(serve::serve(listener, app, limits, stop));
         Ok(MonimeMock {
             addr,
             shared,

@@ -1,26 +1,17 @@
-//! The HTTP server: shared state, the middleware every response passes through (request ids,
-//! counters, faults), and an accept loop that can close a connection without answering (the
-//! "drop after commit" fault).
+//! The emulator's shared state and the middleware every response passes through (request
+//! ids, counters, faults, and closing a connection without answering: the "drop after commit"
+//! fault). The accept loop is in `serve`.
 
 use std::collections::VecDeque;
-use std::future::Future;
-use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
-use std::time::Duration;
 
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Serialize;
-use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore, watch};
-use tower::ServiceExt;
+use tokio::sync::Notify;
 
 use monime_webhooks_api::spec::response_headers;
 
@@ -152,7 +143,7 @@ impl Counters {
 
 /// Closes the connection a request came on, without a response.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct ConnectionKiller(Arc<Notify>);
+pub(crate) struct ConnectionKiller(pub(crate) Arc<Notify>);
 
 /// Counts the request and stamps `Monime-Request-Id` on its response.
 pub(crate) async fn stamp(
@@ -241,135 +232,5 @@ pub(crate) async fn inject_faults(
             // The connection task drops this future together with the connection.
             std::future::pending().await
         }
-    }
-}
-
-/// What keeps slow or numerous peers from holding the server: see [`MockConfig`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ConnectionLimits {
-    pub header_read_timeout: Duration,
-    pub body_read_timeout: Duration,
-    pub max_connections: usize,
-}
-
-impl ConnectionLimits {
-    pub fn of(config: &MockConfig) -> ConnectionLimits {
-        ConnectionLimits {
-            header_read_timeout: config.header_read_timeout,
-            body_read_timeout: config.body_read_timeout,
-            max_connections: config.max_connections,
-        }
-    }
-}
-
-/// Serves `app` on `listener` until `shutdown` turns true. Each connection gets a
-/// [`ConnectionKiller`] so a handler can end it without writing a response.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    app: Router,
-    limits: ConnectionLimits,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    loop {
-        let (stream, _peer): (_, SocketAddr) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(connection) => connection,
-                // Out of file descriptors and the like: wait a moment instead of spinning.
-                Err(_) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => return,
-        };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            refuse(&stream);
-            continue;
-        };
-        let app = app.clone();
-        let mut shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let _slot = slot;
-            let killer = ConnectionKiller::default();
-            let per_request = killer.clone();
-            let service = hyper::service::service_fn(
-                move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(per_request.clone());
-                    let body = |body| Deadline::new(body, limits.body_read_timeout);
-                    app.clone()
-                        .oneshot(request.map(|b| axum::body::Body::new(body(b))))
-                },
-            );
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = connection => {}
-                () = killer.0.notified() => {}
-                _ = shutdown.changed() => {}
-            }
-        });
-    }
-}
-
-/// Answers a connection over the limit with a 503 envelope and closes it, without a task:
-/// the response fits the socket's send buffer, and a peer that does not read it loses it.
-fn refuse(stream: &tokio::net::TcpStream) {
-    let body = ApiError::new(
-        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        "service_unavailable",
-        "too many open connections; retry later",
-    )
-    .to_json()
-    .to_string();
-    let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = stream.try_write(response.as_bytes());
-}
-
-/// A request body that fails once `expires` has passed: hyper's timer covers only the
-/// headers, so without it a peer that stalls mid-body would hold its connection's slot.
-struct Deadline {
-    body: hyper::body::Incoming,
-    expires: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl Deadline {
-    fn new(body: hyper::body::Incoming, limit: Duration) -> Deadline {
-        Deadline {
-            body,
-            expires: Box::pin(tokio::time::sleep(limit)),
-        }
-    }
-}
-
-impl hyper::body::Body for Deadline {
-    type Data = hyper::body::Bytes;
-    type Error = Box<dyn std::error::Error + Send + Sync>;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        if self.body.is_end_stream() {
-            return Poll::Ready(None);
-        }
-        if self.expires.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(Err("the request body did not arrive in time".into())));
-        }
-        Pin::new(&mut self.body).poll_frame(cx).map_err(Into::into)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        self.body.size_hint()
     }
 }

@@ -285,6 +285,16 @@ pub struct ListenArgs {
     /// Stop after this many deliveries (default: run until Ctrl-C).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_events: Option<u64>,
+    /// Close a connection whose request headers, or whose body, take longer than this.
+    #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub read_timeout_ms: u64,
+    /// Open connections at most; one more is answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_connections: u64,
+    /// On stopping, how long deliveries in progress may take to finish (a second Ctrl-C
+    /// stops at once).
+    #[arg(long, value_name = "MS", default_value_t = 2_000)]
+    pub shutdown_grace_ms: u64,
 }
 
 /// `completions` flags.

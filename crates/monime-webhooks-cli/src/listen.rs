@@ -17,13 +17,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use monime_mock::serve::ServerLimits;
 use monime_signature::{Event, SIGNATURE_HEADER};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::cli::{Failure, ListenArgs, Output, read_file};
 use crate::diagnose::{Key, likely_mistake, missing_secret, unix_now};
-use crate::output::{errln, printable};
+use crate::output::{errln, json_text, printable};
 
 /// Deliveries larger than this are refused with 413; Monime's events are a few kilobytes.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -112,22 +113,32 @@ pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCod
     });
     // On stderr, so stdout holds only event lines (one JSON object each with --output json).
     match &state.forward_to {
-        Some(url) => errln!("listening on http://{bound}, forwarding to {url}"),
+        Some(url) => errln!("listening on http://{bound}, forwarding to {}", masked(url)),
         None => errln!("listening on http://{bound}"),
     }
     let app = Router::new()
         .fallback(receive)
         .with_state(Arc::clone(&state));
-    let stop = Arc::clone(&state);
-    axum::serve(socket, app)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                () = stop.done.notified() => {}
-                () = interrupted() => {}
-            }
-        })
-        .await
-        .map_err(|e| Failure::Failed(format!("the receiver stopped: {e}")))?;
+    let limits = ServerLimits {
+        header_read_timeout: Duration::from_millis(args.read_timeout_ms),
+        body_read_timeout: Duration::from_millis(args.read_timeout_ms),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(64),
+        shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(monime_mock::serve::serve(socket, app, limits, stopped));
+    tokio::select! {
+        () = state.done.notified() => {}
+        () = interrupted() => {
+            errln!("stopping (press Ctrl-C again to stop at once)");
+            tokio::spawn(async {
+                interrupted().await;
+                std::process::exit(130);
+            });
+        }
+    }
+    let _ = stop.send(true);
+    let _ = server.await;
     let (received, invalid) = (
         state.received.load(Ordering::SeqCst),
         state.invalid.load(Ordering::SeqCst),
@@ -138,6 +149,19 @@ pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCod
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `url` as it may be shown: any user-info and query replaced by `***`.
+fn masked(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    if !shown.username().is_empty() || shown.password().is_some() {
+        let _ = shown.set_username("***");
+        let _ = shown.set_password(None);
+    }
+    if shown.query().is_some() {
+        shown.set_query(Some("***"));
+    }
+    printable(shown.as_str()).into_owned()
 }
 
 /// Ctrl-C, or SIGTERM on Unix.
@@ -242,8 +266,9 @@ async fn forward(
             body,
             latency,
         },
+        // Without the URL: it can hold credentials or a query the output must not show.
         Err(error) => Forwarded::Failed {
-            error: error.to_string(),
+            error: error.without_url().to_string(),
             latency,
         },
     }
@@ -295,9 +320,10 @@ async fn receive(
             body,
             ..
         }) => (status, headers, body).into_response(),
-        Some(Forwarded::Failed { error, .. }) => (
+        // The reason is in this listener's output; the sender learns nothing of the app.
+        Some(Forwarded::Failed { .. }) => (
             StatusCode::BAD_GATEWAY,
-            format!("monime-webhooks listen could not reach the app: {error}"),
+            "monime-webhooks listen could not reach the app",
         )
             .into_response(),
         // No app: acknowledge, so Monime does not retry; the verdict is in the output.
@@ -323,7 +349,7 @@ struct Line<'a> {
 impl Line<'_> {
     fn render(&self, output: Output) -> String {
         match output {
-            Output::Json => self.json().to_string(),
+            Output::Json => json_text(&self.json(), false),
             // The event's fields come from an unverified body: no terminal control characters.
             Output::Table => printable(&self.text()).into_owned(),
         }

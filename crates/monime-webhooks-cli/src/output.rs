@@ -64,7 +64,7 @@ impl View {
     /// One webhook of a list: a table row, or one JSON object per line.
     pub fn list_row(&self, out: &mut impl Write, webhook: &Webhook) -> std::io::Result<()> {
         match self.output {
-            Output::Json => writeln!(out, "{}", self.json(webhook)),
+            Output::Json => writeln!(out, "{}", json_text(&self.json(webhook), false)),
             Output::Table => {
                 let events = webhook.events.join(",");
                 let enabled = if webhook.enabled { "yes" } else { "no" };
@@ -89,11 +89,7 @@ impl View {
     pub fn detail(&self, out: &mut impl Write, webhook: &Webhook) -> std::io::Result<()> {
         let json = self.json(webhook);
         match self.output {
-            Output::Json => writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            ),
+            Output::Json => writeln!(out, "{}", json_text(&json, true)),
             Output::Table => {
                 let Value::Object(fields) = json else {
                     return Ok(());
@@ -141,6 +137,31 @@ pub fn printable(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// `value` as JSON text (pretty or on one line) with every character that could steer a
+/// terminal escaped (`\u0085`): serde_json escapes only C0 controls, so DEL, C1 controls and
+/// bidi overrides from an API answer or a delivery would reach the terminal raw. Still valid
+/// JSON, with the same value.
+pub fn json_text(value: &serde_json::Value, pretty: bool) -> String {
+    let text = if pretty {
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    } else {
+        value.to_string()
+    };
+    let steers = |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(steers) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if steers(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Standard output for the commands: a reader that went away (`| head -c 1`) ends the
@@ -203,5 +224,21 @@ fn pad(text: &str, width: usize) -> String {
         cut
     } else {
         format!("{text}{}", " ".repeat(width - count))
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::json_text;
+
+    #[test]
+    fn json_output_escapes_what_could_steer_a_terminal() {
+        let value = serde_json::json!({ "name": "a\u{7f}b\u{85}c\u{202e}d\u{1b}e" });
+        let text = json_text(&value, false);
+        assert_eq!(text, r#"{"name":"a\u007fb\u0085c\u202ed\u001be"}"#);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
+        );
     }
 }

@@ -486,3 +486,230 @@ fn usage_errors_exit_2_before_listening() {
     }
     drop(occupied);
 }
+
+/// A delivery signed now, as Monime sends it, with `name` as the event's name.
+fn signed_delivery(name: &str) -> (String, String) {
+    let body = json!({
+        "apiVersion": "caph.2025-08-23",
+        "event": { "id": "wkd-slow", "name": name, "timestamp": "1771803194" },
+        "object": { "id": "pay-1", "type": "payment" },
+        "data": { "id": "pay-1" }
+    })
+    .to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let header = monime_signature::Signer::hs256(SECRET)
+        .unwrap()
+        .sign(now, body.as_bytes());
+    (body, header)
+}
+
+/// A peer that sends a delivery's headers and part of its body, then stalls.
+fn stall_mid_body(url: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let head = format!(
+        "POST /hooks HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: 500\r\n\r\n{{\"apiVersion\":"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
+/// Slow peers cannot hold `listen`: a peer stalling mid-body is closed within 2 s of a 200 ms
+/// read timeout, and one more connection than `--max-connections` is refused.
+#[test]
+fn listen_closes_peers_that_stall_and_caps_its_connections() {
+    let listen = listen(&[
+        "--secret",
+        SECRET,
+        "--read-timeout-ms",
+        "200",
+        "--max-connections",
+        "2",
+        "--max-events",
+        "1",
+    ]);
+    let started = Instant::now();
+    let mut stalled = stall_mid_body(&listen.url);
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stalled.read_to_end(&mut answer);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "closed after {:?}",
+        started.elapsed()
+    );
+    assert!(!String::from_utf8_lossy(&answer).contains("200 OK"));
+
+    let (_first, _second) = (stall_mid_body(&listen.url), stall_mid_body(&listen.url));
+    std::thread::sleep(Duration::from_millis(50));
+    let mut third = stall_mid_body(&listen.url);
+    let mut refused = String::new();
+    let _ = third.read_to_string(&mut refused);
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+
+    // The stalled ones are closed in time, then a delivery is served and ends the run.
+    std::thread::sleep(Duration::from_millis(400));
+    let (body, header) = signed_delivery("payment.completed");
+    let delivered = post_delivery(&listen.url, &body, &header);
+    assert_eq!(delivered, 200);
+    let (code, stdout, _) = listen.finish();
+    assert_eq!(code, 0, "{stdout}");
+}
+
+/// With a half-sent request still open, `listen` stops on `--max-events` within its shutdown
+/// grace, and on Ctrl-C; a second Ctrl-C stops it at once.
+#[test]
+fn a_half_sent_request_does_not_keep_listen_from_stopping() {
+    // --max-events: the run ends within 2 s of the last delivery, with a stalled peer open.
+    let listen_one = listen(&[
+        "--secret",
+        SECRET,
+        "--max-events",
+        "1",
+        "--shutdown-grace-ms",
+        "200",
+    ]);
+    let _stalled = stall_mid_body(&listen_one.url);
+    let (body, header) = signed_delivery("payment.completed");
+    assert_eq!(post_delivery(&listen_one.url, &body, &header), 200);
+    let started = Instant::now();
+    let (code, _, _) = listen_one.finish();
+    assert_eq!(code, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Ctrl-C with a stalled peer: stops within the grace.
+    let mut interrupted = listen(&["--secret", SECRET, "--shutdown-grace-ms", "200"]);
+    let _stalled = stall_mid_body(&interrupted.url);
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    signal(&interrupted.child, "INT");
+    wait_exit(&mut interrupted.child, Duration::from_secs(10));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A long grace, cut short by a second Ctrl-C.
+    let mut patient = listen(&["--secret", SECRET, "--shutdown-grace-ms", "60000"]);
+    let _stalled = stall_mid_body(&patient.url);
+    std::thread::sleep(Duration::from_millis(100));
+    signal(&patient.child, "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        patient.child.try_wait().unwrap().is_none(),
+        "the grace is still running"
+    );
+    let started = Instant::now();
+    signal(&patient.child, "INT");
+    let status = wait_exit(&mut patient.child, Duration::from_secs(10));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(status.code(), Some(130));
+}
+
+/// A failed forward answers the sender a generic 502, and what `listen` prints masks the
+/// forward URL's user-info and query; JSON lines escape what could steer a terminal.
+#[test]
+fn listen_leaks_nothing_of_the_forward_url_and_escapes_its_json() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let forward = format!("http://user:hunter2@127.0.0.1:{port}/hooks?token=s3cret");
+    let listen = listen(&[
+        "--secret",
+        SECRET,
+        "--forward-to",
+        &forward,
+        "--max-events",
+        "1",
+        "--output",
+        "json",
+    ]);
+    let (body, header) = signed_delivery("payment.\u{202e}completed\u{85}");
+    let answer = send_delivery(&listen.url, &body, &header);
+    assert_eq!(answer.0, 502);
+    assert_eq!(answer.1, "monime-webhooks listen could not reach the app");
+    let (_, stdout, stderr) = listen.finish();
+    for shown in [&stdout, &stderr] {
+        for secret in ["hunter2", "user:", "s3cret", "token="] {
+            assert!(!shown.contains(secret), "{secret} shown in: {shown}");
+        }
+    }
+    assert!(stderr.contains("http://***@127.0.0.1"), "{stderr}");
+    assert!(
+        stdout.contains("\\u202e") && stdout.contains("\\u0085"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains('\u{202e}') && !stdout.contains('\u{85}'),
+        "{stdout}"
+    );
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("listen did not stop within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A signed delivery's status.
+fn post_delivery(url: &str, body: &str, header: &str) -> u16 {
+    send_delivery(url, body, header).0
+}
+
+/// A POST of a signed delivery from a thread of its own: status and body.
+fn send_delivery(url: &str, body: &str, header: &str) -> (u16, String) {
+    let (url, body, header) = (url.to_owned(), body.to_owned(), header.to_owned());
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let response = reqwest::Client::new()
+                    .post(format!("{url}/hooks"))
+                    .header("content-type", "application/json")
+                    .header("monime-signature", header)
+                    .body(body)
+                    .timeout(Duration::from_secs(30))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap())
+            })
+    })
+    .join()
+    .unwrap()
+}
