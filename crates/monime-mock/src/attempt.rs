@@ -24,6 +24,8 @@ pub struct DeliveryAttempt {
     pub status: Option<u16>,
     /// Why no status was received (connection refused, timeout).
     pub error: Option<String>,
+    /// Where a 3xx answer pointed (not followed: a redirect is a failed attempt).
+    pub location: Option<String>,
     /// The webhook's custom headers left out of this attempt, and why.
     pub skipped_headers: Vec<SkippedHeader>,
     /// When the attempt was made.

@@ -125,6 +125,10 @@ async fn deliver(shared: &Shared, webhook: &StoredWebhook, event: &Event) {
             Ok(response) => (Some(response.status().as_u16()), None),
             Err(error) => (None, Some(error.to_string())),
         };
+        let location = outcome.as_ref().ok().and_then(|response| {
+            let location = response.headers().get(reqwest::header::LOCATION)?;
+            Some(String::from_utf8_lossy(location.as_bytes()).into_owned())
+        });
         shared
             .counters
             .delivery_attempts
@@ -137,6 +141,7 @@ async fn deliver(shared: &Shared, webhook: &StoredWebhook, event: &Event) {
             attempt,
             status,
             error,
+            location,
             skipped_headers,
             time: DateTime::<Utc>::from(now),
         });

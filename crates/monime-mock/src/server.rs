@@ -53,7 +53,13 @@ impl Shared {
             counters: Counters::default(),
             deliveries: Mutex::new(VecDeque::new()),
             deliveries_in_flight: AtomicUsize::new(0),
-            http: reqwest::Client::new(),
+            // Monime does not follow a receiver's redirect: the attempt records the 3xx.
+            // Following it would re-send the body and its signature to another host.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                // Building fails only where TLS cannot start, which `Client::new` would hit too.
+                .unwrap_or_default(),
         }
     }
 

@@ -282,3 +282,44 @@ async fn default_data_decodes_through_the_typed_api() {
     }
     mock.shutdown().await;
 }
+
+/// A receiver that redirects is not followed: the body and its signature never reach the
+/// other host, and each attempt records the 3xx and where it pointed, as a failure retried.
+#[tokio::test]
+async fn a_redirecting_receiver_is_not_followed() {
+    let (mock, api) = fast_mock().await;
+    let (elsewhere, other_host) = start_receiver(vec![]).await;
+    let location = format!("{elsewhere}/stolen");
+    let redirecting = Router::new().route(
+        "/{*path}",
+        post({
+            let location = location.clone();
+            move || async move { (StatusCode::TEMPORARY_REDIRECT, [("location", location)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, redirecting).await.unwrap() });
+    let mut body = valid_body();
+    body["url"] = json!(url);
+    api.create_id(&body).await;
+    trigger(&api, "payment.completed").await;
+    assert!(mock.settle(Duration::from_secs(10)).await);
+    let attempts = mock.deliveries();
+    assert!(!attempts.is_empty());
+    for attempt in &attempts {
+        assert_eq!(attempt.status, Some(307), "{attempt:?}");
+        assert_eq!(attempt.location.as_deref(), Some(location.as_str()));
+    }
+    assert!(
+        attempts.len() > 1,
+        "a redirect is a failed attempt, retried"
+    );
+    assert!(
+        other_host.received.lock().unwrap().is_empty(),
+        "nothing reached the Location host"
+    );
+    let listed = Api::send(api.request(reqwest::Method::GET, "/_mock/deliveries")).await;
+    assert_eq!(listed.body["result"][0]["location"], json!(location));
+    mock.shutdown().await;
+}
