@@ -5,6 +5,7 @@
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use monime_mock::MonimeMock;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -329,6 +330,13 @@ async fn send_test_event_reads_a_bounded_part_of_an_endless_answer() {
     let output = run_async(send_args(&url, &["--timeout", "600"])).await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
     assert!(text(&output.stdout).contains("#1: 200"));
+    // The CLI reads 64 KiB and closes; what else was written only filled socket buffers.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let written = *sent.lock().unwrap();
+    assert!(
+        written < 16 << 20,
+        "the receiver wrote {written} bytes before the CLI closed the connection"
+    );
 }
 
 /// Runs the binary with its standard output on a pipe whose reader is already gone.

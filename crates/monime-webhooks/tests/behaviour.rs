@@ -726,12 +726,23 @@ async fn list_all_ends_when_a_server_repeats_its_cursor() {
         (200, "application/json", page),
     ])
     .await;
-    let items: Vec<_> = client(&url, RetryPolicy::none()).list_all().collect().await;
+    // A regression that followed the cursor for ever fails here instead of hanging the suite.
+    let walk = client(&url, RetryPolicy::none())
+        .list_all()
+        .collect::<Vec<_>>();
+    let items = tokio::time::timeout(Duration::from_secs(10), walk)
+        .await
+        .expect("the walk ends");
     assert_eq!(
         items.len(),
         2,
-        "two pages, then the repeated cursor ends the walk"
+        "one webhook, then the repeated cursor ends the walk"
     );
+    assert!(items[0].is_ok(), "{:?}", items[0]);
+    match &items[1] {
+        Err(Error::Decode { message, .. }) => assert!(message.contains("cursor"), "{message}"),
+        other => panic!("expected the walk to end with an error, got {other:?}"),
+    }
     assert_eq!(keys.lock().unwrap().len(), 2);
 }
 
@@ -934,8 +945,12 @@ async fn list_all_ends_with_an_error_when_a_cursor_comes_back() {
         (200, vec![], page("whk-3", "A")),
     ])
     .await;
-    let items: Vec<Result<Webhook, Error>> =
-        client(&url, RetryPolicy::none()).list_all().collect().await;
+    let walk = client(&url, RetryPolicy::none())
+        .list_all()
+        .collect::<Vec<_>>();
+    let items: Vec<Result<Webhook, Error>> = tokio::time::timeout(Duration::from_secs(10), walk)
+        .await
+        .expect("the walk ends");
     let ids: Vec<_> = items
         .iter()
         .filter_map(|item| item.as_ref().ok().map(|w| w.id.to_string()))
@@ -1077,4 +1092,39 @@ async fn an_answer_from_elsewhere_is_a_redirect_whoever_built_the_http_client() 
     }
     assert_eq!(*hits.lock().unwrap(), 1, "not retried");
     assert_eq!(*elsewhere_hits.lock().unwrap(), 1);
+}
+
+/// The body limit holds when the answer declares no length (chunked): the client stops
+/// reading past the limit instead of buffering whatever arrives.
+#[tokio::test]
+async fn a_chunked_answer_over_the_limit_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = vec![0u8; 16 * 1024];
+        let _ = stream.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                    transfer-encoding: chunked\r\n\r\n";
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let chunk = format!("400\r\n{}\r\n", " ".repeat(0x400));
+        // Endless: only the client's limit ends it.
+        while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+    });
+    let client = Client::builder()
+        .access_token("mon_test_behaviour")
+        .space_id("spc-behaviour")
+        .api_url(&url)
+        .retry(RetryPolicy::none())
+        .body_limit(4096)
+        .build()
+        .unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(10), client.get("whk-1"))
+        .await
+        .expect("the read stops at the limit");
+    match outcome {
+        Err(Error::Decode { message, .. }) => assert!(message.contains("body limit"), "{message}"),
+        other => panic!("expected the body limit, got {other:?}"),
+    }
 }

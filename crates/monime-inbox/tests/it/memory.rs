@@ -19,7 +19,7 @@ fn a_redelivery_after_success_is_a_duplicate() {
     runtime().block_on(async {
         let inbox = MemoryInbox::new(100, Duration::from_secs(3600));
         let runs = AtomicUsize::new(0);
-        for _ in 0..3 {
+        for delivery in 0..3 {
             let outcome = inbox
                 .process("wkd-1", async || {
                     runs.fetch_add(1, Ordering::SeqCst);
@@ -27,7 +27,12 @@ fn a_redelivery_after_success_is_a_duplicate() {
                 })
                 .await
                 .unwrap();
-            let _ = outcome;
+            let expected = if delivery == 0 {
+                Outcome::Processed(())
+            } else {
+                Outcome::Duplicate
+            };
+            assert_eq!(outcome, expected, "delivery {delivery}");
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert_eq!(inbox.len(), 1);
