@@ -297,47 +297,34 @@ fn changes(matches: &ArgMatches, operation: &Operation) -> Vec<Change> {
     changes
 }
 
-impl FromArgMatches for CreateBody {
-    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        Ok(CreateBody(changes(matches, &operations::CREATE_WEBHOOK)))
-    }
+/// The clap glue of one operation's body flags; `clears` adds the `--clear-` flags.
+macro_rules! body_flags {
+    ($flags:ident, $operation:expr, $clears:expr) => {
+        impl FromArgMatches for $flags {
+            fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+                Ok($flags(changes(matches, &$operation)))
+            }
 
-    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        *self = Self::from_arg_matches(matches)?;
-        Ok(())
-    }
+            fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+                *self = Self::from_arg_matches(matches)?;
+                Ok(())
+            }
+        }
+
+        impl clap::Args for $flags {
+            fn augment_args(command: Command) -> Command {
+                augment(command, &$operation, $clears)
+            }
+
+            fn augment_args_for_update(command: Command) -> Command {
+                Self::augment_args(command)
+            }
+        }
+    };
 }
 
-impl clap::Args for CreateBody {
-    fn augment_args(command: Command) -> Command {
-        augment(command, &operations::CREATE_WEBHOOK, false)
-    }
-
-    fn augment_args_for_update(command: Command) -> Command {
-        Self::augment_args(command)
-    }
-}
-
-impl FromArgMatches for UpdateBody {
-    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        Ok(UpdateBody(changes(matches, &operations::UPDATE_WEBHOOK)))
-    }
-
-    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        *self = Self::from_arg_matches(matches)?;
-        Ok(())
-    }
-}
-
-impl clap::Args for UpdateBody {
-    fn augment_args(command: Command) -> Command {
-        augment(command, &operations::UPDATE_WEBHOOK, true)
-    }
-
-    fn augment_args_for_update(command: Command) -> Command {
-        Self::augment_args(command)
-    }
-}
+body_flags!(CreateBody, operations::CREATE_WEBHOOK, false);
+body_flags!(UpdateBody, operations::UPDATE_WEBHOOK, true);
 
 #[cfg(test)]
 mod tests {
