@@ -52,6 +52,9 @@ pub struct Exchange {
     /// The answer came from another URL than the request's: an HTTP client that follows
     /// redirects was used. `location` is that URL; the answer was not read.
     pub redirected: bool,
+    /// The time the retry policy's deadline had left when the server asked for a longer
+    /// wait (`Retry-After`): the call gave up at once instead of waiting past it.
+    pub deadline_left: Option<Duration>,
 }
 
 /// Marks an answer that came from another URL than the request went to.
@@ -214,6 +217,7 @@ async fn send_with_retries(
                 if let Some(id) = &exchange.request_id {
                     span.record("request_id", id.as_str());
                 }
+                let mut exchange = exchange;
                 if RETRYABLE_STATUSES.contains(&status.as_u16()) && pending.is_some() {
                     let wait = policy.delay(attempt, exchange.retry_after).min(MAX_WAIT);
                     if may_retry(attempt, wait) {
@@ -222,6 +226,11 @@ async fn send_with_retries(
                         tokio::time::sleep(wait).await;
                         continue;
                     }
+                    exchange.deadline_left = policy
+                        .deadline
+                        .zip(started)
+                        .map(|(deadline, started)| deadline.saturating_sub(started.elapsed()))
+                        .filter(|left| wait > *left);
                 }
                 // A retried DELETE that finds nothing after an attempt whose outcome is
                 // unknown: that attempt deleted it and its answer was lost. The webhook is
@@ -278,6 +287,7 @@ fn exchange_of(attempts: u32, status: StatusCode, headers: &HeaderMap) -> Exchan
             .flatten(),
         body_too_large: false,
         redirected: false,
+        deadline_left: None,
     }
 }
 

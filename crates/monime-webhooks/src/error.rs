@@ -47,6 +47,9 @@ pub enum Error {
     RateLimited {
         /// How long Monime asks to wait.
         retry_after: Option<Duration>,
+        /// What the retry policy's deadline had left when that wait was asked for: longer,
+        /// the call gave up at once rather than wait past the deadline.
+        deadline_left: Option<Duration>,
         /// Which limit was hit.
         limit: Option<String>,
         /// Monime's sentence for people.
@@ -207,6 +210,7 @@ fn from_envelope(status: u16, exchange: &Exchange, envelope: ErrorEnvelope) -> E
     if status == 429 {
         return Error::RateLimited {
             retry_after: exchange.retry_after,
+            deadline_left: exchange.deadline_left,
             limit: exchange.rate_limit.clone(),
             message: detail.message,
             request_id: exchange.request_id.clone(),
@@ -249,6 +253,7 @@ impl fmt::Display for Error {
             }
             Error::RateLimited {
                 retry_after,
+                deadline_left,
                 limit,
                 message,
                 request_id,
@@ -259,6 +264,13 @@ impl fmt::Display for Error {
                 }
                 if let Some(after) = retry_after {
                     write!(f, ", retry after {} s", after.as_secs())?;
+                }
+                if let Some(left) = deadline_left {
+                    write!(
+                        f,
+                        ", past the retry deadline ({:.1} s left), so not retried",
+                        left.as_secs_f64()
+                    )?;
                 }
                 write!(f, ": {message}{}", request(request_id))
             }

@@ -1128,3 +1128,47 @@ async fn a_chunked_answer_over_the_limit_is_refused() {
         other => panic!("expected the body limit, got {other:?}"),
     }
 }
+
+/// A `Retry-After` longer than what the retry deadline has left fails at once, naming both
+/// times, instead of sleeping past the deadline.
+#[tokio::test]
+async fn a_retry_after_past_the_deadline_fails_promptly_naming_both_times() {
+    let limited = json!({ "success": false, "messages": [], "error": { "code": 429, "reason": "rate_limited", "message": "slow down" } });
+    let (url, hits) = answering(vec![(
+        429,
+        vec![("retry-after", "3600".to_owned())],
+        limited.to_string(),
+    )])
+    .await;
+    let policy = RetryPolicy {
+        deadline: Some(Duration::from_secs(5)),
+        ..patient()
+    };
+    let started = Instant::now();
+    let error = tokio::time::timeout(Duration::from_secs(10), client(&url, policy).get("whk-1"))
+        .await
+        .expect("no sleep past the deadline")
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    match &error {
+        Error::RateLimited {
+            retry_after: Some(after),
+            deadline_left: Some(left),
+            ..
+        } => {
+            assert_eq!(*after, Duration::from_secs(3600));
+            assert!(*left <= Duration::from_secs(5), "{left:?}");
+        }
+        other => panic!("expected a rate limit past the deadline, got {other:?}"),
+    }
+    let text = error.to_string();
+    assert!(
+        text.contains("retry after 3600 s") && text.contains("past the retry deadline"),
+        "{text}"
+    );
+    assert_eq!(*hits.lock().unwrap(), 1, "not retried");
+}
