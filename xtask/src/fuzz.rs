@@ -17,9 +17,16 @@ const TARGETS: [&str; 2] = ["header_parser", "event_parser"];
 /// installed. A different nightly fails the run, naming both.
 const NIGHTLY: &str = "rustc 1.97.0-nightly (e50aa6fba 2026-05-19)";
 
+/// The rustup toolchain holding that nightly: `nightly` on this machine kind, or the dated
+/// name a machine that installs it uses (`MONIME_FUZZ_TOOLCHAIN=nightly-2026-05-20`).
+fn toolchain() -> String {
+    std::env::var("MONIME_FUZZ_TOOLCHAIN").unwrap_or_else(|_| "nightly".to_owned())
+}
+
 fn check_nightly() -> Result<()> {
     let output = Command::new("rustc")
-        .args(["+nightly", "--version"])
+        .arg(format!("+{}", toolchain()))
+        .arg("--version")
         .env_remove("RUSTC")
         .output()
         .map_err(|e| Failure::new(format!("cannot run rustc +nightly: {e}")))?;
@@ -28,8 +35,9 @@ fn check_nightly() -> Result<()> {
         Ok(())
     } else {
         Err(Failure::new(format!(
-            "fuzzing is pinned to `{NIGHTLY}`, but `rustc +nightly --version` is `{found}`: \
-             install that nightly, or move the pin in xtask/src/fuzz.rs"
+            "fuzzing is pinned to `{NIGHTLY}`, but toolchain `{}` is `{found}`: \
+             install that nightly, or move the pin in xtask/src/fuzz.rs",
+            toolchain()
         )))
     }
 }
@@ -55,7 +63,7 @@ pub fn smoke(root: &Path) -> Result<()> {
         .arg("--manifest-path")
         .arg(&manifest)
         .args(["--all-targets", "--", "-D", "warnings"])
-        .env("RUSTUP_TOOLCHAIN", "nightly")
+        .env("RUSTUP_TOOLCHAIN", toolchain())
         .env_remove("CARGO")
         .env_remove("RUSTC")
         .current_dir(root)
@@ -78,7 +86,7 @@ fn fuzz_each(root: &Path, limit: &str, described: &str) -> Result<()> {
         // overrides the workspace's pinned stable one for this command only.
         let status = Command::new(&cargo_fuzz)
             .args(["fuzz", "run", target, "--", limit])
-            .env("RUSTUP_TOOLCHAIN", "nightly")
+            .env("RUSTUP_TOOLCHAIN", toolchain())
             .env_remove("CARGO")
             .env_remove("RUSTC")
             .current_dir(root.join(FUZZ_CRATE))
