@@ -115,5 +115,5 @@ fn parse(command: &str, args: &[String]) -> Result<(Vec<PathBuf>, HashMap<String
 }
 
 fn usage(problem: &str) -> Failure {
-    Failure::new(format!("{problem}\n\n{USAGE}"))
+    fail!("{problem}\n\n{USAGE}")
 }

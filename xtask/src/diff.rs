@@ -20,10 +20,7 @@ pub enum Impact {
 
 impl fmt::Display for Impact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Impact::Compatible => "compatible",
-            Impact::Breaking => "breaking",
-        })
+        f.write_str(&format!("{self:?}").to_lowercase())
     }
 }
 
@@ -89,15 +86,22 @@ fn list(value: &Option<String>) -> Vec<String> {
 /// Judges one difference.
 pub fn classify(difference: &Difference) -> Change {
     use Impact::{Breaking, Compatible};
-    let (old, new) = (&difference.ours, &difference.theirs);
-    let fact = difference.fact.as_str();
-    let side = side(fact);
+    let (old, new, fact) = (
+        &difference.ours,
+        &difference.theirs,
+        difference.fact.as_str(),
+    );
+    let (side, parameter) = (side(fact), fact.contains(" parameter "));
     let request = side == Side::Request;
+    // For the list-valued keywords (`required`, `enum`): whether an entry came or went.
+    let (before, after) = (list(old), list(new));
+    let added = after.iter().any(|v| !before.contains(v));
+    let dropped = before.iter().any(|v| !after.contains(v));
     let (impact, why) = match (keyword(fact), old.is_some(), new.is_some()) {
         // Something that exists (an operation, parameter, property, response) appeared or left.
         (None, true, false) => (Breaking, "removed"),
         (None, false, true) => match side {
-            Side::Request if fact.contains(" parameter ") && !fact.ends_with(" required") => (
+            Side::Request if parameter && !fact.ends_with(" required") => (
                 Compatible,
                 "new optional input (a required one shows as `required` too)",
             ),
@@ -106,46 +110,36 @@ pub fn classify(difference: &Difference) -> Change {
             Side::Operation => (Compatible, "new operation"),
         },
         (None, _, _) => (Breaking, "changed"),
-        (Some("required"), _, _) if fact.contains(" parameter ") && !fact.contains(" schema") => {
-            if new.is_some() {
-                (Breaking, "a parameter became required")
-            } else {
-                (Compatible, "a parameter became optional")
-            }
+        (Some("required"), _, true) if parameter && !fact.contains(" schema") => {
+            (Breaking, "a parameter became required")
         }
-        (Some("required"), _, _) => {
-            let (before, after) = (list(old), list(new));
-            let added = after.iter().any(|name| !before.contains(name));
-            let dropped = before.iter().any(|name| !after.contains(name));
-            match (request, added, dropped) {
-                (true, true, _) => (Breaking, "a new required property"),
-                (true, false, _) => (Compatible, "a property became optional"),
-                (false, _, true) => (Breaking, "a response property is no longer guaranteed"),
-                (false, _, false) => (Compatible, "a response property is now guaranteed"),
-            }
+        (Some("required"), _, false) if parameter && !fact.contains(" schema") => {
+            (Compatible, "a parameter became optional")
         }
-        (Some("enum"), _, _) => {
-            let (before, after) = (list(old), list(new));
-            let dropped = before.iter().any(|v| !after.contains(v));
-            let added = after.iter().any(|v| !before.contains(v));
-            match (request, dropped, added) {
-                (true, true, _) => (Breaking, "request enum narrowed"),
-                (true, false, _) => (Compatible, "request enum widened"),
-                (false, _, true) => (Breaking, "new response value a closed enum cannot decode"),
-                (false, _, false) => (Compatible, "response enum narrowed"),
-            }
-        }
+        (Some("required"), _, _) => match (request, added, dropped) {
+            (true, true, _) => (Breaking, "a new required property"),
+            (true, false, _) => (Compatible, "a property became optional"),
+            (false, _, true) => (Breaking, "a response property is no longer guaranteed"),
+            (false, _, false) => (Compatible, "a response property is now guaranteed"),
+        },
+        (Some("enum"), _, _) => match (request, dropped, added) {
+            (true, true, _) => (Breaking, "request enum narrowed"),
+            (true, false, _) => (Compatible, "request enum widened"),
+            (false, _, true) => (Breaking, "new response value a closed enum cannot decode"),
+            (false, _, false) => (Compatible, "response enum narrowed"),
+        },
         (Some(limit), _, _)
-            if ["max", "min", "exclusive"]
-                .iter()
-                .any(|s| limit.starts_with(s)) =>
+            if limit == "uniqueItems"
+                || ["max", "min", "exclusive"]
+                    .iter()
+                    .any(|s| limit.starts_with(s)) =>
         {
             // A smaller maximum or a larger minimum, or a new limit, accepts less.
             let narrower = match (number(old), number(new)) {
+                _ if limit == "uniqueItems" => new.is_some(),
                 (Some(a), Some(b)) if limit.to_lowercase().contains("max") => b < a,
                 (Some(a), Some(b)) => b > a,
-                (None, Some(_)) => true,
-                _ => false,
+                (old, new) => old.is_none() && new.is_some(),
             };
             match (request, narrower) {
                 (true, true) => (Breaking, "request constraint narrowed"),
@@ -153,33 +147,20 @@ pub fn classify(difference: &Difference) -> Change {
                 (false, _) => (Compatible, "response constraint changed"),
             }
         }
-        (Some("nullable"), _, _) => match (request, new.is_some()) {
+        (Some("nullable"), _, nullable) => match (request, nullable) {
             (true, true) => (Compatible, "a request field now accepts null"),
             (true, false) => (Breaking, "a request field no longer accepts null"),
             (false, true) => (Breaking, "a response field made nullable"),
             (false, false) => (Compatible, "a response field is no longer nullable"),
         },
-        (Some("uniqueItems"), _, _) => match (request, new.is_some()) {
-            (true, true) => (Breaking, "request constraint narrowed"),
-            (true, false) => (Compatible, "request constraint widened"),
-            (false, _) => (Compatible, "response constraint changed"),
+        (Some("additionalProperties"), _, _) => match (request, new.as_deref() == Some("false")) {
+            (true, true) => (Breaking, "request object closed to extra properties"),
+            (true, false) => (Compatible, "request object opened"),
+            (false, _) => (Compatible, "response object openness changed"),
         },
-        (Some("additionalProperties"), _, _) => {
-            let closed = new.as_deref() == Some("false");
-            match (request, closed) {
-                (true, true) => (Breaking, "request object closed to extra properties"),
-                (true, false) => (Compatible, "request object opened"),
-                (false, _) => (Compatible, "response object openness changed"),
-            }
-        }
         (Some("readOnly" | "writeOnly"), _, _) => (Compatible, "documentation of direction"),
-        (Some("pattern"), _, _) => {
-            if request {
-                (Breaking, "request pattern changed")
-            } else {
-                (Compatible, "response pattern changed")
-            }
-        }
+        (Some("pattern"), _, _) if request => (Breaking, "request pattern changed"),
+        (Some("pattern"), _, _) => (Compatible, "response pattern changed"),
         (Some("type" | "format"), _, _) => (Breaking, "a type changed"),
         (Some("default"), _, _) => (
             Breaking,
@@ -187,11 +168,12 @@ pub fn classify(difference: &Difference) -> Change {
         ),
         (Some(_), _, _) => (Breaking, "a schema combinator changed"),
     };
+    let (fact, old, new) = (fact.to_owned(), old.clone(), new.clone());
     Change {
         impact,
-        fact: difference.fact.clone(),
-        old: old.clone(),
-        new: new.clone(),
+        fact,
+        old,
+        new,
         why,
     }
 }

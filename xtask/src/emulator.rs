@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 
 #[derive(Debug)]
 pub struct Emulator {
@@ -37,7 +37,7 @@ impl Emulator {
             .args(extra_args)
             .stdout(Stdio::piped())
             .spawn()
-            .map_err(|e| Failure::new(format!("cannot start {}: {e}", binary.display())))?;
+            .map_err(|e| fail!("cannot start {}: {e}", binary.display()))?;
         let mut line = String::new();
         let stdout = child.stdout.take().expect("stdout was piped");
         let read = BufReader::new(stdout).read_line(&mut line);
@@ -52,9 +52,9 @@ impl Emulator {
             }),
             _ => {
                 let _ = child.kill();
-                Err(Failure::new(format!(
+                Err(fail!(
                     "monime-mock did not report its address (printed {line:?})"
-                )))
+                ))
             }
         }
     }

@@ -38,8 +38,7 @@ const REF_PREFIX: &str = "#/components/schemas/";
 pub fn output(root: &Path, release: &str) -> Result<Output> {
     let objects = paths::objects_spec(root, release);
     let source = paths::display_relative(root, &objects);
-    let text = std::fs::read_to_string(&objects)
-        .map_err(|e| Failure::new(format!("cannot read {source}: {e}")))?;
+    let text = std::fs::read_to_string(&objects).map_err(|e| fail!("cannot read {source}: {e}"))?;
     let text = render(&text, &source, &format::locked_version(root, "typify")?)?;
     Ok(Output {
         file: EVENTS_FILE,
@@ -53,10 +52,10 @@ pub fn render(text: &str, display_path: &str, typify_version: &str) -> Result<St
     let spec = spec::parse(text, display_path)?;
     // typify reads JSON Schema; the components are lowered in name order.
     let document = serde_json::to_value(&spec.raw).unwrap_or_default();
-    let tokens = generate_tokens(&document)
-        .map_err(|failure| Failure::new(format!("{display_path}: {failure}")))?;
-    let file: syn::File = syn::parse2(tokens)
-        .map_err(|e| Failure::new(format!("the generated code does not parse: {e}")))?;
+    let tokens =
+        generate_tokens(&document).map_err(|failure| fail!("{display_path}: {failure}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| fail!("the generated code does not parse: {e}"))?;
     let body = skip_absent_boxes(&prettyplease::unparse(&file));
     format::stamped(&spec, &format!("typify {typify_version}"), &body)
 }
@@ -110,13 +109,13 @@ pub fn generate_tokens(document: &Value) -> Result<TokenStream> {
         .map(|(name, schema)| {
             serde_json::from_value(schema)
                 .map(|schema| (name.clone(), schema))
-                .map_err(|e| Failure::new(format!("schema {name} does not lower: {e}")))
+                .map_err(|e| fail!("schema {name} does not lower: {e}"))
         })
         .collect::<Result<_>>()?;
     let mut space = TypeSpace::new(&settings);
     space
         .add_ref_types(definitions)
-        .map_err(|e| Failure::new(format!("typify rejected the objects: {e}")))?;
+        .map_err(|e| fail!("typify rejected the objects: {e}"))?;
     let structs = without_unused_error_module(space.to_stream())?;
     let enums = lowering.enums.iter();
     let enums =
@@ -137,8 +136,8 @@ pub fn generate_tokens(document: &Value) -> Result<TokenStream> {
 /// built for receiving have none, and the module would clash with crates that re-export
 /// these types beside their own `error` module.
 fn without_unused_error_module(tokens: TokenStream) -> Result<TokenStream> {
-    let mut file: syn::File = syn::parse2(tokens)
-        .map_err(|e| Failure::new(format!("typify produced code syn cannot parse: {e}")))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| fail!("typify produced code syn cannot parse: {e}"))?;
     let is_error_module =
         |item: &syn::Item| matches!(item, syn::Item::Mod(m) if m.ident == "error");
     let rest_uses_it = file
@@ -170,16 +169,16 @@ struct Lowering {
 impl Lowering {
     fn component(&mut self, name: &str, schema: &Value) -> Result<()> {
         if let Some(object_type) = schema.get(OBJECT_TYPE_EXTENSION) {
-            let object_type = object_type.as_str().ok_or_else(|| {
-                Failure::new(format!("{name}: {OBJECT_TYPE_EXTENSION} must be a string"))
-            })?;
+            let object_type = object_type
+                .as_str()
+                .ok_or_else(|| fail!("{name}: {OBJECT_TYPE_EXTENSION} must be a string"))?;
             self.objects.push((object_type.to_owned(), name.to_owned()));
         }
         if schema.get("$ref").is_some() {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{name}: a component must describe an object, enum or union, not only refer to \
                  another schema"
-            )));
+            ));
         }
         // A component is named by its key; `hoist` files it under that name.
         self.hoist(name, schema).map(drop)
@@ -190,9 +189,7 @@ impl Lowering {
     fn lower(&mut self, hint: &str, schema: &Value) -> Result<Value> {
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
             let target = reference.strip_prefix(REF_PREFIX).ok_or_else(|| {
-                Failure::new(format!(
-                    "{hint}: only local schema references are supported, found {reference}"
-                ))
+                fail!("{hint}: only local schema references are supported, found {reference}")
             })?;
             return Ok(json!({ "$ref": format!("#/definitions/{target}") }));
         }
@@ -230,7 +227,7 @@ impl Lowering {
             },
             None => json!({}),
             Some(other) => {
-                return Err(Failure::new(format!("{hint}: unsupported type `{other}`")));
+                return Err(fail!("{hint}: unsupported type `{other}`"));
             }
         };
         if let (Some(description), Some(map)) = (description, out.as_object_mut()) {
@@ -243,9 +240,9 @@ impl Lowering {
     fn hoist(&mut self, name: &str, schema: &Value) -> Result<Value> {
         check_type_name(name)?;
         if self.definitions.contains_key(name) {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "two schemas would both be named {name}: name one of them as a component"
-            )));
+            ));
         }
         let doc = schema
             .get("description")
@@ -255,9 +252,9 @@ impl Lowering {
             let values = values
                 .iter()
                 .map(|v| {
-                    v.as_str().map(str::to_owned).ok_or_else(|| {
-                        Failure::new(format!("{name}: only string enums are supported"))
-                    })
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| fail!("{name}: only string enums are supported"))
                 })
                 .collect::<Result<Vec<_>>>()?;
             check_variants(name, &values)?;
@@ -272,9 +269,7 @@ impl Lowering {
                     .pointer("/properties/type/enum/0")
                     .and_then(Value::as_str)
                     .ok_or_else(|| {
-                        Failure::new(format!(
-                            "{name}: every oneOf branch needs a one-value `type` enum"
-                        ))
+                        fail!("{name}: every oneOf branch needs a one-value `type` enum")
                     })?;
                 let variant = format!("{name}{}", pascal(tag));
                 let mut rest = branch.clone();

@@ -40,17 +40,17 @@ pub fn write_or_check(root: &Path, outputs: &[Output], check: bool) -> Result<()
         let target = root.join(file);
         if !check {
             std::fs::write(&target, text)
-                .map_err(|e| Failure::new(format!("cannot write {}: {e}", target.display())))?;
+                .map_err(|e| fail!("cannot write {}: {e}", target.display()))?;
             println!("wrote {file} from {source}");
             continue;
         }
         let committed = std::fs::read_to_string(&target).unwrap_or_default();
         if &committed != text {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{file} is stale: it differs from what `cargo xtask generate` produces from \
                  {source}. Run `cargo xtask generate` and commit the result.\n{}",
                 unified_diff(&committed, text)
-            )));
+            ));
         }
         println!("{file} is up to date with {source}");
     }
@@ -65,27 +65,21 @@ pub fn rustfmt(source: &str) -> Result<String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| {
-            Failure::new(format!(
-                "cannot run rustfmt (install the rustfmt component): {e}"
-            ))
-        })?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| Failure::new("rustfmt has no stdin"))?;
+        .map_err(|e| fail!("cannot run rustfmt (install the rustfmt component): {e}"))?;
+    // rustfmt reads all of stdin before it writes, so the pipes cannot fill both ways.
+    let mut stdin = child.stdin.take().expect("stdin was piped");
     stdin
         .write_all(source.as_bytes())
-        .map_err(|e| Failure::new(format!("cannot feed rustfmt: {e}")))?;
+        .map_err(|e| fail!("cannot feed rustfmt: {e}"))?;
     drop(stdin);
     let output = child
         .wait_with_output()
-        .map_err(|e| Failure::new(format!("rustfmt did not finish: {e}")))?;
+        .map_err(|e| fail!("rustfmt did not finish: {e}"))?;
     if !output.status.success() {
-        return Err(Failure::new(format!(
+        return Err(fail!(
             "rustfmt rejected the generated code: {}",
             String::from_utf8_lossy(&output.stderr).trim()
-        )));
+        ));
     }
     String::from_utf8(output.stdout).map_err(|_| Failure::new("rustfmt printed non-UTF-8 output"))
 }
@@ -93,7 +87,7 @@ pub fn rustfmt(source: &str) -> Result<String> {
 /// The version of `package` in the workspace's lock file (the version the xtask is built with).
 pub fn locked_version(root: &Path, package: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root.join("Cargo.lock"))
-        .map_err(|e| Failure::new(format!("cannot read Cargo.lock: {e}")))?;
+        .map_err(|e| fail!("cannot read Cargo.lock: {e}"))?;
     let wanted = format!("name = \"{package}\"");
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
@@ -103,9 +97,7 @@ pub fn locked_version(root: &Path, package: &str) -> Result<String> {
             return Ok(version.trim_end_matches('"').to_owned());
         }
     }
-    Err(Failure::new(format!(
-        "Cargo.lock names no {package} package"
-    )))
+    Err(fail!("Cargo.lock names no {package} package"))
 }
 
 /// A unified diff of `old` (committed) against `new` (regenerated), for stale-file errors.

@@ -66,28 +66,24 @@ pub fn generate_tokens(spec: &Spec) -> Result<TokenStream> {
     let message = match catch_generator_panic(&settings, &spec.openapi()?) {
         Ok(Ok(tokens)) => return Ok(tokens),
         Ok(Err(error)) => {
-            return Err(Failure::new(format!(
-                "progenitor rejected the spec: {error}"
-            )));
+            return Err(fail!("progenitor rejected the spec: {error}"));
         }
         Err(message) => message,
     };
     let mut culprits = Vec::new();
-    for (route, item) in spec::entries(spec.raw.get("paths")) {
-        for (method, operation) in spec::operations(item) {
-            let mut only = Mapping::new();
-            only.insert(method.into(), operation.clone());
-            if let Some(parameters) = item.get("parameters") {
-                only.insert("parameters".into(), parameters.clone());
-            }
-            let mut single = spec.raw.clone();
-            single["paths"] = Mapping::from_iter([(route.as_str().into(), only.into())]).into();
-            let single = serde_yaml::from_value::<OpenAPI>(single);
-            if single.is_ok_and(|single| catch_generator_panic(&settings, &single).is_err()) {
-                let id = operation.get("operationId").and_then(Value::as_str);
-                let method = method.to_uppercase();
-                culprits.push(format!("{} ({method} {route})", id.unwrap_or_default()));
-            }
+    for (route, method, item, operation) in spec::operations(&spec.raw) {
+        let mut only = Mapping::new();
+        only.insert(method.into(), operation.clone());
+        if let Some(parameters) = item.get("parameters") {
+            only.insert("parameters".into(), parameters.clone());
+        }
+        let mut single = spec.raw.clone();
+        single["paths"] = Mapping::from_iter([(route.as_str().into(), only.into())]).into();
+        let single = serde_yaml::from_value::<OpenAPI>(single);
+        if single.is_ok_and(|single| catch_generator_panic(&settings, &single).is_err()) {
+            let id = operation.get("operationId").and_then(Value::as_str);
+            let method = method.to_uppercase();
+            culprits.push(format!("{} ({method} {route})", id.unwrap_or_default()));
         }
     }
     let which = match culprits.is_empty() {
@@ -97,11 +93,11 @@ pub fn generate_tokens(spec: &Spec) -> Result<TokenStream> {
             culprits.join(", ")
         ),
     };
-    Err(Failure::new(format!(
+    Err(fail!(
         "progenitor panicked while generating the client ({message}); {which}. Known causes: \
          more than one error schema or an error status without a body, a request body with \
          two content types, 200 and 201 with different schemas."
-    )))
+    ))
 }
 
 /// progenitor on `document`, a panic caught as its message.
@@ -128,15 +124,15 @@ fn catch_generator_panic(
 /// The full text of `generated.rs` for `spec`: header, then the client formatted by
 /// prettyplease and rustfmt (so `cargo fmt --check` accepts it as committed).
 pub fn render(spec: &Spec, progenitor_version: &str) -> Result<String> {
-    let tokens = generate_tokens(spec)
-        .map_err(|failure| Failure::new(format!("{}: {failure}", spec.display_path)))?;
+    let tokens =
+        generate_tokens(spec).map_err(|failure| fail!("{}: {failure}", spec.display_path))?;
     if tokens.to_string().contains(":: regress ::") {
-        return Err(Failure::new(format!(
+        return Err(fail!(
             "{}: a `pattern` outside components.schemas: typify checks it with the regress \
              engine, which the generated crate does not depend on. Move the pattern into a \
              component schema (it then gets a type in `spec::strings`).",
             spec.display_path
-        )));
+        ));
     }
     let tokens = crate::schemars_feature::apply(tokens)?;
     format_file(spec, &format!("progenitor {progenitor_version}"), tokens)
@@ -149,7 +145,7 @@ pub fn render_tables(spec: &Spec) -> Result<String> {
 
 fn format_file(spec: &Spec, generator: &str, tokens: TokenStream) -> Result<String> {
     let file: syn::File = syn::parse2(one_line_docs(tokens))
-        .map_err(|e| Failure::new(format!("the generator produced code syn cannot parse: {e}")))?;
+        .map_err(|e| fail!("the generator produced code syn cannot parse: {e}"))?;
     format::stamped(spec, generator, &prettyplease::unparse(&file))
 }
 
@@ -202,11 +198,11 @@ pub fn check_version_metadata(root: &Path, release: &str) -> Result<()> {
         .map(|c| format!("crates/{}/Cargo.toml has version `{}`", c.name, c.version))
         .collect();
     if !problems.is_empty() {
-        return Err(Failure::new(format!(
+        return Err(fail!(
             "the spec's release is `{release}`, but {}. Set each crate's version to \
              `<semver>+{release}`.",
             problems.join(" and ")
-        )));
+        ));
     }
     crate::versions::check(root, release)
 }

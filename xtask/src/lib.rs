@@ -1,6 +1,13 @@
 //! The workspace's task runner. Every command returns a [`Failure`] instead of panicking, so a
 //! bad spec or a missing tool ends in one readable paragraph.
 
+/// A [`Failure`] whose message is `format!(...)` of the arguments.
+macro_rules! fail {
+    ($($message:tt)*) => {
+        $crate::failure::Failure(format!($($message)*))
+    };
+}
+
 pub mod ci;
 pub mod cli;
 pub mod diff;

@@ -5,29 +5,21 @@ use std::collections::BTreeMap;
 
 use proc_macro2::{Ident, Span};
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 
 /// `alertEmails` -> `alert_emails`, `CreateWebhook` -> `create_webhook`, `Monime-Space-Id` ->
 /// `monime_space_id`.
 pub fn snake_case(text: &str) -> String {
-    let mut out = String::new();
-    let mut previous_lower = false;
+    let (mut out, mut previous_lower) = (String::new(), false);
     for ch in text.chars() {
-        if ch.is_ascii_uppercase() {
-            if previous_lower {
-                out.push('_');
-            }
-            out.push(ch.to_ascii_lowercase());
-            previous_lower = false;
-        } else if ch.is_ascii_alphanumeric() {
-            out.push(ch);
-            previous_lower = true;
-        } else {
-            if !out.ends_with('_') && !out.is_empty() {
-                out.push('_');
-            }
-            previous_lower = false;
+        let word_start = ch.is_ascii_uppercase() && previous_lower;
+        if word_start || !ch.is_ascii_alphanumeric() && !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
         }
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        }
+        previous_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
     }
     out.trim_end_matches('_').to_owned()
 }
@@ -88,9 +80,9 @@ pub fn check_type_name(name: &str) -> Result<()> {
     if valid {
         Ok(())
     } else {
-        Err(Failure::new(format!(
+        Err(fail!(
             "`{name}` cannot name a Rust type: use PascalCase letters and digits"
-        )))
+        ))
     }
 }
 
@@ -100,15 +92,15 @@ pub fn check_variants(type_name: &str, values: &[String]) -> Result<()> {
     for value in values {
         let base = pascal(value);
         if base.is_empty() {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{type_name}: the value `{value}` cannot name a variant"
-            )));
+            ));
         }
         let variant = variant(base).to_string();
         if let Some(previous) = seen.insert(variant.clone(), value.clone()) {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{type_name}: `{previous}` and `{value}` would both be the variant {variant}"
-            )));
+            ));
         }
     }
     Ok(())

@@ -11,7 +11,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 use serde_yaml::Value;
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 use crate::names::{check_variants, ident, pascal, rust_ident, snake_case, variant};
 use crate::spec::{self, entries, sequence};
 
@@ -99,10 +99,10 @@ pub fn api_enum(component: &str, rust_name: &str, schema: &Value) -> Result<Toke
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
     if schema.get("type").and_then(Value::as_str) != Some("string") || values.is_empty() {
-        return Err(Failure::new(format!(
+        return Err(fail!(
             "components.schemas.{component} is in OPEN_TYPES but is neither a string enum nor \
              a oneOf"
-        )));
+        ));
     }
     check_variants(rust_name, &values)?;
     let description = description_of(schema);
@@ -149,9 +149,9 @@ pub fn api_union(
                 continue;
             }
             if property.get("type").and_then(Value::as_str) != Some("string") {
-                return Err(Failure::new(format!(
+                return Err(fail!(
                     "{place}: open unions hold string fields only; `{name}` is not one"
-                )));
+                ));
             }
             let mut rules = serde_json::json!({ "type": "string" });
             for key in ["minLength", "maxLength", "pattern"] {
@@ -170,14 +170,14 @@ pub fn api_union(
             idents.push(ident);
         }
         let Some((key, value)) = tag else {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{place}: every oneOf branch needs a one-value enum property (its tag)"
-            )));
+            ));
         };
         if tag_key.get_or_insert_with(|| key.clone()) != &key {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{place}: the oneOf branches are tagged by different properties"
-            )));
+            ));
         }
         json_properties.insert(key.clone(), serde_json::json!({ "const": value }));
         json_branches.push(serde_json::json!({
@@ -190,7 +190,7 @@ pub fn api_union(
         field_idents.push(idents);
         debug_values.push(shown);
     }
-    let tag_key = tag_key.ok_or_else(|| Failure::new(format!("{place}: oneOf is empty")))?;
+    let tag_key = tag_key.ok_or_else(|| fail!("{place}: oneOf is empty"))?;
     let name = format_ident!("{}", rust_name);
     let description = description_of(schema);
     let doc = format!(

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 
 pub const GENERATED_FILE: &str = "crates/monime-webhooks-api/src/generated.rs";
 pub const TABLES_FILE: &str = "crates/monime-webhooks-api/src/generated_tables.rs";
@@ -13,11 +13,7 @@ pub const SETTERS_FILE: &str = "crates/monime-webhooks/src/generated_setters.rs"
 pub const EVENTS_FILE: &str = "crates/monime-events/src/generated.rs";
 pub const SPEC_DIR: &str = "openapi";
 pub const SPEC_PREFIX: &str = "monime-webhooks.";
-pub const OBJECTS_SPEC_PREFIX: &str = "monime-objects.";
 pub const UPSTREAM_ALLOW_LIST: &str = "openapi/upstream-allow.txt";
-/// `openapi/upstream-facts.<release>.json`: the facts of Monime's document for one release,
-/// committed so CI compares against them without Monime's document at hand.
-pub const UPSTREAM_FACTS_PREFIX: &str = "upstream-facts.";
 
 /// The workspace the xtask runs in. Cargo sets `CARGO_MANIFEST_DIR` for the process it runs
 /// (`cargo xtask`, `cargo test -p xtask`) to the xtask's folder in *this* clone; without it
@@ -29,9 +25,6 @@ pub fn workspace_root() -> PathBuf {
         let dir = PathBuf::from(dir);
         if let Some(root) = dir.parent().filter(|root| is_workspace(root)) {
             return root.to_path_buf();
-        }
-        if is_workspace(&dir) {
-            return dir;
         }
     }
     located_workspace().unwrap_or_else(|| PathBuf::from("."))
@@ -58,21 +51,22 @@ fn located_workspace() -> Option<PathBuf> {
 /// Our spec of the objects events carry, for `release`, beside the webhooks spec.
 pub fn objects_spec(root: &Path, release: &str) -> PathBuf {
     root.join(SPEC_DIR)
-        .join(format!("{OBJECTS_SPEC_PREFIX}{release}.yaml"))
+        .join(format!("monime-objects.{release}.yaml"))
 }
 
-/// The committed facts of Monime's document for `release` (`caph.2025-08-23`).
+/// The facts of Monime's document for `release` (`caph.2025-08-23`), committed so CI compares
+/// against them without Monime's document at hand.
 pub fn upstream_facts(root: &Path, release: &str) -> PathBuf {
     root.join(SPEC_DIR)
-        .join(format!("{UPSTREAM_FACTS_PREFIX}{release}.json"))
+        .join(format!("upstream-facts.{release}.json"))
 }
 
 /// The newest of our spec files: `openapi/monime-webhooks.<release>.yaml`, newest by the date
 /// in the release name. The generated crate always follows the newest release.
 pub fn current_spec(root: &Path) -> Result<PathBuf> {
     let dir = root.join(SPEC_DIR);
-    let entries = std::fs::read_dir(&dir)
-        .map_err(|e| Failure::new(format!("cannot read {}: {e}", dir.display())))?;
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| fail!("cannot read {}: {e}", dir.display()))?;
     let mut specs: Vec<(String, PathBuf)> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter_map(|path| {
@@ -84,10 +78,10 @@ pub fn current_spec(root: &Path) -> Result<PathBuf> {
         .collect();
     specs.sort();
     specs.pop().map(|(_, path)| path).ok_or_else(|| {
-        Failure::new(format!(
+        fail!(
             "no spec found: expected a file named {SPEC_PREFIX}<release>.yaml in {}",
             dir.display()
-        ))
+        )
     })
 }
 

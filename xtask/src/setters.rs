@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_yaml::Value;
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 use crate::names::{ident, rust_ident, screaming, snake_case};
 use crate::open_types::description_of;
 use crate::spec::{self, Spec, entries, flag, sequence};
@@ -18,39 +18,37 @@ pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
     let document = &spec.raw;
     let mut builders = Vec::new();
     let mut impls = Vec::new();
-    for (route, item) in entries(document.get("paths")) {
-        for (method, operation) in spec::operations(item) {
-            let place = format!("paths.{route}.{method}");
-            let Some(schema) = body_schema(document, operation, &place)? else {
+    for (route, method, _, operation) in spec::operations(document) {
+        let place = format!("paths.{route}.{method}");
+        let Some(schema) = body_schema(document, operation, &place)? else {
+            continue;
+        };
+        let id = operation_id(operation, method, &route)?;
+        let schema = spec::resolve(document, schema, &place)?;
+        let keys = format_ident!("{}", snake_case(id));
+        let mut setters = Vec::new();
+        for (name, property) in entries(schema.get("properties")) {
+            if flag(property, "readOnly") {
                 continue;
-            };
-            let id = operation_id(operation, method, &route)?;
-            let schema = spec::resolve(document, schema, &place)?;
-            let keys = format_ident!("{}", snake_case(id));
-            let mut setters = Vec::new();
-            for (name, property) in entries(schema.get("properties")) {
-                if flag(property, "readOnly") {
-                    continue;
-                }
-                let key = screaming(&name);
-                let key = quote!(keys::#keys::#key);
-                setters.push(setter(&name, property, &key, &place)?);
-                if method == "patch" && flag(property, "nullable") {
-                    let clear = format_ident!("clear_{}", snake_case(&name));
-                    let doc = format!("Clears `{name}` (sends `null`).");
-                    setters.push(quote! {
-                        #[doc = #doc]
-                        pub fn #clear(mut self) -> Self {
-                            self.body.clear(#key);
-                            self
-                        }
-                    });
-                }
             }
-            let builder = ident(id);
-            impls.push(quote! { impl #builder<'_> { #(#setters)* } });
-            builders.push(builder);
+            let key = screaming(&name);
+            let key = quote!(keys::#keys::#key);
+            setters.push(setter(&name, property, &key, &place)?);
+            if method == "patch" && flag(property, "nullable") {
+                let clear = format_ident!("clear_{}", snake_case(&name));
+                let doc = format!("Clears `{name}` (sends `null`).");
+                setters.push(quote! {
+                    #[doc = #doc]
+                    pub fn #clear(mut self) -> Self {
+                        self.body.clear(#key);
+                        self
+                    }
+                });
+            }
         }
+        let builder = ident(id);
+        impls.push(quote! { impl #builder<'_> { #(#setters)* } });
+        builders.push(builder);
     }
     Ok(quote! {
         use monime_webhooks_api::spec::keys;
@@ -102,10 +100,10 @@ fn setter(name: &str, property: &Value, key: &TokenStream, place: &str) -> Resul
         Some(_) => serialized(key),
         None if has("$ref") => serialized(key),
         None => {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{place}: body property `{name}` has no type; xtask/src/setters.rs cannot \
                  choose a setter for it"
-            )));
+            ));
         }
     };
     let description = description_of(property);

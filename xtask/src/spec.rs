@@ -20,11 +20,12 @@ pub struct Spec {
 
 /// Reads any OpenAPI document (ours or Monime's), checking only that it is YAML or JSON.
 pub fn read(path: &Path, display_path: &str) -> Result<Spec> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::new(format!("cannot read {display_path}: {e}")))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| fail!("cannot read {display_path}: {e}"))?;
     let raw = serde_yaml::from_str(&text).map_err(|e| syntax_failure(display_path, &e))?;
+    let display_path = display_path.to_owned();
     Ok(Spec {
-        display_path: display_path.to_owned(),
+        display_path,
         text,
         raw,
     })
@@ -33,17 +34,17 @@ pub fn read(path: &Path, display_path: &str) -> Result<Spec> {
 /// Reads a spec the client is generated from (see [`parse`]).
 pub fn load(path: &Path, display_path: &str) -> Result<Spec> {
     let spec = read(path, display_path)?;
-    check(&spec.raw, display_path)?;
-    Ok(spec)
+    check(&spec.raw, display_path).map(|()| spec)
 }
 
 /// Parses `text` as an OpenAPI 3.0.x document whose every operation has an `operationId`.
 pub fn parse(text: &str, display_path: &str) -> Result<Spec> {
     let raw = serde_yaml::from_str(text).map_err(|e| syntax_failure(display_path, &e))?;
     check(&raw, display_path)?;
+    let (display_path, text) = (display_path.to_owned(), text.to_owned());
     Ok(Spec {
-        display_path: display_path.to_owned(),
-        text: text.to_owned(),
+        display_path,
+        text,
         raw,
     })
 }
@@ -60,7 +61,7 @@ impl Spec {
         version
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or_else(|| Failure::new(format!("{} has no info.version", self.display_path)))
+            .ok_or_else(|| fail!("{} has no info.version", self.display_path))
     }
 }
 
@@ -74,21 +75,19 @@ pub fn resolve<'a>(document: &'a Value, node: &'a Value, place: &str) -> Result<
         };
         current = lookup(document, reference, place)?;
     }
-    Err(Failure::new(format!("{place}: $ref chain too long")))
+    Err(fail!("{place}: $ref chain too long"))
 }
 
 /// The value a local reference (`#/components/schemas/Webhook`) names, JSON Pointer escapes
 /// (`~1` for `/`, `~0` for `~`) included.
 pub fn lookup<'a>(document: &'a Value, reference: &str, place: &str) -> Result<&'a Value> {
     let path = reference.strip_prefix("#/").ok_or_else(|| {
-        Failure::new(format!(
-            "{place}: only local $refs (#/...) are supported, got `{reference}`"
-        ))
+        fail!("{place}: only local $refs (#/...) are supported, got `{reference}`")
     })?;
     path.split('/').try_fold(document, |current, part| {
         current
             .get(part.replace("~1", "/").replace("~0", "~"))
-            .ok_or_else(|| Failure::new(format!("{place}: $ref `{reference}` points nowhere")))
+            .ok_or_else(|| fail!("{place}: $ref `{reference}` points nowhere"))
     })
 }
 
@@ -146,20 +145,20 @@ fn syntax_failure(display_path: &str, error: &serde_yaml::Error) -> Failure {
             .map_or(message.len(), |comma| start + 1 + comma);
         message.replace_range(start..end, "");
     }
-    Failure::new(format!(
+    fail!(
         "{place}: not a valid OpenAPI document: {message}. Fix it at that line and column, \
          then run the command again."
-    ))
+    )
 }
 
 fn check(raw: &Value, display_path: &str) -> Result<()> {
     match raw.get("openapi").and_then(Value::as_str) {
         Some(v) if v.trim().starts_with("3.0.") => {}
         Some(v) => {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{display_path}: the spec declares `openapi: {v}`, but the generator \
                  (progenitor) reads only OpenAPI 3.0.x. Write the spec as OpenAPI 3.0.3."
-            )));
+            ));
         }
         None => {
             let hint = if raw.get("swagger").is_some() {
@@ -167,36 +166,41 @@ fn check(raw: &Value, display_path: &str) -> Result<()> {
             } else {
                 ""
             };
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{display_path}: the spec has no `openapi` field, so it is not an OpenAPI 3.0.x \
                  document.{hint}"
-            )));
+            ));
         }
     }
     let mut missing = Vec::new();
-    for (route, item) in entries(raw.get("paths")) {
-        for (method, operation) in operations(item) {
-            let id = operation.get("operationId").and_then(Value::as_str);
-            if id.is_none_or(|id| id.trim().is_empty()) {
-                missing.push(format!("{} {route}", method.to_uppercase()));
-            }
+    for (route, method, _, operation) in operations(raw) {
+        let id = operation.get("operationId").and_then(Value::as_str);
+        if id.is_none_or(|id| id.trim().is_empty()) {
+            missing.push(format!("{} {route}", method.to_uppercase()));
         }
     }
     if missing.is_empty() {
         return Ok(());
     }
-    Err(Failure::new(format!(
+    Err(fail!(
         "{display_path}: every operation needs an `operationId` (it names the client method), \
          but {} has none. Add one to each.",
         missing.join(", ")
-    )))
+    ))
 }
 
-/// The operations of a path item, in the order OpenAPI lists the methods.
-pub fn operations(item: &Value) -> Vec<(&'static str, &Value)> {
-    const METHODS: [&str; 8] = [
-        "get", "put", "post", "delete", "options", "head", "patch", "trace",
-    ];
-    let found = METHODS.iter().map(|m| (*m, item.get(m)));
-    found.filter_map(|(m, op)| Some((m, op?))).collect()
+/// Every operation under `paths` as route, method, path item (its `$ref` followed) and
+/// operation: the paths in the document's order, the methods in the order OpenAPI lists them.
+pub fn operations(document: &Value) -> Vec<(String, &'static str, &Value, &Value)> {
+    const METHODS: &str = "get put post delete options head patch trace";
+    let mut out = Vec::new();
+    for (route, item) in entries(document.get("paths")) {
+        let item = resolve(document, item, &route).unwrap_or(item);
+        for method in METHODS.split(' ') {
+            if let Some(operation) = item.get(method) {
+                out.push((route.clone(), method, item, operation));
+            }
+        }
+    }
+    out
 }

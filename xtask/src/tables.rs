@@ -13,7 +13,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_yaml::{Mapping, Value};
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 use crate::names::{ident, screaming, snake_case};
 use crate::open_types::{self, description_of, json_schema_impl};
 use crate::spec::{self, Spec, entries, flag, sequence};
@@ -67,7 +67,7 @@ pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
         .first()
         .and_then(|server| server.get("url"))
         .and_then(Value::as_str)
-        .ok_or_else(|| Failure::new(format!("{display_path}: servers[0].url is missing")))?
+        .ok_or_else(|| fail!("{display_path}: servers[0].url is missing"))?
         .to_owned();
     let schemas = document.get("components").and_then(|c| c.get("schemas"));
     let mut schema_items = Vec::new();
@@ -82,66 +82,62 @@ pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
     let mut operation_idents = Vec::new();
     let mut keys = Vec::new();
     let mut response_headers: BTreeMap<String, String> = BTreeMap::new();
-    for (route, item) in entries(document.get("paths")) {
-        for (method, operation) in spec::operations(item) {
-            let operation_id = operation_id(operation, method, &route)?;
-            let snake = snake_case(operation_id);
-            let place = format!("paths.{route}.{method}");
-            let mut refs = Vec::new();
-            let own = sequence(operation.get("parameters"));
-            for param in sequence(item.get("parameters")).iter().chain(own) {
-                let param = spec::resolve(document, param, &place)?;
-                let (name, tokens) = tables.param(param, &place)?;
-                let ident = screaming(&name);
-                let previous = params.insert(ident.to_string(), (name.clone(), tokens.clone()));
-                if previous.is_some_and(|(_, previous)| previous.to_string() != tokens.to_string())
-                {
-                    return Err(Failure::new(format!(
-                        "{place}: parameter `{name}` differs from another operation's parameter \
-                         of the same name; give both the same schema (a $ref)"
-                    )));
-                }
-                refs.push(quote! { &params::#ident });
+    for (route, method, item, operation) in spec::operations(document) {
+        let operation_id = operation_id(operation, method, &route)?;
+        let snake = snake_case(operation_id);
+        let place = format!("paths.{route}.{method}");
+        let mut refs = Vec::new();
+        let own = sequence(operation.get("parameters"));
+        for param in sequence(item.get("parameters")).iter().chain(own) {
+            let param = spec::resolve(document, param, &place)?;
+            let (name, tokens) = tables.param(param, &place)?;
+            let ident = screaming(&name);
+            let previous = params.insert(ident.to_string(), (name.clone(), tokens.clone()));
+            if previous.is_some_and(|(_, previous)| previous.to_string() != tokens.to_string()) {
+                return Err(fail!(
+                    "{place}: parameter `{name}` differs from another operation's parameter \
+                     of the same name; give both the same schema (a $ref)"
+                ));
             }
-            let body = match body_schema(document, operation, &place)? {
-                Some(schema) => {
-                    let reference = tables.schema_ref(schema, &format!("{place}.requestBody"))?;
-                    let resolved = spec::resolve(document, schema, &place)?;
-                    let module = format_ident!("{}", snake);
-                    let key_items =
-                        entries(resolved.get("properties"))
-                            .into_iter()
-                            .map(|(name, _)| {
-                                let key = screaming(&name);
-                                quote! { pub const #key: &str = #name; }
-                            });
-                    keys.push(quote! {
-                        #[doc = concat!("The JSON keys of the `", #operation_id, "` body.")]
-                        pub mod #module { #(#key_items)* }
-                    });
-                    quote! { Some(#reference) }
-                }
-                None => quote! { None },
-            };
-            for (_status, response) in entries(operation.get("responses")) {
-                let response = spec::resolve(document, response, &place)?;
-                for (header, _) in entries(response.get("headers")) {
-                    response_headers.insert(screaming(&header).to_string(), header);
-                }
-            }
-            let ident = screaming(&snake);
-            operation_idents.push(ident.clone());
-            let method_text = method.to_uppercase();
-            operations.push(quote! {
-                pub static #ident: Operation = Operation {
-                    id: #snake,
-                    method: #method_text,
-                    path: #route,
-                    params: &[#(#refs),*],
-                    body: #body,
-                };
-            });
+            refs.push(quote! { &params::#ident });
         }
+        let body = match body_schema(document, operation, &place)? {
+            Some(schema) => {
+                let reference = tables.schema_ref(schema, &format!("{place}.requestBody"))?;
+                let resolved = spec::resolve(document, schema, &place)?;
+                let module = format_ident!("{}", snake);
+                let key_items = entries(resolved.get("properties"))
+                    .into_iter()
+                    .map(|(name, _)| {
+                        let key = screaming(&name);
+                        quote! { pub const #key: &str = #name; }
+                    });
+                keys.push(quote! {
+                    #[doc = concat!("The JSON keys of the `", #operation_id, "` body.")]
+                    pub mod #module { #(#key_items)* }
+                });
+                quote! { Some(#reference) }
+            }
+            None => quote! { None },
+        };
+        for (_status, response) in entries(operation.get("responses")) {
+            let response = spec::resolve(document, response, &place)?;
+            for (header, _) in entries(response.get("headers")) {
+                response_headers.insert(screaming(&header).to_string(), header);
+            }
+        }
+        let ident = screaming(&snake);
+        operation_idents.push(ident.clone());
+        let method_text = method.to_uppercase();
+        operations.push(quote! {
+            pub static #ident: Operation = Operation {
+                id: #snake,
+                method: #method_text,
+                path: #route,
+                params: &[#(#refs),*],
+                body: #body,
+            };
+        });
     }
 
     let param_items = params.iter().map(|(name, (_, tokens))| {
@@ -165,10 +161,10 @@ pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
     let mut open_enums = Vec::new();
     for (component, rust_name) in OPEN_TYPES {
         let schema = spec::component(document, component).ok_or_else(|| {
-            Failure::new(format!(
+            fail!(
                 "xtask/src/tables.rs OPEN_TYPES names `{component}`, which is not a component \
                  schema of {display_path}"
-            ))
+            )
         })?;
         open_enums.push(if schema.get("oneOf").is_some() {
             open_types::api_union(document, component, rust_name, schema)?
@@ -237,12 +233,7 @@ pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
 /// The `operationId` of `operation` (the spec is checked to have one on every operation).
 pub fn operation_id<'a>(operation: &'a Value, method: &str, route: &str) -> Result<&'a str> {
     let id = operation.get("operationId").and_then(Value::as_str);
-    id.ok_or_else(|| {
-        Failure::new(format!(
-            "{} {route} has no operationId",
-            method.to_uppercase()
-        ))
-    })
+    id.ok_or_else(|| fail!("{} {route} has no operationId", method.to_uppercase()))
 }
 
 /// The component schemas that are strings with a `pattern`, in the spec's order. Each becomes
@@ -255,10 +246,10 @@ pub fn pattern_types(document: &Value) -> Result<Vec<String>> {
             continue;
         }
         crate::names::check_type_name(&name).map_err(|_| {
-            Failure::new(format!(
+            fail!(
                 "components.schemas.{name}: a string schema with a pattern needs a PascalCase \
                  name (it becomes the Rust type `spec::strings::{name}`)"
-            ))
+            )
         })?;
         names.push(name);
     }
@@ -361,10 +352,10 @@ impl<'a> Tables<'a> {
             let name = reference
                 .strip_prefix("#/components/schemas/")
                 .ok_or_else(|| {
-                    Failure::new(format!(
+                    fail!(
                         "{place}: a schema $ref must point into #/components/schemas, got \
                          `{reference}`"
-                    ))
+                    )
                 })?;
             spec::lookup(self.document, reference, place)?;
             let ident = screaming(name);
@@ -378,41 +369,40 @@ impl<'a> Tables<'a> {
     fn schema_value(&mut self, value: &'a Value, place: &str) -> Result<TokenStream> {
         let map = value
             .as_mapping()
-            .ok_or_else(|| Failure::new(format!("{place}: a schema must be a mapping")))?;
+            .ok_or_else(|| fail!("{place}: a schema must be a mapping"))?;
         if map.contains_key("$ref") {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{place}: a component schema that is only a $ref is not supported; use the \
                  target schema directly"
-            )));
+            ));
         }
         for key in map.keys().map(spec::key_text) {
             let known = [DOC_KEYWORDS, ENFORCED_KEYWORDS]
                 .iter()
                 .any(|list| list.split_whitespace().any(|known| known == key));
             if !known {
-                return Err(Failure::new(format!(
+                return Err(fail!(
                     "{place}: the keyword `{key}` is not enforced by the generated validator; \
                      teach xtask/src/tables.rs and monime_webhooks_api::constraints about it \
                      (or remove it from the spec)"
-                )));
+                ));
             }
         }
         let (nullable, read_only) = (flag(value, "nullable"), flag(value, "readOnly"));
         let max_depth = count(map, "x-max-depth");
         let http_header_map = flag(value, "x-http-header-map");
         let default = map.get("default").map(serde_json::to_value).transpose();
-        let default =
-            default.map_err(|e| Failure::new(format!("{place}: default is not JSON: {e}")))?;
+        let default = default.map_err(|e| fail!("{place}: default is not JSON: {e}"))?;
         let default = option(default.map(|json| json.to_string()));
         let kind_name = map.get("type").and_then(Value::as_str);
         // The validator checks a pattern on strings only; anywhere else it would be dropped.
         if let Some(pattern) = map.get("pattern")
             && (kind_name != Some("string") || pattern.as_str().is_none())
         {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{place}: `pattern` must be text on a `type: string` schema; the validator \
                  would not check it here"
-            )));
+            ));
         }
         let kind = match kind_name {
             Some("boolean") => quote! { Kind::Boolean },
@@ -463,9 +453,9 @@ impl<'a> Tables<'a> {
             }
             None => quote! { Kind::Any },
             Some(other) => {
-                return Err(Failure::new(format!(
+                return Err(fail!(
                     "{place}: type `{other}` is not supported by the generated validator"
-                )));
+                ));
             }
         };
         Ok(quote! {
@@ -485,10 +475,10 @@ impl<'a> Tables<'a> {
         if !self.patterns.iter().any(|p| p == source) {
             // The client compiles the same text with the same engine.
             regress::Regex::new(source).map_err(|e| {
-                Failure::new(format!(
+                fail!(
                     "{place}: pattern `{source}` is not an ECMAScript regular expression (what \
                      OpenAPI patterns are): {e}"
-                ))
+                )
             })?;
             self.patterns.push(source.to_owned());
         }
@@ -535,16 +525,16 @@ impl<'a> Tables<'a> {
         let name = param
             .get("name")
             .and_then(Value::as_str)
-            .ok_or_else(|| Failure::new(format!("{place}: a parameter has no name")))?;
+            .ok_or_else(|| fail!("{place}: a parameter has no name"))?;
         let location = match param.get("in").and_then(Value::as_str) {
             Some("path") => quote! { Location::Path },
             Some("query") => quote! { Location::Query },
             Some("header") => quote! { Location::Header },
             other => {
-                return Err(Failure::new(format!(
+                return Err(fail!(
                     "{place}: parameter `{name}` is in {other:?}; only path, query and header \
                      parameters are supported"
-                )));
+                ));
             }
         };
         let required = param
@@ -553,7 +543,7 @@ impl<'a> Tables<'a> {
             .unwrap_or(false);
         let schema = param
             .get("schema")
-            .ok_or_else(|| Failure::new(format!("{place}: parameter `{name}` has no schema")))?;
+            .ok_or_else(|| fail!("{place}: parameter `{name}` has no schema"))?;
         let schema = self.schema_ref(schema, &format!("{place}.parameters.{name}"))?;
         Ok((
             name.to_owned(),
@@ -568,9 +558,7 @@ fn count(map: &Mapping, key: &str) -> TokenStream {
 
 fn integer(map: &Mapping, key: &str, place: &str) -> Result<TokenStream> {
     match map.get(key).map(Value::as_i64) {
-        Some(None) => Err(Failure::new(format!(
-            "{place}: `{key}` must be a whole number"
-        ))),
+        Some(None) => Err(fail!("{place}: `{key}` must be a whole number")),
         value => Ok(option(value.flatten())),
     }
 }

@@ -1,66 +1,68 @@
-//! Tools the CI needs from npm, installed at the versions pinned in `tools/` into the ignored
-//! `.tools/` folder. A tool that cannot be installed fails the run: nothing is skipped.
+//! Tools the CI needs from npm, PyPI and crates.io, installed at pinned versions into the
+//! ignored `.tools/` folder. A tool that cannot be installed fails the run: nothing is skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 
-const NODE_FILES: [&str; 2] = ["package.json", "package-lock.json"];
-const PYTHON_FILES: [&str; 1] = ["requirements.txt"];
-
-/// Runs `install` unless `.tools/<folder>` already holds an install of exactly these
-/// `tools/` files (recorded as a sha256 stamp written only after a successful install).
+/// Runs `install` into `.tools/<folder>` unless the folder already holds an install stamped
+/// `stamp` (the stamp is written only after a successful install).
 fn install_once(
     root: &Path,
     folder: &str,
-    inputs: &[&str],
+    stamp: String,
     install: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<PathBuf> {
     let target = root.join(".tools").join(folder);
-    let mut hasher = Sha256::new();
-    for name in inputs {
-        let bytes = std::fs::read(root.join("tools").join(name))
-            .map_err(|e| Failure::new(format!("cannot read tools/{name}: {e}")))?;
-        hasher.update(&bytes);
-    }
-    let stamp: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     let stamp_file = target.join(".installed");
-    if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
+    if std::fs::read_to_string(&stamp_file).is_ok_and(|installed| installed == stamp) {
         return Ok(target);
     }
     std::fs::create_dir_all(&target)
-        .map_err(|e| Failure::new(format!("cannot create {}: {e}", target.display())))?;
+        .map_err(|e| fail!("cannot create {}: {e}", target.display()))?;
     install(&target)?;
     std::fs::write(&stamp_file, stamp)
-        .map_err(|e| Failure::new(format!("cannot write {}: {e}", stamp_file.display())))?;
+        .map_err(|e| fail!("cannot write {}: {e}", stamp_file.display()))?;
     Ok(target)
+}
+
+/// The sha256 of the pinning files `tools/<name>`.
+fn stamp_of(root: &Path, names: &[&str]) -> Result<String> {
+    let mut hasher = Sha256::new();
+    for name in names {
+        let bytes = std::fs::read(root.join("tools").join(name))
+            .map_err(|e| fail!("cannot read tools/{name}: {e}"))?;
+        hasher.update(&bytes);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 fn run_installer(command: &mut Command, what: &str, hint: &str) -> Result<()> {
     let status = command
         .status()
-        .map_err(|e| Failure::new(format!("cannot run {what} ({e}). {hint}")))?;
+        .map_err(|e| fail!("cannot run {what} ({e}). {hint}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(Failure::new(format!("{what} failed ({status}). {hint}")))
+        Err(fail!("{what} failed ({status}). {hint}"))
     }
 }
 
 /// Installs the npm tools of `tools/package-lock.json` into `.tools/node` and returns the
 /// folder holding their executables.
 pub fn node_bin(root: &Path) -> Result<PathBuf> {
-    let target = install_once(root, "node", &NODE_FILES, |target| {
-        for name in NODE_FILES {
+    const FILES: [&str; 2] = ["package.json", "package-lock.json"];
+    let target = install_once(root, "node", stamp_of(root, &FILES)?, |target| {
+        for name in FILES {
             std::fs::copy(root.join("tools").join(name), target.join(name))
-                .map_err(|e| Failure::new(format!("cannot copy tools/{name}: {e}")))?;
+                .map_err(|e| fail!("cannot copy tools/{name}: {e}"))?;
         }
         println!("installing the pinned npm tools into .tools/node");
         run_installer(
@@ -77,7 +79,8 @@ pub fn node_bin(root: &Path) -> Result<PathBuf> {
 /// Installs the Python tools of `tools/requirements.txt` into the virtual environment
 /// `.tools/venv` and returns its `bin` folder.
 pub fn python_bin(root: &Path) -> Result<PathBuf> {
-    let target = install_once(root, "venv", &PYTHON_FILES, |target| {
+    let stamp = stamp_of(root, &["requirements.txt"])?;
+    let target = install_once(root, "venv", stamp, |target| {
         println!("installing the pinned Python tools into .tools/venv");
         run_installer(
             Command::new("python3")
@@ -88,12 +91,7 @@ pub fn python_bin(root: &Path) -> Result<PathBuf> {
         )?;
         run_installer(
             Command::new(target.join("bin/pip"))
-                .args([
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--requirement",
-                ])
+                .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
                 .arg(root.join("tools/requirements.txt")),
             "`pip install -r tools/requirements.txt`",
             "Check the network to PyPI.",
@@ -102,29 +100,19 @@ pub fn python_bin(root: &Path) -> Result<PathBuf> {
     Ok(target.join("bin"))
 }
 
-/// Installs a cargo subcommand from crates.io at an exact version into `.tools/cargo` (once)
+/// Installs a cargo subcommand from crates.io at an exact version into `.tools/<krate>` (once)
 /// and returns its executable.
 pub fn cargo_tool(root: &Path, krate: &str, binary: &str, version: &str) -> Result<PathBuf> {
-    let install_root = root.join(".tools/cargo");
-    let executable = install_root.join("bin").join(binary);
-    let stamp = install_root.join(format!(".{krate}-{version}"));
-    if executable.is_file() && stamp.is_file() {
-        return Ok(executable);
-    }
-    println!("installing {krate} {version} into .tools/cargo");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .args(["install", "--locked", "--version", version, "--root"])
-        .arg(&install_root)
-        .arg(krate)
-        .status()
-        .map_err(|e| Failure::new(format!("cannot run cargo install {krate}: {e}")))?;
-    if !status.success() {
-        return Err(Failure::new(format!(
-            "`cargo install {krate}@{version}` failed ({status}); check the network to crates.io"
-        )));
-    }
-    std::fs::write(&stamp, version)
-        .map_err(|e| Failure::new(format!("cannot write {}: {e}", stamp.display())))?;
-    Ok(executable)
+    let target = install_once(root, krate, version.to_owned(), |target| {
+        println!("installing {krate} {version} into .tools/{krate}");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        run_installer(
+            Command::new(cargo)
+                .args(["install", "--locked", "--version", version, "--root"])
+                .args([target.as_os_str(), krate.as_ref()]),
+            &format!("`cargo install {krate}@{version}`"),
+            "Check the network to crates.io.",
+        )
+    })?;
+    Ok(target.join("bin").join(binary))
 }

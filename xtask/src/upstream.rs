@@ -1,18 +1,15 @@
 //! `cargo xtask upstream-diff [<Monime's document>]`: compares our spec with Monime's, fact by
-//! fact (parameter by parameter, property by property), for the webhook operations. Without a
-//! document it compares with the facts committed under `openapi/` (what CI does, so CI needs
-//! nothing outside the repository); `--refresh <document>` rewrites those facts.
-//!
-//! Both documents are flattened into `fact path -> value` maps with every `$ref` resolved, so
-//! two documents that say the same thing in a different layout compare equal. Descriptions,
-//! titles and examples are prose and are not compared.
+//! fact, for the webhook operations; without a document, with the facts committed under
+//! `openapi/` (so CI needs nothing outside the repository). Both sides are flattened into
+//! `fact path -> value` maps with every `$ref` resolved, so two layouts of the same thing
+//! compare equal. Prose (descriptions, titles, examples) is not compared.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 use crate::paths;
 use crate::spec::{self, entries, sequence};
 
@@ -70,47 +67,39 @@ pub fn facts(document: &Value, prefix: &str) -> Facts {
     if let Some(security) = document.get("security") {
         out.insert("security".to_owned(), canonical(security));
     }
-    for (route, item) in entries(document.get("paths")) {
+    for (route, method, item, operation) in spec::operations(document) {
         if !route.starts_with(prefix) {
             continue;
         }
-        let item = walk.resolve(item);
-        for (method, operation) in spec::operations(item) {
-            let id = operation
-                .get("operationId")
-                .and_then(Value::as_str)
-                .unwrap_or("?");
-            out.insert(id.to_owned(), format!("{} {route}", method.to_uppercase()));
-            let mut parameters = BTreeMap::new();
-            let own = sequence(operation.get("parameters"));
-            for parameter in sequence(item.get("parameters")).iter().chain(own) {
-                let parameter = walk.resolve(parameter);
-                let text = |key| parameter.get(key).and_then(Value::as_str).unwrap_or("?");
-                let (name, place) = (text("name"), text("in"));
-                // HTTP header names are case-insensitive.
-                let name = if place == "header" {
-                    name.to_lowercase()
-                } else {
-                    name.to_owned()
-                };
-                parameters.insert(format!("{place} {name}"), parameter);
-            }
-            for (key, parameter) in parameters {
-                let prefix = format!("{id} parameter {key}");
-                walk.declared(&mut out, &prefix, parameter);
-            }
-            if let Some(body) = operation.get("requestBody") {
-                let prefix = format!("{id} requestBody");
-                walk.declared(&mut out, &prefix, walk.resolve(body));
-            }
-            for (status, response) in entries(operation.get("responses")) {
-                let response = walk.resolve(response);
-                let prefix = format!("{id} response {status}");
-                walk.declared(&mut out, &prefix, response);
-                for (name, header) in entries(response.get("headers")) {
-                    let prefix = format!("{prefix} header {}", name.to_lowercase());
-                    walk.declared(&mut out, &prefix, walk.resolve(header));
-                }
+        let id = operation.get("operationId").and_then(Value::as_str);
+        let id = id.unwrap_or("?");
+        out.insert(id.to_owned(), format!("{} {route}", method.to_uppercase()));
+        let mut parameters = BTreeMap::new();
+        let own = sequence(operation.get("parameters"));
+        for parameter in sequence(item.get("parameters")).iter().chain(own) {
+            let parameter = walk.resolve(parameter);
+            let text = |key| parameter.get(key).and_then(Value::as_str).unwrap_or("?");
+            let (name, place) = (text("name"), text("in"));
+            // HTTP header names are case-insensitive.
+            let key = match place {
+                "header" => format!("{place} {}", name.to_lowercase()),
+                _ => format!("{place} {name}"),
+            };
+            parameters.insert(key, parameter);
+        }
+        for (key, parameter) in parameters {
+            walk.declared(&mut out, &format!("{id} parameter {key}"), parameter);
+        }
+        if let Some(body) = operation.get("requestBody") {
+            walk.declared(&mut out, &format!("{id} requestBody"), walk.resolve(body));
+        }
+        for (status, response) in entries(operation.get("responses")) {
+            let response = walk.resolve(response);
+            let prefix = format!("{id} response {status}");
+            walk.declared(&mut out, &prefix, response);
+            for (name, header) in entries(response.get("headers")) {
+                let prefix = format!("{prefix} header {}", name.to_lowercase());
+                walk.declared(&mut out, &prefix, walk.resolve(header));
             }
         }
     }
@@ -252,17 +241,14 @@ pub fn parse_allow_list(text: &str, display_path: &str) -> Result<Vec<Allowance>
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        let at = format!("{display_path}:{}", index + 1);
         let Some((pattern, reason)) = line.split_once(" | ") else {
-            return Err(Failure::new(format!(
-                "{display_path}:{}: expected `<fact pattern> | <reason>`, found `{line}`",
-                index + 1
-            )));
+            let expected = "expected `<fact pattern> | <reason>`";
+            return Err(fail!("{at}: {expected}, found `{line}`"));
         };
         if reason.trim().is_empty() {
-            return Err(Failure::new(format!(
-                "{display_path}:{}: the allowance for `{pattern}` gives no reason",
-                index + 1
-            )));
+            let problem = format!("the allowance for `{pattern}` gives no reason");
+            return Err(fail!("{at}: {problem}"));
         }
         out.push(Allowance {
             pattern: pattern.trim().to_owned(),
@@ -297,25 +283,18 @@ pub fn judge(differences: Vec<Difference>, allow: &[Allowance]) -> Verdict {
     let mut verdict = Verdict::default();
     let mut used = vec![false; allow.len()];
     for difference in differences {
-        match allow
-            .iter()
-            .position(|a| glob_matches(&a.pattern, &difference.fact))
-        {
+        let fact = &difference.fact;
+        match allow.iter().position(|a| glob_matches(&a.pattern, fact)) {
             Some(index) => {
                 used[index] = true;
-                verdict
-                    .allowed
-                    .push((difference, allow[index].reason.clone()));
+                let reason = allow[index].reason.clone();
+                verdict.allowed.push((difference, reason));
             }
             None => verdict.unexplained.push(difference),
         }
     }
-    verdict.unused = allow
-        .iter()
-        .zip(used)
-        .filter(|(_, used)| !used)
-        .map(|(a, _)| a.clone())
-        .collect();
+    let unused = allow.iter().zip(used).filter(|(_, used)| !used);
+    verdict.unused = unused.map(|(a, _)| a.clone()).collect();
     verdict
 }
 
@@ -373,14 +352,14 @@ pub fn object_facts(document: &Value, events_only: bool) -> Facts {
 /// Reads a committed facts file (`{"release": ..., "facts": {fact: value}}`).
 pub fn load_facts(path: &Path) -> Result<Facts> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::new(format!(
+        fail!(
             "cannot read {}: {e}. Write it with `cargo xtask upstream-diff --refresh <Monime's \
              document>`",
             path.display()
-        ))
+        )
     })?;
     let file: FactsFile = serde_json::from_str(&text)
-        .map_err(|e| Failure::new(format!("{}: not a facts file: {e}", path.display())))?;
+        .map_err(|e| fail!("{}: not a facts file: {e}", path.display()))?;
     Ok(file.facts)
 }
 
@@ -413,9 +392,9 @@ fn has_operations(theirs: &Facts, name: &str) -> Result<()> {
     if theirs.keys().any(|k| !k.starts_with("security")) {
         return Ok(());
     }
-    Err(Failure::new(format!(
+    Err(fail!(
         "{name} has no operation under {WEBHOOK_PATH_PREFIX}: is it Monime's API document?"
-    )))
+    ))
 }
 
 /// `cargo xtask upstream-diff --refresh <document>`: rewrites the committed facts of our
@@ -436,7 +415,7 @@ pub fn refresh(root: &Path, document_path: &Path) -> Result<()> {
         println!("{}: was {was}, now {now}", change.fact);
     }
     std::fs::write(&target, render_facts(&release, &theirs))
-        .map_err(|e| Failure::new(format!("cannot write {}: {e}", target.display())))?;
+        .map_err(|e| fail!("cannot write {}: {e}", target.display()))?;
     println!(
         "{} fact(s) moved; wrote {} ({} facts) from {}",
         moved.len(),
@@ -474,8 +453,8 @@ pub fn run(root: &Path, theirs: &Theirs, allow_path: Option<&Path>) -> Result<()
         return Ok(());
     };
     let allow_name = allow_path.display().to_string();
-    let allow_text = std::fs::read_to_string(allow_path)
-        .map_err(|e| Failure::new(format!("cannot read {allow_name}: {e}")))?;
+    let allow_text =
+        std::fs::read_to_string(allow_path).map_err(|e| fail!("cannot read {allow_name}: {e}"))?;
     let verdict = judge(differences, &parse_allow_list(&allow_text, &allow_name)?);
     println!(
         "upstream-diff: {} fact(s) compared with {theirs_name}, {} difference(s) explained by \
@@ -494,9 +473,9 @@ pub fn run(root: &Path, theirs: &Theirs, allow_path: Option<&Path>) -> Result<()
     if problems.is_empty() {
         return Ok(());
     }
-    Err(Failure::new(format!(
+    Err(fail!(
         "our spec {ours_name} and Monime's {theirs_name} differ in ways {allow_name} does not \
          explain. Fix the spec, or add `<fact> | <reason>` lines to the allow-list:\n{}",
         problems.join("\n")
-    )))
+    ))
 }

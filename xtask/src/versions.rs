@@ -1,18 +1,14 @@
-//! Version cores that crates.io accepts: every Monime API release gets a new one.
+//! Version cores that crates.io accepts: every Monime API release gets a new one, since
+//! crates.io ignores the build metadata (`+caph.2025-08-23`) that names the release; at least
+//! the bump `cargo xtask diff` derives from the two releases' specs.
 //!
-//! The crates carry the API release as build metadata (`0.1.0+caph.2025-08-23`), but crates.io
-//! ignores build metadata when it decides whether a version is new: `0.1.0+caph.2025-09-30`
-//! would be refused once `0.1.0+caph.2025-08-23` is published. So a new release needs a new
-//! version core even when nothing under `/v1/webhooks` changed, and at least the bump that
-//! `cargo xtask diff` derives from the changes between the two releases' specs.
-//!
-//! The released versions, and the API release each was built for, are read from CHANGELOG.md:
-//! a `## [<core>] - <date>` heading followed by a line naming `Monime API release: `<release>``.
+//! The released versions come from CHANGELOG.md: a `## [<core>] - <date>` heading followed by
+//! a line naming `Monime API release: `<release>``.
 
 use std::path::Path;
 
 use crate::diff;
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 use crate::{package, paths, upstream};
 
 pub const CHANGELOG: &str = "CHANGELOG.md";
@@ -41,9 +37,9 @@ pub fn released(changelog: &str) -> Result<Vec<Release>> {
             continue;
         }
         if parse_core(core).is_none() {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "{CHANGELOG}: `{line}` does not name a version core like 0.1.0"
-            )));
+            ));
         }
         let api_release = std::iter::from_fn(|| lines.next_if(|l| !l.starts_with("## ")))
             .find_map(|l| {
@@ -51,9 +47,9 @@ pub fn released(changelog: &str) -> Result<Vec<Release>> {
                 Some(after.split_once('`')?.0.to_owned())
             })
             .ok_or_else(|| {
-                Failure::new(format!(
+                fail!(
                     "{CHANGELOG}: the section of {core} does not say `Monime API release: `<release>``"
-                ))
+                )
             })?;
         releases.push(Release {
             core: core.to_owned(),
@@ -65,11 +61,8 @@ pub fn released(changelog: &str) -> Result<Vec<Release>> {
 
 /// `major.minor.patch` as numbers.
 pub fn parse_core(core: &str) -> Option<[u64; 3]> {
-    let parts: Vec<u64> = core
-        .split('.')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    parts.try_into().ok()
+    let parts: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
+    parts?.try_into().ok()
 }
 
 /// The smallest version core a crate may carry for the API release `current_release`, given
@@ -80,20 +73,17 @@ pub fn minimum_core(root: &Path, last: &Release, current_release: &str) -> Resul
     }
     // The two releases' specs, when both are still in openapi/, say how big the bump must be.
     let spec = |release: &str| {
-        root.join(paths::SPEC_DIR)
-            .join(format!("{}{release}.yaml", paths::SPEC_PREFIX))
+        let spec = format!("{}{release}.yaml", paths::SPEC_PREFIX);
+        Some(root.join(paths::SPEC_DIR).join(spec)).filter(|path| path.exists())
     };
-    let (old, new) = (spec(&last.api_release), spec(current_release));
-    let worst = if old.exists() && new.exists() {
-        let changes = diff::changes(
-            &upstream::load_document(&old)?,
-            &upstream::load_document(&new)?,
-            "",
+    let mut worst = None;
+    if let (Some(old), Some(new)) = (spec(&last.api_release), spec(current_release)) {
+        let (old, new) = (
+            upstream::load_document(&old)?,
+            upstream::load_document(&new)?,
         );
-        changes.iter().map(|c| c.impact).max()
-    } else {
-        None
-    };
+        worst = diff::changes(&old, &new, "").iter().map(|c| c.impact).max();
+    }
     Ok(diff::next_version(&last.core, worst))
 }
 
@@ -101,26 +91,25 @@ pub fn minimum_core(root: &Path, last: &Release, current_release: &str) -> Resul
 /// and is new for a new API release: at least what `minimum_core` says.
 pub fn check(root: &Path, current_release: &str) -> Result<()> {
     let path = root.join(CHANGELOG);
-    let changelog = std::fs::read_to_string(&path)
-        .map_err(|e| Failure::new(format!("cannot read {CHANGELOG}: {e}")))?;
+    let changelog =
+        std::fs::read_to_string(&path).map_err(|e| fail!("cannot read {CHANGELOG}: {e}"))?;
     let crates = package::published(root)?;
     let cores: Vec<(&str, &str)> = crates
         .iter()
         .map(|c| {
-            let core = c
-                .version
-                .split_once('+')
-                .map_or(c.version.as_str(), |(v, _)| v);
-            (c.name.as_str(), core)
+            (
+                c.name.as_str(),
+                c.version.split('+').next().unwrap_or_default(),
+            )
         })
         .collect();
     if let Some((first_name, first)) = cores.first()
         && let Some((name, other)) = cores.iter().find(|(_, core)| core != first)
     {
-        return Err(Failure::new(format!(
+        return Err(fail!(
             "the published crates are versioned together, but {first_name} is {first} and \
              {name} is {other}"
-        )));
+        ));
     }
     let Some(last) = released(&changelog)?.into_iter().next() else {
         return Ok(()); // Nothing released yet: any version is new.
@@ -149,9 +138,9 @@ pub fn check(root: &Path, current_release: &str) -> Result<()> {
             last.core, last.api_release
         )
     };
-    Err(Failure::new(format!(
+    Err(fail!(
         "{why}. Set every published crate's version to at least {minimum}+{current_release} \
          (now: {}).",
         offenders.join(", ")
-    )))
+    ))
 }
