@@ -43,24 +43,6 @@ impl fmt::Display for Change {
     }
 }
 
-/// Which side of the exchange a fact describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Request,
-    Response,
-    Operation,
-}
-
-fn side(fact: &str) -> Side {
-    if fact.contains(" response ") {
-        Side::Response
-    } else if fact.contains(" parameter ") || fact.contains(" requestBody") {
-        Side::Request
-    } else {
-        Side::Operation
-    }
-}
-
 /// The schema keyword a fact is about (`maxLength`, `required`, ...), or `None` for a fact
 /// that states a thing exists.
 fn keyword(fact: &str) -> Option<&str> {
@@ -91,8 +73,10 @@ pub fn classify(difference: &Difference) -> Change {
         &difference.theirs,
         difference.fact.as_str(),
     );
-    let (side, parameter) = (side(fact), fact.contains(" parameter "));
-    let request = side == Side::Request;
+    // Which side of the exchange the fact describes: the request (parameters and body), the
+    // response, or neither (the operation itself).
+    let (parameter, response) = (fact.contains(" parameter "), fact.contains(" response "));
+    let request = !response && (parameter || fact.contains(" requestBody"));
     // For the list-valued keywords (`required`, `enum`): whether an entry came or went.
     let (before, after) = (list(old), list(new));
     let added = after.iter().any(|v| !before.contains(v));
@@ -100,15 +84,13 @@ pub fn classify(difference: &Difference) -> Change {
     let (impact, why) = match (keyword(fact), old.is_some(), new.is_some()) {
         // Something that exists (an operation, parameter, property, response) appeared or left.
         (None, true, false) => (Breaking, "removed"),
-        (None, false, true) => match side {
-            Side::Request if parameter && !fact.ends_with(" required") => (
-                Compatible,
-                "new optional input (a required one shows as `required` too)",
-            ),
-            Side::Request => (Compatible, "new optional input"),
-            Side::Response => (Compatible, "new response field or status"),
-            Side::Operation => (Compatible, "new operation"),
-        },
+        (None, false, true) if request && parameter && !fact.ends_with(" required") => (
+            Compatible,
+            "new optional input (a required one shows as `required` too)",
+        ),
+        (None, false, true) if request => (Compatible, "new optional input"),
+        (None, false, true) if response => (Compatible, "new response field or status"),
+        (None, false, true) => (Compatible, "new operation"),
         (None, _, _) => (Breaking, "changed"),
         (Some("required"), _, true) if parameter && !fact.contains(" schema") => {
             (Breaking, "a parameter became required")

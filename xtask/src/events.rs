@@ -1,21 +1,11 @@
-//! `cargo xtask generate`, events part: our spec of the objects events carry
-//! (`openapi/monime-objects.<release>.yaml`), through typify, to
-//! `crates/monime-events/src/generated.rs`.
-//!
-//! Receivers must keep working when Monime adds a field, a status, a provider or a channel
-//! type without warning, so the spec is lowered to JSON Schema with a receiver's policy before
-//! typify sees it:
-//!
-//! - every property is optional and nullable (Monime marks almost nothing required, and a
-//!   sender's `required` is no promise to a receiver); objects accept unknown fields;
-//! - every string `enum` becomes an open enum (see `open_types`), whose `Unknown(String)` arm
-//!   keeps an unknown value and serializes it back unchanged;
-//! - every `oneOf` tagged by `type` becomes an open union, whose `Unknown(Value)` arm keeps an
-//!   unknown variant as received;
-//! - limits (`maxLength`, `minimum`, ...) are a sender's rules and are not checked on receipt;
-//! - `format: date-time` becomes `crate::Timestamp`, which keeps the text as received.
-//!
-//! Each object marked `x-monime-object-type` becomes a variant of `EventData`.
+//! `cargo xtask generate`, events part: `openapi/monime-objects.<release>.yaml` through typify
+//! to `crates/monime-events/src/generated.rs`. Receivers must keep working when Monime adds a
+//! field or a value without warning, so the spec is lowered to JSON Schema with a receiver's
+//! policy: every property optional and nullable (a sender's `required` is no promise to a
+//! receiver), unknown fields accepted, every string `enum` and every `oneOf` tagged by `type`
+//! open (see `open_types`), no limits checked (they are a sender's rules), and
+//! `format: date-time` as `crate::Timestamp`, which keeps the text as received. Each object
+//! marked `x-monime-object-type` becomes a variant of `EventData`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,11 +30,7 @@ pub fn output(root: &Path, release: &str) -> Result<Output> {
     let source = paths::display_relative(root, &objects);
     let text = std::fs::read_to_string(&objects).map_err(|e| fail!("cannot read {source}: {e}"))?;
     let text = render(&text, &source, &format::locked_version(root, "typify")?)?;
-    Ok(Output {
-        file: EVENTS_FILE,
-        source,
-        text,
-    })
+    Ok((EVENTS_FILE, source, text))
 }
 
 /// The full text of `generated.rs` for the objects spec `text`.
@@ -102,16 +88,10 @@ pub fn generate_tokens(document: &Value) -> Result<TokenStream> {
         );
     }
     settings.with_replacement("Timestamp", "crate::Timestamp", std::iter::empty());
-    let mut definitions = lowering.definitions.clone();
-    definitions.insert("Timestamp".to_owned(), json!({ "type": "string" }));
-    let definitions: Vec<(String, schemars::schema::Schema)> = definitions
-        .into_iter()
-        .map(|(name, schema)| {
-            serde_json::from_value(schema)
-                .map(|schema| (name.clone(), schema))
-                .map_err(|e| fail!("schema {name} does not lower: {e}"))
-        })
-        .collect::<Result<_>>()?;
+    let mut definitions = json!(lowering.definitions);
+    definitions["Timestamp"] = json!({ "type": "string" });
+    let definitions: BTreeMap<String, schemars::schema::Schema> =
+        serde_json::from_value(definitions).map_err(|e| fail!("a schema does not lower: {e}"))?;
     let mut space = TypeSpace::new(&settings);
     space
         .add_ref_types(definitions)
@@ -249,14 +229,11 @@ impl Lowering {
             .and_then(Value::as_str)
             .map(str::to_owned);
         if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-            let values = values
+            let values: Option<Vec<String>> = values
                 .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| fail!("{name}: only string enums are supported"))
-                })
-                .collect::<Result<Vec<_>>>()?;
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            let values = values.ok_or_else(|| fail!("{name}: only string enums are supported"))?;
             check_variants(name, &values)?;
             self.enums.insert(name.to_owned(), (doc, values));
             self.definitions
@@ -292,10 +269,7 @@ impl Lowering {
                     properties.insert(property.clone(), lowered);
                 }
             }
-            let mut object = json!({ "type": "object", "properties": properties });
-            if let Some(doc) = &doc {
-                object["description"] = Value::from(doc.clone());
-            }
+            let object = json!({ "type": "object", "properties": properties, "description": doc });
             self.definitions.insert(name.to_owned(), object);
         }
         Ok(json!({ "$ref": format!("#/definitions/{name}") }))

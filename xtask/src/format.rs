@@ -9,13 +9,8 @@ use sha2::{Digest, Sha256};
 use crate::failure::{Failure, Result};
 use crate::spec::Spec;
 
-/// One file `cargo xtask generate` writes, and the spec it comes from.
-#[derive(Debug)]
-pub struct Output {
-    pub file: &'static str,
-    pub source: String,
-    pub text: String,
-}
+/// One file `cargo xtask generate` writes, the spec it comes from, and its text.
+pub type Output = (&'static str, String, String);
 
 /// The text of a generated file: a header naming the spec, its sha256 and the generator, then
 /// `body` through rustfmt.
@@ -36,7 +31,7 @@ pub fn stamped(spec: &Spec, generator: &str, body: &str) -> Result<String> {
 /// Writes each output under `root`, or with `check` fails on the first whose committed text
 /// differs, with the diff.
 pub fn write_or_check(root: &Path, outputs: &[Output], check: bool) -> Result<()> {
-    for Output { file, source, text } in outputs {
+    for (file, source, text) in outputs {
         let target = root.join(file);
         if !check {
             std::fs::write(&target, text)

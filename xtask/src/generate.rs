@@ -8,6 +8,7 @@ use openapiv3::OpenAPI;
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
 use serde_yaml::{Mapping, Value};
+use syn::visit_mut::VisitMut;
 
 use crate::failure::{Failure, Result};
 pub use crate::format::unified_diff;
@@ -134,7 +135,6 @@ pub fn render(spec: &Spec, progenitor_version: &str) -> Result<String> {
             spec.display_path
         ));
     }
-    let tokens = crate::schemars_feature::apply(tokens)?;
     format_file(spec, &format!("progenitor {progenitor_version}"), tokens)
 }
 
@@ -143,10 +143,62 @@ pub fn render_tables(spec: &Spec) -> Result<String> {
     format_file(spec, "xtask tables", tables::render_tokens(spec)?)
 }
 
+/// `tokens` as a stamped file, with one change to progenitor's output: every `JsonSchema`
+/// derive and `#[schemars(...)]` attribute goes behind the `schemars` feature. Exporting
+/// schemas is for those who ask for it, and the derive costs every user's build otherwise.
 fn format_file(spec: &Spec, generator: &str, tokens: TokenStream) -> Result<String> {
-    let file: syn::File = syn::parse2(one_line_docs(tokens))
+    let mut file: syn::File = syn::parse2(one_line_docs(tokens))
         .map_err(|e| fail!("the generator produced code syn cannot parse: {e}"))?;
+    BehindFeature.visit_file_mut(&mut file);
     format::stamped(spec, generator, &prettyplease::unparse(&file))
+}
+
+struct BehindFeature;
+
+impl VisitMut for BehindFeature {
+    fn visit_item_mut(&mut self, item: &mut syn::Item) {
+        if let syn::Item::Struct(syn::ItemStruct { attrs, .. })
+        | syn::Item::Enum(syn::ItemEnum { attrs, .. }) = item
+        {
+            item_attributes(attrs);
+        }
+        syn::visit_mut::visit_item_mut(self, item);
+    }
+
+    fn visit_attribute_mut(&mut self, attribute: &mut syn::Attribute) {
+        if attribute.path().is_ident("schemars")
+            && let syn::Meta::List(list) = &attribute.meta
+        {
+            let inner = &list.tokens;
+            *attribute = syn::parse_quote!(#[cfg_attr(feature = "schemars", schemars(#inner))]);
+        }
+    }
+}
+
+/// A struct's or enum's attributes with `JsonSchema` moved out of its derive, behind the feature.
+fn item_attributes(attrs: &mut Vec<syn::Attribute>) {
+    let mut derived = false;
+    for attribute in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+        let Ok(paths) = attribute.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        ) else {
+            continue;
+        };
+        let (schema, kept): (Vec<_>, Vec<_>) = paths.into_iter().partition(|path| {
+            path.segments
+                .last()
+                .is_some_and(|segment| segment.ident == "JsonSchema")
+        });
+        if !schema.is_empty() {
+            derived = true;
+            *attribute = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+    }
+    if derived {
+        attrs.push(syn::parse_quote!(
+            #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+        ));
+    }
 }
 
 /// Splits every multi-line `#[doc = "..."]` into one attribute per line. prettyplease prints a
@@ -225,24 +277,14 @@ pub fn run(check: bool) -> Result<()> {
 pub fn run_at(root: &Path, check: bool) -> Result<()> {
     let spec_path = paths::current_spec(root)?;
     let spec = spec::load(&spec_path, &paths::display_relative(root, &spec_path))?;
-    let release = spec.release()?;
-    let output = |file, text| Output {
-        file,
-        source: spec.display_path.clone(),
-        text,
-    };
-    let setters = setters::render_tokens(&spec)?;
-    let outputs = [
+    let (release, source) = (spec.release()?, spec.display_path.clone());
+    let client = render(&spec, &progenitor_version(root)?)?;
+    let setters = format_file(&spec, "xtask setters", setters::render_tokens(&spec)?)?;
+    let outputs: [Output; 4] = [
         events::output(root, &release)?,
-        output(
-            paths::GENERATED_FILE,
-            render(&spec, &progenitor_version(root)?)?,
-        ),
-        output(paths::TABLES_FILE, render_tables(&spec)?),
-        output(
-            paths::SETTERS_FILE,
-            format_file(&spec, "xtask setters", setters)?,
-        ),
+        (paths::GENERATED_FILE, source.clone(), client),
+        (paths::TABLES_FILE, source.clone(), render_tables(&spec)?),
+        (paths::SETTERS_FILE, source, setters),
     ];
     if check {
         check_version_metadata(root, &release)?;

@@ -21,7 +21,6 @@ pub mod names;
 pub mod open_types;
 pub mod package;
 pub mod paths;
-mod schemars_feature;
 pub mod setters;
 pub mod spec;
 pub mod tables;

@@ -53,11 +53,7 @@ pub fn pascal(text: &str) -> String {
 /// type holds the values a release does not list, so a value spelled `unknown` becomes
 /// `VUnknown`, as a value starting with a digit does (`3ds` -> `V3ds`).
 pub fn variant(name: String) -> Ident {
-    if name == "Unknown" {
-        ident("VUnknown")
-    } else {
-        ident(&name)
-    }
+    ident(if name == "Unknown" { "VUnknown" } else { &name })
 }
 
 pub fn ident(name: &str) -> Ident {
@@ -66,24 +62,17 @@ pub fn ident(name: &str) -> Ident {
 
 /// `name`, raw (`r#type`) where it is a keyword.
 pub fn rust_ident(name: &str) -> Ident {
-    if syn::parse_str::<Ident>(name).is_ok() {
-        ident(name)
-    } else {
-        Ident::new_raw(name, Span::call_site())
-    }
+    syn::parse_str(name).unwrap_or_else(|_| Ident::new_raw(name, Span::call_site()))
 }
 
 /// Refuses a name that is not PascalCase letters and digits.
 pub fn check_type_name(name: &str) -> Result<()> {
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
         && name.chars().all(|c| c.is_ascii_alphanumeric());
-    if valid {
-        Ok(())
-    } else {
-        Err(fail!(
-            "`{name}` cannot name a Rust type: use PascalCase letters and digits"
-        ))
-    }
+    let problem = "cannot name a Rust type: use PascalCase letters and digits";
+    valid
+        .then_some(())
+        .ok_or_else(|| fail!("`{name}` {problem}"))
 }
 
 /// Refuses `values` where two name the same [`variant`] or one names none.

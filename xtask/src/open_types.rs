@@ -94,10 +94,7 @@ pub fn open_enum(name: &str, doc: Option<&str>, values: &[String]) -> TokenStrea
 /// The open enum of `monime-webhooks-api` for the string-enum `component`, with its JSON
 /// Schema behind the `schemars` feature.
 pub fn api_enum(component: &str, rust_name: &str, schema: &Value) -> Result<TokenStream> {
-    let values: Vec<String> = sequence(schema.get("enum"))
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect();
+    let values = spec::strings(schema.get("enum"));
     if schema.get("type").and_then(Value::as_str) != Some("string") || values.is_empty() {
         return Err(fail!(
             "components.schemas.{component} is in OPEN_TYPES but is neither a string enum nor \
@@ -110,14 +107,10 @@ pub fn api_enum(component: &str, rust_name: &str, schema: &Value) -> Result<Toke
         "{description} One of {}, or a value Monime adds later.",
         values.join(", ")
     );
-    let json_text = serde_json::json!({
-        "type": "string",
-        "description": schema_text,
-        "examples": values,
-    })
-    .to_string();
+    let json =
+        serde_json::json!({ "type": "string", "description": schema_text, "examples": values });
     let open_enum = open_enum(rust_name, Some(&description), &values);
-    let schema_impl = json_schema_impl(&ident(rust_name), rust_name, &json_text, "string");
+    let schema_impl = json_schema_impl(rust_name, json, "string");
     Ok(quote! { #open_enum #schema_impl })
 }
 
@@ -212,12 +205,8 @@ pub fn api_union(
         "required": [tag_key],
         "properties": { tag_key.clone(): { "type": "string", "not": { "enum": tags } } },
     }));
-    let json_text = serde_json::json!({
-        "description": schema_text,
-        "oneOf": json_branches,
-    })
-    .to_string();
-    let schema_impl = json_schema_impl(&name, rust_name, &json_text, "object");
+    let json = serde_json::json!({ "description": schema_text, "oneOf": json_branches });
+    let schema_impl = json_schema_impl(rust_name, json, "object");
     Ok(quote! {
         #[doc = #doc]
         #[derive(Clone, PartialEq, Eq)]
@@ -330,13 +319,8 @@ pub fn event_union(name: &str, doc: Option<&str>, variants: &[(String, String)])
     );
     let tags: Vec<&String> = variants.iter().map(|(tag, _)| tag).collect();
     let structs: Vec<Ident> = variants.iter().map(|(_, s)| ident(s)).collect();
-    let docs = variants
-        .iter()
-        .map(|(tag, _)| format!(" `type` is `{tag}`."));
-    let variants: Vec<Ident> = variants
-        .iter()
-        .map(|(tag, _)| variant(pascal(tag)))
-        .collect();
+    let docs = tags.iter().map(|tag| format!(" `type` is `{tag}`."));
+    let variants: Vec<Ident> = tags.iter().map(|tag| variant(pascal(tag))).collect();
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq)]
@@ -442,11 +426,8 @@ pub fn description_of(schema: &Value) -> String {
 
 /// The description as doc lines, then a blank doc line, then `note`.
 fn doc_lines(doc: Option<&str>, note: &str) -> TokenStream {
-    let mut lines: Vec<String> = doc
-        .unwrap_or_default()
-        .lines()
-        .map(|line| format!(" {line}"))
-        .collect();
+    let lines = doc.into_iter().flat_map(str::lines);
+    let mut lines: Vec<String> = lines.map(|line| format!(" {line}")).collect();
     if !lines.is_empty() {
         lines.push(String::new());
     }
@@ -454,14 +435,10 @@ fn doc_lines(doc: Option<&str>, note: &str) -> TokenStream {
     quote! { #(#[doc = #lines])* }
 }
 
-/// `schemars::JsonSchema` for the generated type `name`: the spec's schema as JSON text, or an
-/// untyped schema of `fallback_type` should the text not be a schema.
-pub fn json_schema_impl(
-    name: &Ident,
-    schema_name: &str,
-    json_text: &str,
-    fallback_type: &str,
-) -> TokenStream {
+/// `schemars::JsonSchema` for the generated type `name`: the spec's schema `json` (as text), or
+/// an untyped schema of `fallback_type` should the text not be a schema.
+pub fn json_schema_impl(name: &str, json: serde_json::Value, fallback_type: &str) -> TokenStream {
+    let (schema_name, json_text, name) = (name, json.to_string(), ident(name));
     quote! {
         #[cfg(feature = "schemars")]
         #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]

@@ -87,10 +87,8 @@ pub fn current_spec(root: &Path) -> Result<PathBuf> {
 
 /// `path` relative to the workspace root, with `/` separators, for messages and headers.
 pub fn display_relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative
+        .to_string_lossy()
+        .replace(std::path::MAIN_SEPARATOR, "/")
 }

@@ -10,7 +10,7 @@ use serde_yaml::Value;
 use crate::failure::Result;
 use crate::names::{ident, rust_ident, screaming, snake_case};
 use crate::open_types::description_of;
-use crate::spec::{self, Spec, entries, flag, sequence};
+use crate::spec::{self, Spec, entries, flag};
 use crate::tables::{body_schema, operation_id};
 
 /// The tokens of the setters file for `spec`.
@@ -151,10 +151,8 @@ fn limits_text(property: &Value) -> String {
     if flag(property, "uniqueItems") {
         parts.push("distinct".to_owned());
     }
-    let values: Vec<String> = sequence(property.get("enum"))
-        .iter()
-        .filter_map(|v| v.as_str().map(|s| format!("`{s}`")))
-        .collect();
+    let values: Vec<String> = spec::strings(property.get("enum"));
+    let values: Vec<String> = values.iter().map(|s| format!("`{s}`")).collect();
     if !values.is_empty() {
         parts.push(format!("one of {}", values.join(", ")));
     }

@@ -109,6 +109,12 @@ pub fn key_text(key: &Value) -> String {
     }
 }
 
+/// The text items of a sequence (`enum`, `required`), others skipped.
+pub fn strings(value: Option<&Value>) -> Vec<String> {
+    let texts = sequence(value).iter().filter_map(Value::as_str);
+    texts.map(str::to_owned).collect()
+}
+
 /// The items of a sequence (none for anything else).
 pub fn sequence(value: Option<&Value>) -> &[Value] {
     value
@@ -126,9 +132,13 @@ pub fn component<'a>(document: &'a Value, name: &str) -> Option<&'a Value> {
     document.get("components")?.get("schemas")?.get(name)
 }
 
-/// A YAML value as compact JSON text.
+/// A YAML value as compact JSON text, keys sorted (serde_json's maps are), so equal values
+/// print equally.
 pub fn json_text(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+    serde_json::to_value(value).map_or_else(
+        |_| serde_json::to_string(value).unwrap_or_default(),
+        |v| v.to_string(),
+    )
 }
 
 fn syntax_failure(display_path: &str, error: &serde_yaml::Error) -> Failure {
@@ -137,14 +147,11 @@ fn syntax_failure(display_path: &str, error: &serde_yaml::Error) -> Failure {
         None => display_path.to_owned(),
     };
     // serde_yaml puts "at line X column Y" into its message; the place already says it.
-    let mut message = error.to_string();
-    if let Some(start) = message.find(" at line ") {
-        let rest = &message[start + 1..];
-        let end = rest
-            .find(',')
-            .map_or(message.len(), |comma| start + 1 + comma);
-        message.replace_range(start..end, "");
-    }
+    let message = error.to_string();
+    let message = match message.split_once(" at line ") {
+        Some((head, tail)) => head.to_owned() + tail.find(',').map_or("", |at| &tail[at..]),
+        None => message,
+    };
     fail!(
         "{place}: not a valid OpenAPI document: {message}. Fix it at that line and column, \
          then run the command again."

@@ -266,10 +266,8 @@ fn pattern_string(component: &str, schema: &Value) -> TokenStream {
         "{description} Built only from text that meets the spec's constraints \
          (`spec::schemas::{table}`)."
     );
-    let json_text = serde_json::to_value(schema)
-        .map(|v| v.to_string())
-        .unwrap_or_default();
-    let schema_impl = json_schema_impl(&name, component, &json_text, "string");
+    let json = serde_json::to_value(schema).unwrap_or_default();
+    let schema_impl = json_schema_impl(component, json, "string");
     let borrowed = [quote!(&str), quote!(&::std::string::String)];
     quote! {
         #[doc = #doc]
@@ -416,10 +414,7 @@ impl<'a> Tables<'a> {
                 let max_length = count(map, "maxLength");
                 let pattern = map.get("pattern").and_then(Value::as_str);
                 let pattern = option(pattern.map(|p| self.pattern(p, place)).transpose()?);
-                let values: Vec<String> = sequence(map.get("enum"))
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect();
+                let values = spec::strings(map.get("enum"));
                 quote! {
                     Kind::String {
                         min_length: #min_length,
@@ -443,15 +438,13 @@ impl<'a> Tables<'a> {
                     Kind::Array { items: #items, min_items: #min_items, max_items: #max_items, unique_items: #unique }
                 }
             }
-            Some("object") | None
-                if kind_name.is_some()
-                    || map.contains_key("properties")
-                    || map.contains_key("oneOf") =>
-            {
+            None if !map.contains_key("properties") && !map.contains_key("oneOf") => {
+                quote! { Kind::Any }
+            }
+            Some("object") | None => {
                 let object = self.object(map, place)?;
                 quote! { Kind::Object(&#object) }
             }
-            None => quote! { Kind::Any },
             Some(other) => {
                 return Err(fail!(
                     "{place}: type `{other}` is not supported by the generated validator"
@@ -493,10 +486,7 @@ impl<'a> Tables<'a> {
             let schema = self.schema_ref(schema, &format!("{place}.properties.{name}"))?;
             properties.push(quote! { Property { name: #name, schema: #schema } });
         }
-        let required: Vec<String> = sequence(map.get("required"))
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect();
+        let required = spec::strings(map.get("required"));
         let additional = match map.get("additionalProperties") {
             None | Some(Value::Bool(true)) => quote! { Additional::Any },
             Some(Value::Bool(false)) => quote! { Additional::Denied },

@@ -65,7 +65,7 @@ pub fn facts(document: &Value, prefix: &str) -> Facts {
     let mut out = Facts::new();
     let walk = Walk { document };
     if let Some(security) = document.get("security") {
-        out.insert("security".to_owned(), canonical(security));
+        out.insert("security".to_owned(), spec::json_text(security));
     }
     for (route, method, item, operation) in spec::operations(document) {
         if !route.starts_with(prefix) {
@@ -106,11 +106,6 @@ pub fn facts(document: &Value, prefix: &str) -> Facts {
     out
 }
 
-/// JSON text with sorted keys (serde_json's maps are sorted), so equal values print equally.
-fn canonical(value: &Value) -> String {
-    serde_json::to_value(value).map_or_else(|_| spec::json_text(value), |v| v.to_string())
-}
-
 /// Walks a document into facts, following its references.
 struct Walk<'a> {
     document: &'a Value,
@@ -149,7 +144,7 @@ impl<'a> Walk<'a> {
         let schema = self.resolve(schema);
         for facet in VALUE_FACETS.split_whitespace() {
             if let Some(value) = schema.get(facet) {
-                out.insert(format!("{prefix}.{facet}"), canonical(value));
+                out.insert(format!("{prefix}.{facet}"), spec::json_text(value));
             }
         }
         for facet in FLAG_FACETS.split_whitespace() {
@@ -445,9 +440,9 @@ pub fn run(root: &Path, theirs: &Theirs, allow_path: Option<&Path>) -> Result<()
     has_operations(&theirs, &theirs_name)?;
     let differences = compare(&ours, &theirs);
     let Some(allow_path) = allow_path else {
-        differences
-            .iter()
-            .for_each(|difference| println!("{difference}"));
+        for difference in &differences {
+            println!("{difference}");
+        }
         let count = differences.len();
         println!("{count} difference(s) between {ours_name} and {theirs_name}");
         return Ok(());
