@@ -68,11 +68,8 @@ fn list(value: &Option<String>) -> Vec<String> {
 /// Judges one difference.
 pub fn classify(difference: &Difference) -> Change {
     use Impact::{Breaking, Compatible};
-    let (old, new, fact) = (
-        &difference.ours,
-        &difference.theirs,
-        difference.fact.as_str(),
-    );
+    let (old, new) = (&difference.ours, &difference.theirs);
+    let fact = difference.fact.as_str();
     // Which side of the exchange the fact describes: the request (parameters and body), the
     // response, or neither (the operation itself).
     let (parameter, response) = (fact.contains(" parameter "), fact.contains(" response "));
@@ -150,12 +147,11 @@ pub fn classify(difference: &Difference) -> Change {
         ),
         (Some(_), _, _) => (Breaking, "a schema combinator changed"),
     };
-    let (fact, old, new) = (fact.to_owned(), old.clone(), new.clone());
     Change {
         impact,
-        fact,
-        old,
-        new,
+        fact: fact.to_owned(),
+        old: old.clone(),
+        new: new.clone(),
         why,
     }
 }

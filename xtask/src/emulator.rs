@@ -38,24 +38,17 @@ impl Emulator {
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| fail!("cannot start {}: {e}", binary.display()))?;
-        let mut line = String::new();
         let stdout = child.stdout.take().expect("stdout was piped");
-        let read = BufReader::new(stdout).read_line(&mut line);
-        let url = line
-            .trim()
-            .strip_prefix("monime-mock listening on ")
-            .map(str::to_owned);
-        match (read, url) {
-            (Ok(_), Some(url)) => Ok(Emulator {
-                _process: KillOnDrop(child),
-                url,
-            }),
-            _ => {
-                let _ = child.kill();
-                Err(fail!(
-                    "monime-mock did not report its address (printed {line:?})"
-                ))
-            }
-        }
+        // Stopped on every way out, the failure included.
+        let process = KillOnDrop(child);
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let url = line.trim().strip_prefix("monime-mock listening on ");
+        let url =
+            url.ok_or_else(|| fail!("monime-mock did not report its address (printed {line:?})"))?;
+        Ok(Emulator {
+            _process: process,
+            url: url.to_owned(),
+        })
     }
 }

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use typify::{TypeSpace, TypeSpaceImpl, TypeSpaceSettings};
 
 use crate::failure::{Failure, Result};
-use crate::format::{self, Output};
+use crate::generate::{Output, locked_version, stamped};
 use crate::names::{check_type_name, check_variants, pascal};
 use crate::upstream::OBJECT_TYPE_EXTENSION;
 use crate::{open_types, paths, spec};
@@ -29,7 +29,7 @@ pub fn output(root: &Path, release: &str) -> Result<Output> {
     let objects = paths::objects_spec(root, release);
     let source = paths::display_relative(root, &objects);
     let text = std::fs::read_to_string(&objects).map_err(|e| fail!("cannot read {source}: {e}"))?;
-    let text = render(&text, &source, &format::locked_version(root, "typify")?)?;
+    let text = render(&text, &source, &locked_version(root, "typify")?)?;
     Ok((EVENTS_FILE, source, text))
 }
 
@@ -43,7 +43,7 @@ pub fn render(text: &str, display_path: &str, typify_version: &str) -> Result<St
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| fail!("the generated code does not parse: {e}"))?;
     let body = skip_absent_boxes(&prettyplease::unparse(&file));
-    format::stamped(&spec, &format!("typify {typify_version}"), &body)
+    stamped(&spec, &format!("typify {typify_version}"), &body)
 }
 
 /// typify breaks a recursive type (an owner's owner) with `Box<Option<T>>` and serializes
@@ -113,21 +113,13 @@ pub fn generate_tokens(document: &Value) -> Result<TokenStream> {
 }
 
 /// typify always emits `pub mod error { ConversionError }` for its `TryFrom` impls; types
-/// built for receiving have none, and the module would clash with crates that re-export
-/// these types beside their own `error` module.
+/// built for receiving have none (the lowering drops every constraint that would need one),
+/// and the module would clash with crates that re-export these types beside their own.
 fn without_unused_error_module(tokens: TokenStream) -> Result<TokenStream> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| fail!("typify produced code syn cannot parse: {e}"))?;
-    let is_error_module =
-        |item: &syn::Item| matches!(item, syn::Item::Mod(m) if m.ident == "error");
-    let rest_uses_it = file
-        .items
-        .iter()
-        .filter(|item| !is_error_module(item))
-        .any(|item| quote!(#item).to_string().contains("ConversionError"));
-    if !rest_uses_it {
-        file.items.retain(|item| !is_error_module(item));
-    }
+    file.items
+        .retain(|item| !matches!(item, syn::Item::Mod(m) if m.ident == "error"));
     Ok(quote!(#file))
 }
 

@@ -1,18 +1,19 @@
 //! `cargo xtask generate [--check]`: the spec, through progenitor, to a formatted and stamped
-//! `generated.rs`.
+//! `generated.rs`; and the formatting, stamps and write-or-check step every generator shares.
 
+use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 use openapiv3::OpenAPI;
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
 use serde_yaml::{Mapping, Value};
+use sha2::{Digest, Sha256};
 use syn::visit_mut::VisitMut;
 
 use crate::failure::{Failure, Result};
-pub use crate::format::unified_diff;
-use crate::format::{self, Output};
 use crate::spec::{self, Spec};
 use crate::{events, package, paths, setters, tables};
 
@@ -66,9 +67,7 @@ pub fn generate_tokens(spec: &Spec) -> Result<TokenStream> {
     let settings = settings(&tables::pattern_types(&spec.raw)?);
     let message = match catch_generator_panic(&settings, &spec.openapi()?) {
         Ok(Ok(tokens)) => return Ok(tokens),
-        Ok(Err(error)) => {
-            return Err(fail!("progenitor rejected the spec: {error}"));
-        }
+        Ok(Err(error)) => return Err(fail!("progenitor rejected the spec: {error}")),
         Err(message) => message,
     };
     let mut culprits = Vec::new();
@@ -87,12 +86,9 @@ pub fn generate_tokens(spec: &Spec) -> Result<TokenStream> {
             culprits.push(format!("{} ({method} {route})", id.unwrap_or_default()));
         }
     }
-    let which = match culprits.is_empty() {
-        true => "no single operation reproduces it alone".to_owned(),
-        false => format!(
-            "operation {} has a shape it cannot handle",
-            culprits.join(", ")
-        ),
+    let which = match culprits.join(", ") {
+        culprits if culprits.is_empty() => "no single operation reproduces it alone".to_owned(),
+        culprits => format!("operation {culprits} has a shape it cannot handle"),
     };
     Err(fail!(
         "progenitor panicked while generating the client ({message}); {which}. Known causes: \
@@ -113,12 +109,12 @@ fn catch_generator_panic(
         Generator::new(settings).generate_tokens(document)
     }));
     panic::set_hook(previous_hook);
-    outcome.map_err(|payload| {
-        payload
+    outcome.map_err(|payload| match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => payload
             .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_owned())
+            .unwrap_or(&"no message")
+            .to_string(),
     })
 }
 
@@ -150,7 +146,7 @@ fn format_file(spec: &Spec, generator: &str, tokens: TokenStream) -> Result<Stri
     let mut file: syn::File = syn::parse2(one_line_docs(tokens))
         .map_err(|e| fail!("the generator produced code syn cannot parse: {e}"))?;
     BehindFeature.visit_file_mut(&mut file);
-    format::stamped(spec, generator, &prettyplease::unparse(&file))
+    stamped(spec, generator, &prettyplease::unparse(&file))
 }
 
 struct BehindFeature;
@@ -237,11 +233,6 @@ fn one_line_docs(tokens: TokenStream) -> TokenStream {
     out
 }
 
-/// The exact progenitor version the xtask is built with, read from the workspace's lock file.
-pub fn progenitor_version(root: &Path) -> Result<String> {
-    format::locked_version(root, "progenitor")
-}
-
 /// Every published crate carries the spec's release as build metadata
 /// (`0.1.0+caph.2025-08-23`); a mismatch means a release bump was half done.
 pub fn check_version_metadata(root: &Path, release: &str) -> Result<()> {
@@ -278,7 +269,7 @@ pub fn run_at(root: &Path, check: bool) -> Result<()> {
     let spec_path = paths::current_spec(root)?;
     let spec = spec::load(&spec_path, &paths::display_relative(root, &spec_path))?;
     let (release, source) = (spec.release()?, spec.display_path.clone());
-    let client = render(&spec, &progenitor_version(root)?)?;
+    let client = render(&spec, &locked_version(root, "progenitor")?)?;
     let setters = format_file(&spec, "xtask setters", setters::render_tokens(&spec)?)?;
     let outputs: [Output; 4] = [
         events::output(root, &release)?,
@@ -289,7 +280,7 @@ pub fn run_at(root: &Path, check: bool) -> Result<()> {
     if check {
         check_version_metadata(root, &release)?;
     }
-    format::write_or_check(root, &outputs, check)?;
+    write_or_check(root, &outputs, check)?;
     if !check {
         check_version_metadata(root, &release)?;
     }
@@ -300,6 +291,101 @@ pub fn run_at(root: &Path, check: bool) -> Result<()> {
 pub fn print(spec_path: &Path) -> Result<()> {
     let root = paths::workspace_root();
     let spec = spec::load(spec_path, &spec_path.display().to_string())?;
-    print!("{}", render(&spec, &progenitor_version(&root)?)?);
+    print!("{}", render(&spec, &locked_version(&root, "progenitor")?)?);
     Ok(())
+}
+
+/// One file `cargo xtask generate` writes, the spec it comes from, and its text.
+pub type Output = (&'static str, String, String);
+
+/// The text of a generated file: a header naming the spec, its sha256 and the generator, then
+/// `body` through rustfmt.
+pub fn stamped(spec: &Spec, generator: &str, body: &str) -> Result<String> {
+    let sha: String = Sha256::digest(spec.text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let header = format!(
+        "// @generated by `cargo xtask generate`. Do not edit this file by hand: change the \
+         spec\n// and run `cargo xtask generate` again.\n//\n// spec:        {}\n// spec \
+         sha256: {sha}\n// generator:   {generator}\n\n",
+        spec.display_path
+    );
+    rustfmt(&format!("{header}{body}"))
+}
+
+/// Writes each output under `root`, or with `check` fails on the first whose committed text
+/// differs, with the diff.
+pub fn write_or_check(root: &Path, outputs: &[Output], check: bool) -> Result<()> {
+    for (file, source, text) in outputs {
+        let target = root.join(file);
+        if !check {
+            std::fs::write(&target, text)
+                .map_err(|e| fail!("cannot write {}: {e}", target.display()))?;
+            println!("wrote {file} from {source}");
+            continue;
+        }
+        let committed = std::fs::read_to_string(&target).unwrap_or_default();
+        if &committed != text {
+            return Err(fail!(
+                "{file} is stale: it differs from what `cargo xtask generate` produces from \
+                 {source}. Run `cargo xtask generate` and commit the result.\n{}",
+                unified_diff(&committed, text)
+            ));
+        }
+        println!("{file} is up to date with {source}");
+    }
+    Ok(())
+}
+
+/// `source` through rustfmt (edition 2024), so `cargo fmt --check` accepts it as written.
+pub fn rustfmt(source: &str) -> Result<String> {
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| fail!("cannot run rustfmt (install the rustfmt component): {e}"))?;
+    // rustfmt reads all of stdin before it writes, so the pipes cannot fill both ways.
+    let mut stdin = child.stdin.take().expect("stdin was piped");
+    stdin
+        .write_all(source.as_bytes())
+        .map_err(|e| fail!("cannot feed rustfmt: {e}"))?;
+    drop(stdin);
+    let output = child
+        .wait_with_output()
+        .map_err(|e| fail!("rustfmt did not finish: {e}"))?;
+    if !output.status.success() {
+        return Err(fail!(
+            "rustfmt rejected the generated code: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|_| Failure::new("rustfmt printed non-UTF-8 output"))
+}
+
+/// The version of `package` in the workspace's lock file (the version the xtask is built with).
+pub fn locked_version(root: &Path, package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock"))
+        .map_err(|e| fail!("cannot read Cargo.lock: {e}"))?;
+    let wanted = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == wanted
+            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(version.trim_end_matches('"').to_owned());
+        }
+    }
+    Err(fail!("Cargo.lock names no {package} package"))
+}
+
+/// A unified diff of `old` (committed) against `new` (regenerated), for stale-file errors.
+pub fn unified_diff(old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header("committed", "regenerated")
+        .to_string()
 }

@@ -14,7 +14,6 @@ pub mod diff;
 pub mod emulator;
 pub mod events;
 pub mod failure;
-pub mod format;
 pub mod fuzz;
 pub mod generate;
 pub mod names;

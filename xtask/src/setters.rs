@@ -16,8 +16,7 @@ use crate::tables::{body_schema, operation_id};
 /// The tokens of the setters file for `spec`.
 pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
     let document = &spec.raw;
-    let mut builders = Vec::new();
-    let mut impls = Vec::new();
+    let (mut builders, mut impls) = (Vec::new(), Vec::new());
     for (route, method, _, operation) in spec::operations(document) {
         let place = format!("paths.{route}.{method}");
         let Some(schema) = body_schema(document, operation, &place)? else {
@@ -66,23 +65,16 @@ fn setter(name: &str, property: &Value, key: &TokenStream, place: &str) -> Resul
     let items = type_of(property.get("items"));
     let values = type_of(property.get("additionalProperties"));
     let has = |keyword| property.get(keyword).is_some();
+    // The common shape: one `value` of type `ty`, stored by `call`.
+    let simple = |ty: TokenStream, call| (quote!((mut self, value: #ty) -> Self), call);
     let (signature, call) = match kind {
-        Some("string") if has("enum") => (
-            quote!((mut self, value: impl AsRef<str>) -> Self),
+        Some("string") if has("enum") => simple(
+            quote!(impl AsRef<str>),
             quote!(set_text(#key, value.as_ref())),
         ),
-        Some("string") => (
-            quote!((mut self, value: impl Into<String>) -> Self),
-            quote!(set_text(#key, value)),
-        ),
-        Some("boolean") => (
-            quote!((mut self, value: bool) -> Self),
-            quote!(set_bool(#key, value)),
-        ),
-        Some("integer") => (
-            quote!((mut self, value: i64) -> Self),
-            quote!(set_integer(#key, value)),
-        ),
+        Some("string") => simple(quote!(impl Into<String>), quote!(set_text(#key, value))),
+        Some("boolean") => simple(quote!(bool), quote!(set_bool(#key, value))),
+        Some("integer") => simple(quote!(i64), quote!(set_integer(#key, value))),
         Some("array") if items == Some("string") => (
             quote!(<I, S>(mut self, values: I) -> Self
                 where I: IntoIterator<Item = S>, S: Into<String>),
@@ -93,18 +85,20 @@ fn setter(name: &str, property: &Value, key: &TokenStream, place: &str) -> Resul
                 where I: IntoIterator<Item = (K, V)>, K: Into<String>, V: Into<String>),
             quote!(set_text_map(#key, entries.into_iter().map(|(k, v)| (k.into(), v.into())))),
         ),
-        Some("object") if !has("properties") && !has("oneOf") && !has("additionalProperties") => (
-            quote!((mut self, value: serde_json::Map<String, serde_json::Value>) -> Self),
-            quote!(set_value(#key, serde_json::Value::Object(value))),
-        ),
-        Some(_) => serialized(key),
-        None if has("$ref") => serialized(key),
-        None => {
+        Some("object") if !has("properties") && !has("oneOf") && !has("additionalProperties") => {
+            let object = quote!(set_value(#key, serde_json::Value::Object(value)));
+            simple(quote!(serde_json::Map<String, serde_json::Value>), object)
+        }
+        None if !has("$ref") => {
             return Err(fail!(
                 "{place}: body property `{name}` has no type; xtask/src/setters.rs cannot \
                  choose a setter for it"
             ));
         }
+        _ => simple(
+            quote!(impl serde::Serialize),
+            quote!(set_serialized(#key, &value)),
+        ),
     };
     let description = description_of(property);
     let doc = match limits_text(property) {
@@ -122,13 +116,6 @@ fn setter(name: &str, property: &Value, key: &TokenStream, place: &str) -> Resul
 
 fn type_of(schema: Option<&Value>) -> Option<&str> {
     schema?.get("type")?.as_str()
-}
-
-fn serialized(key: &TokenStream) -> (TokenStream, TokenStream) {
-    (
-        quote!((mut self, value: impl serde::Serialize) -> Self),
-        quote!(set_serialized(#key, &value)),
-    )
 }
 
 /// The limits of a property in words, for its setter's doc.
@@ -151,10 +138,9 @@ fn limits_text(property: &Value) -> String {
     if flag(property, "uniqueItems") {
         parts.push("distinct".to_owned());
     }
-    let values: Vec<String> = spec::strings(property.get("enum"));
-    let values: Vec<String> = values.iter().map(|s| format!("`{s}`")).collect();
+    let values = spec::strings(property.get("enum"));
     if !values.is_empty() {
-        parts.push(format!("one of {}", values.join(", ")));
+        parts.push(format!("one of `{}`", values.join("`, `")));
     }
     if let Some(default) = property.get("default") {
         parts.push(format!("default {}", spec::json_text(default)));

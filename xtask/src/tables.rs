@@ -239,21 +239,19 @@ pub fn operation_id<'a>(operation: &'a Value, method: &str, route: &str) -> Resu
 /// The component schemas that are strings with a `pattern`, in the spec's order. Each becomes
 /// a type in `spec::strings`, which progenitor uses through a replacement.
 pub fn pattern_types(document: &Value) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    for (name, schema) in entries(document.get("components").and_then(|c| c.get("schemas"))) {
-        let is_string = schema.get("type").and_then(Value::as_str) == Some("string");
-        if !is_string || schema.get("pattern").is_none() {
-            continue;
-        }
-        crate::names::check_type_name(&name).map_err(|_| {
-            fail!(
-                "components.schemas.{name}: a string schema with a pattern needs a PascalCase \
-                 name (it becomes the Rust type `spec::strings::{name}`)"
-            )
-        })?;
-        names.push(name);
-    }
-    Ok(names)
+    let schemas = entries(document.get("components").and_then(|c| c.get("schemas")));
+    let is_string = |schema: &Value| schema.get("type").and_then(Value::as_str) == Some("string");
+    let patterned = schemas
+        .into_iter()
+        .filter(|(_, s)| is_string(s) && s.get("pattern").is_some());
+    let checked = patterned.map(|(name, _)| match crate::names::check_type_name(&name) {
+        Ok(()) => Ok(name),
+        Err(_) => Err(fail!(
+            "components.schemas.{name}: a string schema with a pattern needs a PascalCase name \
+             (it becomes the Rust type `spec::strings::{name}`)"
+        )),
+    });
+    checked.collect()
 }
 
 /// A string type for the pattern-string component `component`: built only from text the

@@ -48,11 +48,10 @@ fn run_installer(command: &mut Command, what: &str, hint: &str) -> Result<()> {
     let status = command
         .status()
         .map_err(|e| fail!("cannot run {what} ({e}). {hint}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(fail!("{what} failed ({status}). {hint}"))
-    }
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| fail!("{what} failed ({status}). {hint}"))
 }
 
 /// Installs the npm tools of `tools/package-lock.json` into `.tools/node` and returns the

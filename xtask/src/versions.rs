@@ -27,15 +27,13 @@ pub fn released(changelog: &str) -> Result<Vec<Release>> {
     let mut releases = Vec::new();
     let mut lines = changelog.lines().peekable();
     while let Some(line) = lines.next() {
-        let Some(rest) = line.strip_prefix("## [") else {
+        let heading = line
+            .strip_prefix("## [")
+            .and_then(|rest| rest.split_once(']'));
+        let Some((core, _)) = heading.filter(|(core, _)| !core.eq_ignore_ascii_case("unreleased"))
+        else {
             continue;
         };
-        let Some((core, _)) = rest.split_once(']') else {
-            continue;
-        };
-        if core.eq_ignore_ascii_case("unreleased") {
-            continue;
-        }
         if parse_core(core).is_none() {
             return Err(fail!(
                 "{CHANGELOG}: `{line}` does not name a version core like 0.1.0"

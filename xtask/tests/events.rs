@@ -1,7 +1,7 @@
 //! The event objects generator: deterministic, stale output detected, open types, and one
 //! readable error for a spec it cannot turn into types.
 
-use xtask::{events, format, names, paths};
+use xtask::{events, generate, names, paths};
 
 fn objects_spec() -> (String, String) {
     let root = paths::workspace_root();
@@ -25,7 +25,7 @@ fn two_runs_give_byte_identical_output() {
 fn the_committed_file_matches_a_fresh_generation() {
     let root = paths::workspace_root();
     let (text, name) = objects_spec();
-    let version = format::locked_version(&root, "typify").unwrap();
+    let version = generate::locked_version(&root, "typify").unwrap();
     let rendered = events::render(&text, &name, &version).unwrap();
     let committed = std::fs::read_to_string(root.join(events::EVENTS_FILE)).unwrap();
     assert!(

@@ -23,7 +23,7 @@ fn two_runs_give_byte_identical_output() {
 #[test]
 fn the_committed_file_matches_a_fresh_generation() {
     let root = paths::workspace_root();
-    let version = generate::progenitor_version(&root).unwrap();
+    let version = generate::locked_version(&root, "progenitor").unwrap();
     let rendered = generate::render(&real_spec(), &version).unwrap();
     let committed = std::fs::read_to_string(root.join(paths::GENERATED_FILE)).unwrap();
     assert!(
