@@ -17,7 +17,7 @@ use typify::{TypeSpace, TypeSpaceImpl, TypeSpaceSettings};
 
 use crate::failure::{Failure, Result};
 use crate::generate::{Output, locked_version, stamped};
-use crate::names::{check_type_name, check_variants, pascal};
+use crate::open_types::{check_type_name, check_variants, pascal};
 use crate::upstream::OBJECT_TYPE_EXTENSION;
 use crate::{open_types, paths, spec};
 
@@ -54,12 +54,9 @@ fn skip_absent_boxes(source: &str) -> String {
     let mut out = parts.next().unwrap_or_default().to_owned();
     for part in parts {
         let field = part.lines().next().unwrap_or_default();
-        out.push_str(
-            match field.contains(": ::std::boxed::Box<::std::option::Option<") {
-                true => "#[serde(default, skip_serializing_if = \"crate::open::boxed_none\")]\n",
-                false => "#[serde(default)]\n",
-            },
-        );
+        let boxed = field.contains(": ::std::boxed::Box<::std::option::Option<");
+        let skip = "#[serde(default, skip_serializing_if = \"crate::open::boxed_none\")]\n";
+        out.push_str(if boxed { skip } else { "#[serde(default)]\n" });
         out.push_str(part);
     }
     out
@@ -73,8 +70,22 @@ pub fn generate_tokens(document: &Value) -> Result<TokenStream> {
         .ok_or_else(|| Failure::new("no components.schemas: nothing to generate"))?;
     let mut lowering = Lowering::default();
     for (name, schema) in schemas {
-        check_type_name(name)?;
-        lowering.component(name, schema)?;
+        if let Some(object_type) = schema.get(OBJECT_TYPE_EXTENSION) {
+            let object_type = object_type
+                .as_str()
+                .ok_or_else(|| fail!("{name}: {OBJECT_TYPE_EXTENSION} must be a string"))?;
+            lowering
+                .objects
+                .push((object_type.to_owned(), name.to_owned()));
+        }
+        if schema.get("$ref").is_some() {
+            return Err(fail!(
+                "{name}: a component must describe an object, enum or union, not only refer to \
+                 another schema"
+            ));
+        }
+        // A component is named by its key.
+        lowering.hoist(name, schema)?;
     }
     let mut settings = TypeSpaceSettings::default();
     settings
@@ -139,23 +150,6 @@ struct Lowering {
 }
 
 impl Lowering {
-    fn component(&mut self, name: &str, schema: &Value) -> Result<()> {
-        if let Some(object_type) = schema.get(OBJECT_TYPE_EXTENSION) {
-            let object_type = object_type
-                .as_str()
-                .ok_or_else(|| fail!("{name}: {OBJECT_TYPE_EXTENSION} must be a string"))?;
-            self.objects.push((object_type.to_owned(), name.to_owned()));
-        }
-        if schema.get("$ref").is_some() {
-            return Err(fail!(
-                "{name}: a component must describe an object, enum or union, not only refer to \
-                 another schema"
-            ));
-        }
-        // A component is named by its key; `hoist` files it under that name.
-        self.hoist(name, schema).map(drop)
-    }
-
     /// Lowers `schema` found at a place named `hint` and returns what stands there: a
     /// `$ref` to a definition for objects, enums and unions, an inline schema otherwise.
     fn lower(&mut self, hint: &str, schema: &Value) -> Result<Value> {
@@ -165,9 +159,10 @@ impl Lowering {
             })?;
             return Ok(json!({ "$ref": format!("#/definitions/{target}") }));
         }
-        let is_enum = schema.get("enum").is_some();
-        let is_object = schema.get("properties").is_some() || schema.get("oneOf").is_some();
-        if is_enum || is_object {
+        if ["enum", "properties", "oneOf"]
+            .iter()
+            .any(|key| schema.get(key).is_some())
+        {
             return self.hoist(hint, schema);
         }
         let description = schema.get("description").cloned();

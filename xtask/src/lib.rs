@@ -16,7 +16,6 @@ pub mod events;
 pub mod failure;
 pub mod fuzz;
 pub mod generate;
-pub mod names;
 pub mod open_types;
 pub mod package;
 pub mod paths;

@@ -15,11 +15,9 @@ pub const SPEC_DIR: &str = "openapi";
 pub const SPEC_PREFIX: &str = "monime-webhooks.";
 pub const UPSTREAM_ALLOW_LIST: &str = "openapi/upstream-allow.txt";
 
-/// The workspace the xtask runs in. Cargo sets `CARGO_MANIFEST_DIR` for the process it runs
-/// (`cargo xtask`, `cargo test -p xtask`) to the xtask's folder in *this* clone; without it
-/// (the binary started by hand) `cargo locate-project --workspace` asks cargo from the
-/// current directory. A path baked in at build time would point at whichever clone built the
-/// binary last when clones share a target folder.
+/// The workspace the xtask runs in: the parent of `CARGO_MANIFEST_DIR`, which cargo sets to
+/// the xtask's folder in *this* clone (a path baked in at build time would name whichever
+/// clone built the binary last); else (started by hand) what `cargo locate-project` says.
 pub fn workspace_root() -> PathBuf {
     if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
         let dir = PathBuf::from(dir);
@@ -40,10 +38,8 @@ fn located_workspace() -> Option<PathBuf> {
     let output = Command::new(cargo)
         .args(["locate-project", "--workspace", "--message-format", "plain"])
         .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
+        .ok()
+        .filter(|output| output.status.success())?;
     let manifest = PathBuf::from(String::from_utf8(output.stdout).ok()?.trim());
     manifest.parent().map(Path::to_path_buf)
 }

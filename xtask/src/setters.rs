@@ -8,8 +8,7 @@ use quote::{format_ident, quote};
 use serde_yaml::Value;
 
 use crate::failure::Result;
-use crate::names::{ident, rust_ident, screaming, snake_case};
-use crate::open_types::description_of;
+use crate::open_types::{description_of, ident, rust_ident, screaming, snake_case};
 use crate::spec::{self, Spec, entries, flag};
 use crate::tables::{body_schema, operation_id};
 

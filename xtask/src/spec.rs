@@ -1,7 +1,6 @@
 //! The one way the xtask reads an OpenAPI document: its YAML tree in the document's own order
-//! (the tables follow it), errors a person can act on (the file, the line and column of a
-//! syntax error, the version that is not 3.0.x, the operation without an id), and the one
-//! `$ref` resolver every reader of the tree uses.
+//! (the tables follow it), errors a person can act on (the line and column of a syntax error,
+//! a version not 3.0.x, an operation without an id), and the one `$ref` resolver.
 
 use std::path::Path;
 

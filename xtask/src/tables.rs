@@ -14,8 +14,7 @@ use quote::{format_ident, quote};
 use serde_yaml::{Mapping, Value};
 
 use crate::failure::Result;
-use crate::names::{ident, screaming, snake_case};
-use crate::open_types::{self, description_of, json_schema_impl};
+use crate::open_types::{self, description_of, ident, json_schema_impl, screaming, snake_case};
 use crate::spec::{self, Spec, entries, flag, sequence};
 
 /// Component schemas whose values Monime can grow without a new release, and the Rust name
@@ -27,13 +26,12 @@ pub const OPEN_TYPES: [(&str, &str); 2] = [
     ("WebhookVerificationMethod", "WebhookVerificationMethod"),
 ];
 
-/// Keywords that only document.
-const DOC_KEYWORDS: &str = "description title example examples format externalDocs \
-     deprecated writeOnly";
-/// Keywords the generated validator enforces; any other fails generation.
-const ENFORCED_KEYWORDS: &str = "type nullable readOnly default enum minLength maxLength \
-     pattern minimum maximum items minItems maxItems uniqueItems properties required \
-     additionalProperties maxProperties oneOf x-max-depth x-http-header-map";
+/// The keywords the generated validator enforces, then those that only document; any other
+/// fails generation.
+const KNOWN_KEYWORDS: &str = "type nullable readOnly default enum minLength maxLength pattern \
+     minimum maximum items minItems maxItems uniqueItems properties required \
+     additionalProperties maxProperties oneOf x-max-depth x-http-header-map \
+     description title example examples format externalDocs deprecated writeOnly";
 
 struct Tables<'a> {
     document: &'a Value,
@@ -63,12 +61,11 @@ pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
         patterns: Vec::new(),
     };
     let version = spec.release()?;
-    let server = sequence(document.get("servers"))
-        .first()
-        .and_then(|server| server.get("url"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| fail!("{display_path}: servers[0].url is missing"))?
-        .to_owned();
+    let server = document
+        .get("servers")
+        .and_then(|servers| servers.get(0)?.get("url"));
+    let server = server.and_then(Value::as_str);
+    let server = server.ok_or_else(|| fail!("{display_path}: servers[0].url is missing"))?;
     let schemas = document.get("components").and_then(|c| c.get("schemas"));
     let mut schema_items = Vec::new();
     for (name, schema) in entries(schemas) {
@@ -152,12 +149,10 @@ pub fn render_tokens(spec: &Spec) -> Result<TokenStream> {
         let ident = format_ident!("PATTERN_{}", index);
         quote! { pub(crate) static #ident: Pattern = Pattern::new(#source); }
     });
-    let pattern_strings = pattern_types(document)?.into_iter().map(|component| {
-        pattern_string(
-            &component,
-            spec::component(document, &component).unwrap_or(&Value::Null),
-        )
-    });
+    let component = |name: &str| spec::component(document, name).unwrap_or(&Value::Null);
+    let pattern_types = pattern_types(document)?;
+    let pattern_strings = pattern_types.iter();
+    let pattern_strings = pattern_strings.map(|name| pattern_string(name, component(name)));
     let mut open_enums = Vec::new();
     for (component, rust_name) in OPEN_TYPES {
         let schema = spec::component(document, component).ok_or_else(|| {
@@ -244,7 +239,7 @@ pub fn pattern_types(document: &Value) -> Result<Vec<String>> {
     let patterned = schemas
         .into_iter()
         .filter(|(_, s)| is_string(s) && s.get("pattern").is_some());
-    let checked = patterned.map(|(name, _)| match crate::names::check_type_name(&name) {
+    let checked = patterned.map(|(name, _)| match open_types::check_type_name(&name) {
         Ok(()) => Ok(name),
         Err(_) => Err(fail!(
             "components.schemas.{name}: a string schema with a pattern needs a PascalCase name \
@@ -372,17 +367,13 @@ impl<'a> Tables<'a> {
                  target schema directly"
             ));
         }
-        for key in map.keys().map(spec::key_text) {
-            let known = [DOC_KEYWORDS, ENFORCED_KEYWORDS]
-                .iter()
-                .any(|list| list.split_whitespace().any(|known| known == key));
-            if !known {
-                return Err(fail!(
-                    "{place}: the keyword `{key}` is not enforced by the generated validator; \
-                     teach xtask/src/tables.rs and monime_webhooks_api::constraints about it \
-                     (or remove it from the spec)"
-                ));
-            }
+        let known = |key: &String| KNOWN_KEYWORDS.split_whitespace().any(|known| known == key);
+        if let Some(key) = map.keys().map(spec::key_text).find(|key| !known(key)) {
+            return Err(fail!(
+                "{place}: the keyword `{key}` is not enforced by the generated validator; \
+                 teach xtask/src/tables.rs and monime_webhooks_api::constraints about it \
+                 (or remove it from the spec)"
+            ));
         }
         let (nullable, read_only) = (flag(value, "nullable"), flag(value, "readOnly"));
         let max_depth = count(map, "x-max-depth");

@@ -63,7 +63,6 @@ pub fn load_document(path: &Path) -> Result<Value> {
 /// Flattens the operations of every path starting with `prefix` ("" for all) into facts.
 pub fn facts(document: &Value, prefix: &str) -> Facts {
     let mut out = Facts::new();
-    let walk = Walk { document };
     if let Some(security) = document.get("security") {
         out.insert("security".to_owned(), spec::json_text(security));
     }
@@ -77,7 +76,7 @@ pub fn facts(document: &Value, prefix: &str) -> Facts {
         let mut parameters = BTreeMap::new();
         let own = sequence(operation.get("parameters"));
         for parameter in sequence(item.get("parameters")).iter().chain(own) {
-            let parameter = walk.resolve(parameter);
+            let parameter = resolve(document, parameter);
             let text = |key| parameter.get(key).and_then(Value::as_str).unwrap_or("?");
             let (name, place) = (text("name"), text("in"));
             // HTTP header names are case-insensitive.
@@ -88,101 +87,96 @@ pub fn facts(document: &Value, prefix: &str) -> Facts {
             parameters.insert(key, parameter);
         }
         for (key, parameter) in parameters {
-            walk.declared(&mut out, &format!("{id} parameter {key}"), parameter);
+            let prefix = format!("{id} parameter {key}");
+            declared(document, &mut out, &prefix, parameter);
         }
         if let Some(body) = operation.get("requestBody") {
-            walk.declared(&mut out, &format!("{id} requestBody"), walk.resolve(body));
+            let body = resolve(document, body);
+            declared(document, &mut out, &format!("{id} requestBody"), body);
         }
         for (status, response) in entries(operation.get("responses")) {
-            let response = walk.resolve(response);
+            let response = resolve(document, response);
             let prefix = format!("{id} response {status}");
-            walk.declared(&mut out, &prefix, response);
+            declared(document, &mut out, &prefix, response);
             for (name, header) in entries(response.get("headers")) {
                 let prefix = format!("{prefix} header {}", name.to_lowercase());
-                walk.declared(&mut out, &prefix, walk.resolve(header));
+                declared(document, &mut out, &prefix, resolve(document, header));
             }
         }
     }
     out
 }
 
-/// Walks a document into facts, following its references.
-struct Walk<'a> {
-    document: &'a Value,
+/// `node` with its references followed; one that cannot be followed stays as it is.
+fn resolve<'a>(document: &'a Value, node: &'a Value) -> &'a Value {
+    spec::resolve(document, node, "").unwrap_or(node)
 }
 
-impl<'a> Walk<'a> {
-    /// `node` with its references followed; one that cannot be followed stays as it is.
-    fn resolve(&self, node: &'a Value) -> &'a Value {
-        spec::resolve(self.document, node, "").unwrap_or(node)
+/// The facts of a parameter, body, response or header at `prefix`: that it exists,
+/// whether it is required, its schema and its content's schemas.
+fn declared(document: &Value, out: &mut Facts, prefix: &str, holder: &Value) {
+    out.insert(prefix.to_owned(), "declared".to_owned());
+    if spec::flag(holder, "required") {
+        out.insert(format!("{prefix} required"), "true".to_owned());
     }
-
-    /// The facts of a parameter, body, response or header at `prefix`: that it exists,
-    /// whether it is required, its schema and its content's schemas.
-    fn declared(&self, out: &mut Facts, prefix: &str, holder: &Value) {
-        out.insert(prefix.to_owned(), "declared".to_owned());
-        if spec::flag(holder, "required") {
-            out.insert(format!("{prefix} required"), "true".to_owned());
-        }
-        if let Some(schema) = holder.get("schema") {
-            self.schema(out, &format!("{prefix} schema"), schema, 0);
-        }
-        for (media_type, media) in entries(holder.get("content")) {
-            let prefix = format!("{prefix} content {media_type}");
-            out.insert(prefix.clone(), "declared".to_owned());
-            if let Some(schema) = media.get("schema") {
-                self.schema(out, &format!("{prefix} schema"), schema, 0);
-            }
+    if let Some(schema) = holder.get("schema") {
+        schema_facts(document, out, &format!("{prefix} schema"), schema, 0);
+    }
+    for (media_type, media) in entries(holder.get("content")) {
+        let prefix = format!("{prefix} content {media_type}");
+        out.insert(prefix.clone(), "declared".to_owned());
+        if let Some(schema) = media.get("schema") {
+            schema_facts(document, out, &format!("{prefix} schema"), schema, 0);
         }
     }
+}
 
-    fn schema(&self, out: &mut Facts, prefix: &str, schema: &Value, depth: usize) {
-        if depth > MAX_DEPTH {
-            out.insert(format!("{prefix} (nesting limit)"), "reached".to_owned());
-            return;
+fn schema_facts(document: &Value, out: &mut Facts, prefix: &str, schema: &Value, depth: usize) {
+    if depth > MAX_DEPTH {
+        out.insert(format!("{prefix} (nesting limit)"), "reached".to_owned());
+        return;
+    }
+    let schema = resolve(document, schema);
+    for facet in VALUE_FACETS.split_whitespace() {
+        if let Some(value) = schema.get(facet) {
+            out.insert(format!("{prefix}.{facet}"), spec::json_text(value));
         }
-        let schema = self.resolve(schema);
-        for facet in VALUE_FACETS.split_whitespace() {
-            if let Some(value) = schema.get(facet) {
-                out.insert(format!("{prefix}.{facet}"), spec::json_text(value));
-            }
+    }
+    for facet in FLAG_FACETS.split_whitespace() {
+        if spec::flag(schema, facet) {
+            out.insert(format!("{prefix}.{facet}"), "true".to_owned());
         }
-        for facet in FLAG_FACETS.split_whitespace() {
-            if spec::flag(schema, facet) {
-                out.insert(format!("{prefix}.{facet}"), "true".to_owned());
-            }
+    }
+    if let Some(required) = schema.get("required").and_then(Value::as_sequence) {
+        let names: BTreeSet<&str> = required.iter().filter_map(Value::as_str).collect();
+        let names: Vec<&str> = names.into_iter().collect();
+        out.insert(format!("{prefix}.required"), names.join(","));
+    }
+    let additional = format!("{prefix}.additionalProperties");
+    match schema.get("additionalProperties") {
+        Some(Value::Bool(allowed)) => {
+            out.insert(additional, allowed.to_string());
         }
-        if let Some(required) = schema.get("required").and_then(Value::as_sequence) {
-            let names: BTreeSet<&str> = required.iter().filter_map(Value::as_str).collect();
-            let names: Vec<&str> = names.into_iter().collect();
-            out.insert(format!("{prefix}.required"), names.join(","));
+        Some(inner @ Value::Mapping(_)) => {
+            out.insert(additional, "schema".to_owned());
+            schema_facts(document, out, &format!("{prefix}{{*}}"), inner, depth + 1);
         }
-        let additional = format!("{prefix}.additionalProperties");
-        match schema.get("additionalProperties") {
-            Some(Value::Bool(allowed)) => {
-                out.insert(additional, allowed.to_string());
-            }
-            Some(inner @ Value::Mapping(_)) => {
-                out.insert(additional, "schema".to_owned());
-                self.schema(out, &format!("{prefix}{{*}}"), inner, depth + 1);
-            }
-            _ => {}
-        }
-        for (name, property) in entries(schema.get("properties")) {
-            let path = format!("{prefix}.{name}");
-            out.insert(path.clone(), "declared".to_owned());
-            self.schema(out, &path, property, depth + 1);
-        }
-        if let Some(items) = schema.get("items") {
-            self.schema(out, &format!("{prefix}[]"), items, depth + 1);
-        }
-        for combinator in ["oneOf", "anyOf", "allOf"] {
-            if let Some(branches) = schema.get(combinator).and_then(Value::as_sequence) {
-                out.insert(format!("{prefix}.{combinator}"), branches.len().to_string());
-                for (index, branch) in branches.iter().enumerate() {
-                    let path = format!("{prefix}.{combinator}[{index}]");
-                    self.schema(out, &path, branch, depth + 1);
-                }
+        _ => {}
+    }
+    for (name, property) in entries(schema.get("properties")) {
+        let path = format!("{prefix}.{name}");
+        out.insert(path.clone(), "declared".to_owned());
+        schema_facts(document, out, &path, property, depth + 1);
+    }
+    if let Some(items) = schema.get("items") {
+        schema_facts(document, out, &format!("{prefix}[]"), items, depth + 1);
+    }
+    for combinator in ["oneOf", "anyOf", "allOf"] {
+        if let Some(branches) = schema.get(combinator).and_then(Value::as_sequence) {
+            out.insert(format!("{prefix}.{combinator}"), branches.len().to_string());
+            for (index, branch) in branches.iter().enumerate() {
+                let path = format!("{prefix}.{combinator}[{index}]");
+                schema_facts(document, out, &path, branch, depth + 1);
             }
         }
     }
@@ -327,9 +321,8 @@ pub fn document_facts(document: &Value) -> Facts {
 /// Our extension naming the `object.type` of events that carry a schema as their `data`.
 pub const OBJECT_TYPE_EXTENSION: &str = "x-monime-object-type";
 
-/// One subtree per object schema under `components.schemas`: `object <Name>...`. With
-/// `events_only`, only the schemas marked with [`OBJECT_TYPE_EXTENSION`] (our own helper
-/// schemas such as `Money` are reached through the objects that use them).
+/// One subtree `object <Name>...` per schema under `components.schemas`; with `events_only`,
+/// only those marked [`OBJECT_TYPE_EXTENSION`] (helpers such as `Money` are reached through them).
 pub fn object_facts(document: &Value, events_only: bool) -> Facts {
     let mut out = Facts::new();
     let schemas = document.get("components").and_then(|c| c.get("schemas"));
@@ -339,7 +332,7 @@ pub fn object_facts(document: &Value, events_only: bool) -> Facts {
         }
         let prefix = format!("object {name}");
         out.insert(prefix.clone(), "declared".to_owned());
-        Walk { document }.schema(&mut out, &prefix, schema, 0);
+        schema_facts(document, &mut out, &prefix, schema, 0);
     }
     out
 }
@@ -399,11 +392,8 @@ pub fn refresh(root: &Path, document_path: &Path) -> Result<()> {
     has_operations(&theirs, &document_path.display().to_string())?;
     let (_, release, _) = our_facts(root)?;
     let target = paths::upstream_facts(root, &release);
-    let before = if target.exists() {
-        load_facts(&target)?
-    } else {
-        Facts::new()
-    };
+    let before = target.exists().then(|| load_facts(&target)).transpose()?;
+    let before = before.unwrap_or_default();
     let moved = compare(&before, &theirs);
     for change in &moved {
         let (was, now) = (shown(&change.ours), shown(&change.theirs));

@@ -88,9 +88,8 @@ pub fn minimum_core(root: &Path, last: &Release, current_release: &str) -> Resul
 /// Every published crate's version core is the same, is not older than the last release,
 /// and is new for a new API release: at least what `minimum_core` says.
 pub fn check(root: &Path, current_release: &str) -> Result<()> {
-    let path = root.join(CHANGELOG);
-    let changelog =
-        std::fs::read_to_string(&path).map_err(|e| fail!("cannot read {CHANGELOG}: {e}"))?;
+    let changelog = std::fs::read_to_string(root.join(CHANGELOG));
+    let changelog = changelog.map_err(|e| fail!("cannot read {CHANGELOG}: {e}"))?;
     let crates = package::published(root)?;
     let cores: Vec<(&str, &str)> = crates
         .iter()

@@ -1,7 +1,7 @@
 //! The event objects generator: deterministic, stale output detected, open types, and one
 //! readable error for a spec it cannot turn into types.
 
-use xtask::{events, generate, names, paths};
+use xtask::{events, generate, open_types, paths};
 
 fn objects_spec() -> (String, String) {
     let root = paths::workspace_root();
@@ -99,8 +99,8 @@ fn shapes_it_cannot_type_are_one_readable_error() {
 
 #[test]
 fn names_follow_the_spec() {
-    assert_eq!(names::pascal("one_time"), "OneTime");
-    assert_eq!(names::pascal("lineItems"), "LineItems");
-    assert_eq!(names::pascal("m17"), "M17");
-    assert_eq!(names::pascal("3ds"), "V3ds");
+    assert_eq!(open_types::pascal("one_time"), "OneTime");
+    assert_eq!(open_types::pascal("lineItems"), "LineItems");
+    assert_eq!(open_types::pascal("m17"), "M17");
+    assert_eq!(open_types::pascal("3ds"), "V3ds");
 }
