@@ -97,10 +97,8 @@ fn parse(command: &str, args: &[String]) -> Result<(Vec<PathBuf>, HashMap<String
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let value = if known.contains(&format!("{arg}=").as_str()) {
-            let value = args
-                .next()
-                .ok_or_else(|| usage(&format!("{arg} needs a value")))?;
-            value.clone()
+            let value = args.next().cloned();
+            value.ok_or_else(|| usage(&format!("{arg} needs a value")))?
         } else if arg.starts_with("--") && !known.contains(&arg.as_str()) {
             return Err(usage(&format!("unknown option `{arg}` for {command}")));
         } else if arg.starts_with("--") {

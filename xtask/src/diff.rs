@@ -204,18 +204,13 @@ pub fn run(old_path: &Path, new_path: &Path, prefix: &str, current_version: &str
         if prefix.is_empty() { "/" } else { prefix },
         changes.len() - breaking
     );
-    println!("semver: {}", describe_bump(current_version, worst));
-    Ok(())
-}
-
-/// The bump a new API release needs when `cargo xtask diff` finds `worst`.
-pub fn describe_bump(current_version: &str, worst: Option<Impact>) -> String {
     let next = next_version(current_version, worst);
     match worst {
-        None => format!(
-            "no change: still bump {current_version} to {next}+<release> (crates.io ignores \
-             build metadata, so every Monime release needs a new version core)"
+        None => println!(
+            "semver: no change: still bump {current_version} to {next}+<release> (crates.io \
+             ignores build metadata, so every Monime release needs a new version core)"
         ),
-        Some(impact) => format!("{impact}: bump {current_version} to {next}+<release>"),
+        Some(impact) => println!("semver: {impact}: bump {current_version} to {next}+<release>"),
     }
+    Ok(())
 }

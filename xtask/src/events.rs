@@ -174,14 +174,12 @@ impl Lowering {
             }
             Some(kind @ ("string" | "integer" | "boolean" | "number")) => json!({ "type": kind }),
             Some("array") => {
-                let items = schema.get("items").unwrap_or(&Value::Null);
-                let item_hint = hint
-                    .strip_suffix('s')
-                    .map_or_else(|| format!("{hint}Item"), str::to_owned);
-                let items = if items.is_object() {
-                    self.lower(&item_hint, items)?
-                } else {
-                    json!({})
+                let item_hint = hint.strip_suffix('s').map(str::to_owned);
+                let items = match schema.get("items") {
+                    Some(items @ Value::Object(_)) => {
+                        self.lower(&item_hint.unwrap_or_else(|| format!("{hint}Item")), items)?
+                    }
+                    _ => json!({}),
                 };
                 json!({ "type": ["array", "null"], "items": items })
             }
@@ -211,10 +209,7 @@ impl Lowering {
                 "two schemas would both be named {name}: name one of them as a component"
             ));
         }
-        let doc = schema
-            .get("description")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let doc = schema["description"].as_str().map(str::to_owned);
         if let Some(values) = schema.get("enum").and_then(Value::as_array) {
             let values: Option<Vec<String>> = values
                 .iter()

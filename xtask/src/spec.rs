@@ -92,20 +92,14 @@ pub fn lookup<'a>(document: &'a Value, reference: &str, place: &str) -> Result<&
 
 /// The entries of a mapping (none for anything else), keys as text.
 pub fn entries(value: Option<&Value>) -> Vec<(String, &Value)> {
-    let Some(map) = value.and_then(Value::as_mapping) else {
-        return Vec::new();
-    };
-    map.iter()
-        .map(|(key, value)| (key_text(key), value))
-        .collect()
+    let map = value.and_then(Value::as_mapping).into_iter().flatten();
+    map.map(|(key, value)| (key_text(key), value)).collect()
 }
 
 /// A mapping key as text: YAML reads an unquoted `200:` as a number.
 pub fn key_text(key: &Value) -> String {
-    match key.as_str() {
-        Some(text) => text.to_owned(),
-        None => serde_json::to_string(key).unwrap_or_default(),
-    }
+    let text = key.as_str().map(str::to_owned);
+    text.unwrap_or_else(|| serde_json::to_string(key).unwrap_or_default())
 }
 
 /// The text items of a sequence (`enum`, `required`), others skipped.

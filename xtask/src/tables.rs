@@ -48,8 +48,8 @@ pub fn body_schema<'a>(
     let Some(body) = operation.get("requestBody") else {
         return Ok(None);
     };
-    let body = spec::resolve(document, body, place)?;
-    let media = body.get("content").and_then(|c| c.get("application/json"));
+    let body = spec::resolve(document, body, place)?.get("content");
+    let media = body.and_then(|content| content.get("application/json"));
     Ok(media.and_then(|media| media.get("schema")))
 }
 

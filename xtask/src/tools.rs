@@ -37,11 +37,7 @@ fn stamp_of(root: &Path, names: &[&str]) -> Result<String> {
             .map_err(|e| fail!("cannot read tools/{name}: {e}"))?;
         hasher.update(&bytes);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 fn run_installer(command: &mut Command, what: &str, hint: &str) -> Result<()> {
