@@ -76,7 +76,7 @@ pub fn run(root: &Path) -> Result<()> {
 fn step(name: &str, body: impl FnOnce() -> Result<()>) -> Result<()> {
     println!("\n==> {name}");
     let started = Instant::now();
-    body().map_err(|failure| Failure::new(format!("step `{name}` failed: {failure}")))?;
+    body().map_err(|failure| fail!("step `{name}` failed: {failure}"))?;
     println!("<== {name}: ok in {:.1?}", started.elapsed());
     Ok(())
 }
@@ -94,11 +94,11 @@ fn cargo(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
 fn run_checked(command: &mut Command, what: &str) -> Result<()> {
     let status = command
         .status()
-        .map_err(|e| Failure::new(format!("cannot run {what}: {e}")))?;
+        .map_err(|e| fail!("cannot run {what}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(Failure::new(format!("{what} failed ({status})")))
+        Err(fail!("{what} failed ({status})"))
     }
 }
 
@@ -192,11 +192,11 @@ fn quickstart(root: &Path) -> Result<()> {
     let emulator = Emulator::start(root, &[])?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .map_err(|e| Failure::new(format!("cannot find a free port: {e}")))?
+        .map_err(|e| fail!("cannot find a free port: {e}"))?
         .port();
     let log_path = root.join(".tools/prism-proxy.log");
     let log = std::fs::File::create(&log_path)
-        .map_err(|e| Failure::new(format!("cannot create {}: {e}", log_path.display())))?;
+        .map_err(|e| fail!("cannot create {}: {e}", log_path.display()))?;
     let port_text = port.to_string();
     let child = Command::new(&prism)
         .arg("proxy")
@@ -208,7 +208,7 @@ fn quickstart(root: &Path) -> Result<()> {
         ))
         .stderr(log)
         .spawn()
-        .map_err(|e| Failure::new(format!("cannot start prism: {e}")))?;
+        .map_err(|e| fail!("cannot start prism: {e}"))?;
     let proxy = KillOnDrop(child);
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -238,11 +238,11 @@ fn quickstart(root: &Path) -> Result<()> {
         .filter(|line| line.contains("Violation") || line.contains('✖') || line.contains('⚠'))
         .collect();
     if !violations.is_empty() {
-        return Err(Failure::new(format!(
+        return Err(fail!(
             "Prism reported {} spec violation(s):\n{}",
             violations.len(),
             violations.join("\n")
-        )));
+        ));
     }
     println!("Prism: every request and response matched the spec");
     Ok(())
@@ -284,10 +284,10 @@ fn run_tests(root: &Path) -> Result<()> {
         }
     }
     if !problems.is_empty() {
-        return Err(Failure::new(format!(
+        return Err(fail!(
             "snapshot hygiene: {}. Review with `cargo insta review` or delete stale files.",
             problems.join("; ")
-        )));
+        ));
     }
     println!("snapshots: every committed snapshot is used, none is pending");
     Ok(())

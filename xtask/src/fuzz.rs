@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 use crate::tools;
 
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
@@ -29,16 +29,16 @@ fn check_nightly() -> Result<()> {
         .arg("--version")
         .env_remove("RUSTC")
         .output()
-        .map_err(|e| Failure::new(format!("cannot run rustc +nightly: {e}")))?;
+        .map_err(|e| fail!("cannot run rustc +nightly: {e}"))?;
     let found = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     if found == NIGHTLY {
         Ok(())
     } else {
-        Err(Failure::new(format!(
+        Err(fail!(
             "fuzzing is pinned to `{NIGHTLY}`, but toolchain `{}` is `{found}`: \
              install that nightly, or move the pin in xtask/src/fuzz.rs",
             toolchain()
-        )))
+        ))
     }
 }
 
@@ -54,27 +54,31 @@ pub fn run(root: &Path, seconds: u64) -> Result<()> {
 /// of each (a fixed number of inputs, so it takes seconds whatever the machine).
 pub fn smoke(root: &Path) -> Result<()> {
     check_nightly()?;
-    let manifest = root.join(FUZZ_CRATE).join("fuzz/Cargo.toml");
     // `--locked`: the committed lock file is used as it is, so the fuzz build runs no
     // dependency's build script that review has not seen; `cargo fuzz` then reuses it.
-    let status = Command::new("cargo")
-        .arg("clippy")
-        .arg("--locked")
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .args(["--all-targets", "--", "-D", "warnings"])
-        .env("RUSTUP_TOOLCHAIN", toolchain())
-        .env_remove("CARGO")
-        .env_remove("RUSTC")
+    let status = nightly(Command::new("cargo"))
+        .args(["clippy", "--locked", "--all-targets", "--manifest-path"])
+        .arg(root.join(FUZZ_CRATE).join("fuzz/Cargo.toml"))
+        .args(["--", "-D", "warnings"])
         .current_dir(root)
         .status()
-        .map_err(|e| Failure::new(format!("cannot run cargo clippy on the fuzz targets: {e}")))?;
+        .map_err(|e| fail!("cannot run cargo clippy on the fuzz targets: {e}"))?;
     if !status.success() {
-        return Err(Failure::new(format!(
+        return Err(fail!(
             "clippy found problems in the fuzz targets ({status})"
-        )));
+        ));
     }
     fuzz_each(root, "-runs=5000", "for 5,000 inputs")
+}
+
+/// `command` on the pinned nightly (libFuzzer's instrumentation needs it) instead of the
+/// workspace's stable toolchain.
+fn nightly(mut command: Command) -> Command {
+    command
+        .env("RUSTUP_TOOLCHAIN", toolchain())
+        .env_remove("CARGO")
+        .env_remove("RUSTC");
+    command
 }
 
 fn fuzz_each(root: &Path, limit: &str, described: &str) -> Result<()> {
@@ -82,21 +86,16 @@ fn fuzz_each(root: &Path, limit: &str, described: &str) -> Result<()> {
     let cargo_fuzz = tools::cargo_tool(root, "cargo-fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION)?;
     for target in TARGETS {
         println!("\n==> fuzzing {target} {described}");
-        // libFuzzer instrumentation needs nightly rustc; the machine's nightly toolchain
-        // overrides the workspace's pinned stable one for this command only.
-        let status = Command::new(&cargo_fuzz)
+        let status = nightly(Command::new(&cargo_fuzz))
             .args(["fuzz", "run", target, "--", limit])
-            .env("RUSTUP_TOOLCHAIN", toolchain())
-            .env_remove("CARGO")
-            .env_remove("RUSTC")
             .current_dir(root.join(FUZZ_CRATE))
             .status()
-            .map_err(|e| Failure::new(format!("cannot run cargo-fuzz: {e}")))?;
+            .map_err(|e| fail!("cannot run cargo-fuzz: {e}"))?;
         if !status.success() {
-            return Err(Failure::new(format!(
+            return Err(fail!(
                 "fuzz target {target} failed ({status}); the crashing input is under \
                  {FUZZ_CRATE}/fuzz/artifacts/{target}/"
-            )));
+            ));
         }
     }
     Ok(())

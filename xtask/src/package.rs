@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::emulator::target_dir;
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 
 /// The license files every crate ships, from the workspace root.
 pub const LICENSE_FILES: [&str; 2] = ["LICENSE-MIT", "LICENSE-APACHE"];
@@ -37,15 +37,15 @@ pub fn published(root: &Path) -> Result<Vec<Published>> {
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .current_dir(root)
         .output()
-        .map_err(|e| Failure::new(format!("cannot run cargo metadata: {e}")))?;
+        .map_err(|e| fail!("cannot run cargo metadata: {e}"))?;
     if !output.status.success() {
-        return Err(Failure::new(format!(
+        return Err(fail!(
             "cargo metadata failed: {}",
             String::from_utf8_lossy(&output.stderr)
-        )));
+        ));
     }
     let metadata: Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| Failure::new(format!("cargo metadata printed no JSON: {e}")))?;
+        .map_err(|e| fail!("cargo metadata printed no JSON: {e}"))?;
     let packages = metadata["packages"].as_array().cloned().unwrap_or_default();
     let mut published: Vec<Published> = packages
         .iter()
@@ -64,11 +64,10 @@ pub fn published(root: &Path) -> Result<Vec<Published>> {
 /// The file names and contents inside a `.crate` (a gzipped tar), without the
 /// `<name>-<version>/` folder every entry starts with.
 pub fn crate_contents(path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| Failure::new(format!("cannot open {}: {e}", path.display())))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| fail!("cannot open {}: {e}", path.display()))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let unreadable =
-        |e: std::io::Error| Failure::new(format!("cannot read {}: {e}", path.display()));
+    let unreadable = |e: std::io::Error| fail!("cannot read {}: {e}", path.display());
     let mut contents = Vec::new();
     for entry in archive.entries().map_err(unreadable)? {
         let mut entry = entry.map_err(unreadable)?;
@@ -94,8 +93,8 @@ pub fn problems(root: &Path, krate: &Published, archive: &Path) -> Result<Vec<St
     let find = |name: &str| contents.iter().find(|(n, _)| n == name).map(|(_, b)| b);
     let mut problems = Vec::new();
     for license in LICENSE_FILES {
-        let expected = std::fs::read(root.join(license))
-            .map_err(|e| Failure::new(format!("cannot read {license}: {e}")))?;
+        let expected =
+            std::fs::read(root.join(license)).map_err(|e| fail!("cannot read {license}: {e}"))?;
         match find(license) {
             None => problems.push(format!("{} has no {license}", krate.name)),
             Some(bytes) if *bytes != expected => problems.push(format!(
@@ -134,10 +133,9 @@ fn archive_path(root: &Path, krate: &Published) -> PathBuf {
 /// our crates' fingerprints and unpacked copies (never crates.io's), and earlier archives.
 fn forget_earlier_runs(root: &Path, crates: &[Published]) -> Result<()> {
     let remove = |path: &Path| match std::fs::remove_dir_all(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Failure::new(format!(
-            "cannot remove {}: {e}",
-            path.display()
-        ))),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(fail!("cannot remove {}: {e}", path.display()))
+        }
         _ => Ok(()),
     };
     remove(&target_dir(root).join("package"))?;
@@ -192,21 +190,16 @@ pub fn run(root: &Path) -> Result<()> {
     let status = command
         .current_dir(root)
         .status()
-        .map_err(|e| Failure::new(format!("cannot run cargo package: {e}")))?;
+        .map_err(|e| fail!("cannot run cargo package: {e}"))?;
     if !status.success() {
-        return Err(Failure::new(format!(
-            "`cargo package` failed ({status}): see above"
-        )));
+        return Err(fail!("`cargo package` failed ({status}): see above"));
     }
     let mut all = Vec::new();
     for krate in &crates {
         all.extend(problems(root, krate, &archive_path(root, krate))?);
     }
     if !all.is_empty() {
-        return Err(Failure::new(format!(
-            "packaged crates are incomplete: {}",
-            all.join("; ")
-        )));
+        return Err(fail!("packaged crates are incomplete: {}", all.join("; ")));
     }
     let names: Vec<&str> = crates.iter().map(|c| c.name.as_str()).collect();
     println!(

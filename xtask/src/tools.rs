@@ -62,7 +62,14 @@ pub fn node_bin(root: &Path) -> Result<PathBuf> {
         println!("installing the pinned npm tools into .tools/node");
         run_installer(
             Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                // No package's install script runs: the tools work without them.
+                .args([
+                    "ci",
+                    "--ignore-scripts",
+                    "--no-audit",
+                    "--no-fund",
+                    "--silent",
+                ])
                 .current_dir(target),
             "`npm ci` in .tools/node",
             "The CI needs Node.js 20.19 or newer with npm, and the npm registry.",
