@@ -1,5 +1,5 @@
 //! Tools the CI needs from npm, PyPI and crates.io, installed at pinned versions into the
-//! ignored `.tools/` folder. A tool that cannot be installed fails the run: nothing is skipped.
+//! per-user cache `~/.cache/monime-webhooks-tools/` (`.tools/` in the clone without a home). A tool that cannot be installed fails the run: nothing is skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::failure::Result;
 
-/// Runs `install` into `.tools/<folder>` unless the folder already holds an install stamped
+/// Runs `install` into the cache's `<folder>-<stamp>` unless the folder already holds an install stamped
 /// `stamp` (the stamp is written only after a successful install).
 fn install_once(
     root: &Path,
@@ -16,7 +16,12 @@ fn install_once(
     stamp: String,
     install: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<PathBuf> {
-    let target = root.join(".tools").join(folder);
+    // Per user, not per clone: an install is named by what it pins, so clones share it.
+    let home = std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache"));
+    let cache = home.map_or(root.join(".tools"), |cache| {
+        cache.join("monime-webhooks-tools")
+    });
+    let target = cache.join(format!("{folder}-{}", &stamp[..stamp.len().min(16)]));
     let stamp_file = target.join(".installed");
     if std::fs::read_to_string(&stamp_file).is_ok_and(|installed| installed == stamp) {
         return Ok(target);
@@ -50,7 +55,7 @@ fn run_installer(command: &mut Command, what: &str, hint: &str) -> Result<()> {
         .ok_or_else(|| fail!("{what} failed ({status}). {hint}"))
 }
 
-/// Installs the npm tools of `tools/package-lock.json` into `.tools/node` and returns the
+/// Installs the npm tools of `tools/package-lock.json` into the cache and returns the
 /// folder holding their executables.
 pub fn node_bin(root: &Path) -> Result<PathBuf> {
     const FILES: [&str; 2] = ["package.json", "package-lock.json"];
@@ -59,7 +64,7 @@ pub fn node_bin(root: &Path) -> Result<PathBuf> {
             std::fs::copy(root.join("tools").join(name), target.join(name))
                 .map_err(|e| fail!("cannot copy tools/{name}: {e}"))?;
         }
-        println!("installing the pinned npm tools into .tools/node");
+        println!("installing the pinned npm tools into {}", target.display());
         run_installer(
             Command::new("npm")
                 // No package's install script runs: the tools work without them.
@@ -71,7 +76,7 @@ pub fn node_bin(root: &Path) -> Result<PathBuf> {
                     "--silent",
                 ])
                 .current_dir(target),
-            "`npm ci` in .tools/node",
+            "`npm ci` of tools/package-lock.json",
             "The CI needs Node.js 20.19 or newer with npm, and the npm registry.",
         )
     })?;
@@ -79,16 +84,19 @@ pub fn node_bin(root: &Path) -> Result<PathBuf> {
 }
 
 /// Installs the Python tools of `tools/requirements.txt` into the virtual environment
-/// `.tools/venv` and returns its `bin` folder.
+/// the cache and returns its `bin` folder.
 pub fn python_bin(root: &Path) -> Result<PathBuf> {
     let stamp = stamp_of(root, &["requirements.txt"])?;
     let target = install_once(root, "venv", stamp, |target| {
-        println!("installing the pinned Python tools into .tools/venv");
+        println!(
+            "installing the pinned Python tools into {}",
+            target.display()
+        );
         run_installer(
             Command::new("python3")
                 .args(["-m", "venv", "--clear"])
                 .arg(target),
-            "`python3 -m venv .tools/venv`",
+            "`python3 -m venv`",
             "The CI needs Python 3.10 or newer with the venv module.",
         )?;
         run_installer(
@@ -102,11 +110,11 @@ pub fn python_bin(root: &Path) -> Result<PathBuf> {
     Ok(target.join("bin"))
 }
 
-/// Installs a cargo subcommand from crates.io at an exact version into `.tools/<krate>` (once)
+/// Installs a cargo subcommand from crates.io at an exact version into the cache (once)
 /// and returns its executable.
 pub fn cargo_tool(root: &Path, krate: &str, binary: &str, version: &str) -> Result<PathBuf> {
     let target = install_once(root, krate, version.to_owned(), |target| {
-        println!("installing {krate} {version} into .tools/{krate}");
+        println!("installing {krate} {version} into {}", target.display());
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         run_installer(
             Command::new(cargo)

@@ -234,7 +234,8 @@ fn augment(mut command: Command, operation: &Operation, clears: bool) -> Command
 fn key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => Err(format!("expected KEY=VALUE, got `{text}`")),
+        // The text is left out: it may be a credential given without its `=`.
+        _ => Err("expected KEY=VALUE".to_owned()),
     }
 }
 

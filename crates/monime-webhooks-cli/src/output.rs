@@ -121,7 +121,7 @@ impl View {
 pub fn printable(text: &str) -> Cow<'_, str> {
     let steers = |c: char| {
         c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
     };
     if !text.chars().any(steers) {
         return Cow::Borrowed(text);

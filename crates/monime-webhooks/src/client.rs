@@ -187,7 +187,9 @@ impl Client {
             Err(Some(error)) => return Err(Error::from_generated(error, &exchange).await),
             Err(None) => unreachable!("raw maps every failure"),
         };
-        if !response.status().is_success() {
+        // What the post hook refuses for the generated operations (an HTTP client of the
+        // caller's that followed a redirect): raw calls no post hook.
+        if !response.status().is_success() || exchange.redirected {
             let error = monime_webhooks_api::Error::UnexpectedResponse(response);
             return Err(Error::from_generated(error, &exchange).await);
         }

@@ -140,7 +140,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses the caller's reqwest client (its proxies, TLS roots, pools).
+    /// Uses the caller's reqwest client (its proxies, TLS roots, pools). Build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`: the client refuses an answer that came
+    /// through a redirect, but reqwest has already re-sent the request (its body included,
+    /// the create's HS256 secret too) to the other host by then, and a redirect chain that
+    /// comes back to the first URL is not seen at all.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -259,6 +263,13 @@ fn check_url(setting: Setting) -> Result<String, Error> {
         return Err(Error::Config {
             name: setting.name,
             message: "must not carry user-info (`user:pass@`); the access token authenticates"
+                .to_owned(),
+        });
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::Config {
+            name: setting.name,
+            message: "must not have a query or fragment: the operations' paths follow it"
                 .to_owned(),
         });
     }

@@ -1062,19 +1062,15 @@ async fn a_webhook_without_a_field_monime_always_sends_names_the_field() {
 /// redirect naming where it came from, and not retried.
 #[tokio::test]
 async fn an_answer_from_elsewhere_is_a_redirect_whoever_built_the_http_client() {
-    let (elsewhere, elsewhere_hits) = answering(vec![(
-        200,
-        vec![],
-        json!({ "success": true, "messages": [], "result": webhook("whk-1", "a") }).to_string(),
-    )])
+    let found = json!({ "success": true, "messages": [], "result": webhook("whk-1", "a") });
+    let (elsewhere, elsewhere_hits) = answering(vec![
+        (200, vec![], found.to_string()),
+        (200, vec![], found.to_string()),
+    ])
     .await;
     let location = format!("{elsewhere}/v1/webhooks/whk-1");
-    let (url, hits) = answering(vec![(
-        307,
-        vec![("location", location.clone())],
-        String::new(),
-    )])
-    .await;
+    let redirect = (307, vec![("location", location.clone())], String::new());
+    let (url, hits) = answering(vec![redirect.clone(), redirect]).await;
     let client = Client::builder()
         .access_token("mon_test_behaviour")
         .space_id("spc-behaviour")
@@ -1090,8 +1086,13 @@ async fn an_answer_from_elsewhere_is_a_redirect_whoever_built_the_http_client() 
         } => assert_eq!(to, location),
         other => panic!("expected a redirect error, got {other:?}"),
     }
-    assert_eq!(*hits.lock().unwrap(), 1, "not retried");
-    assert_eq!(*elsewhere_hits.lock().unwrap(), 1);
+    // The raw escape hatch, which calls no post hook, refuses it too.
+    let raw = client
+        .raw(monime_webhooks::Method::GET, "/v1/webhooks/whk-1", None)
+        .await;
+    assert!(matches!(raw, Err(Error::Redirect { .. })), "{raw:?}");
+    assert_eq!(*hits.lock().unwrap(), 2, "not retried");
+    assert_eq!(*elsewhere_hits.lock().unwrap(), 2);
 }
 
 /// The body limit holds when the answer declares no length (chunked): the client stops

@@ -213,6 +213,19 @@ fn configuration_errors_name_the_field_or_variable() {
         )
         .contains("api_url is not a URL")
     );
+    // A query or fragment would swallow every operation's path.
+    for url in ["https://api.example?x=1", "https://api.example#x"] {
+        assert!(
+            error(
+                Client::builder()
+                    .access_token("mon_test_x")
+                    .space_id("spc-1")
+                    .api_url(url)
+            )
+            .contains("api_url must not have a query or fragment"),
+            "{url}"
+        );
+    }
     assert!(
         error(
             Client::builder()
