@@ -53,6 +53,52 @@ struct Listener {
     invalid: AtomicU64,
     max_events: Option<u64>,
     done: Notify,
+    lines: Lines,
+}
+
+/// The event lines, written to stdout by a thread of their own: a reader that stops reading
+/// (`listen | less`, not scrolled) blocks that thread, never the receiver or its shutdown.
+/// Lines beyond what it holds are dropped, and counted at the end.
+struct Lines {
+    queue: std::sync::Mutex<Option<std::sync::mpsc::SyncSender<String>>>,
+    written: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    dropped: AtomicU64,
+}
+
+impl Lines {
+    fn start() -> Lines {
+        let (queue, lines) = std::sync::mpsc::sync_channel::<String>(4096);
+        let (done, written) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines {
+                // A reader that went away is fine (see output::stdout).
+                let _ = writeln!(crate::output::stdout(), "{line}");
+            }
+            let _ = done.send(());
+        });
+        Lines {
+            queue: std::sync::Mutex::new(Some(queue)),
+            written: std::sync::Mutex::new(written),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    fn print(&self, line: String) {
+        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if queue
+            .as_ref()
+            .is_none_or(|queue| queue.try_send(line).is_err())
+        {
+            self.dropped.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Waits up to `limit` for the queued lines to be written.
+    fn finish(&self, limit: Duration) {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = written.recv_timeout(limit);
+    }
 }
 
 /// The key from `--public-key`, or the secret from `--secret`, `--secret-file` or the
@@ -110,6 +156,7 @@ pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCod
         invalid: AtomicU64::new(0),
         max_events: args.max_events,
         done: Notify::new(),
+        lines: Lines::start(),
     });
     // On stderr, so stdout holds only event lines (one JSON object each with --output json).
     match &state.forward_to {
@@ -143,7 +190,14 @@ pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCod
         state.received.load(Ordering::SeqCst),
         state.invalid.load(Ordering::SeqCst),
     );
+    state
+        .lines
+        .finish(limits.shutdown_grace.max(Duration::from_millis(200)));
     errln!("{received} deliveries, {invalid} not valid");
+    let dropped = state.lines.dropped.load(Ordering::SeqCst);
+    if dropped > 0 {
+        errln!("{dropped} lines not printed: standard output was not being read");
+    }
     Ok(if invalid == 0 {
         ExitCode::SUCCESS
     } else {
@@ -304,8 +358,7 @@ async fn receive(
         verdict: &verdict,
         forwarded: forwarded.as_ref(),
     };
-    // A reader that went away is fine (see output::stdout); nothing else can be done here.
-    let _ = writeln!(crate::output::stdout(), "{}", line.render(listener.output));
+    listener.lines.print(line.render(listener.output));
     if !verdict.valid {
         listener.invalid.fetch_add(1, Ordering::SeqCst);
     }

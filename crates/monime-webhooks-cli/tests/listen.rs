@@ -713,3 +713,41 @@ fn send_delivery(url: &str, body: &str, header: &str) -> (u16, String) {
     .join()
     .unwrap()
 }
+
+/// A reader that stops reading `listen`'s output (`listen | less`, not scrolled) blocks
+/// neither the deliveries nor the stop: each delivery is still answered at once, and Ctrl-C
+/// ends the run within 2 s of a 200 ms grace.
+#[test]
+fn a_stalled_output_reader_blocks_neither_deliveries_nor_the_stop() {
+    // stdout is a pipe that is never read: it fills after about 64 KiB of lines.
+    let mut stalled = listen(&[
+        "--secret",
+        SECRET,
+        "--output",
+        "json",
+        "--shutdown-grace-ms",
+        "200",
+    ]);
+    let (body, header) = signed_delivery(&format!("payment.{}", "x".repeat(2000)));
+    for delivery in 0..120 {
+        let started = Instant::now();
+        assert_eq!(
+            post_delivery(&stalled.url, &body, &header),
+            200,
+            "#{delivery}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "delivery #{delivery} waited for the output: {:?}",
+            started.elapsed()
+        );
+    }
+    let started = Instant::now();
+    signal(&stalled.child, "INT");
+    wait_exit(&mut stalled.child, Duration::from_secs(10));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
