@@ -75,6 +75,9 @@ pub struct MockConfig {
     /// A request body not complete this long after its headers fails the request (400), and
     /// the connection is closed: a peer that stalls mid-body cannot hold a slot.
     pub body_read_timeout: Duration,
+    /// A connection open this long finishes its request in progress and closes, so no peer
+    /// keeps a slot for good.
+    pub connection_lifetime: Duration,
     /// Open connections at most; one more is answered 503 `service_unavailable` and closed.
     pub max_connections: usize,
     /// Delivery attempts kept for [`MonimeMock::deliveries`] and `GET /_mock/deliveries`;
@@ -92,6 +95,7 @@ impl std::fmt::Debug for MockConfig {
             .field("body_limit", &self.body_limit)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("body_read_timeout", &self.body_read_timeout)
+            .field("connection_lifetime", &self.connection_lifetime)
             .field("max_connections", &self.max_connections)
             .field("delivery_log_limit", &self.delivery_log_limit)
             .finish()
@@ -108,6 +112,7 @@ impl Default for MockConfig {
             body_limit: 256 * 1024,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
+            connection_lifetime: Duration::from_secs(60),
             max_connections: 512,
             delivery_log_limit: 10_000,
         }

@@ -32,6 +32,10 @@ pub struct ServerLimits {
     pub max_connections: usize,
     /// How long connections still open at shutdown may take to finish.
     pub shutdown_grace: Duration,
+    /// How long one connection may stay open: then it finishes the request in progress
+    /// within `header_read_timeout` and closes. Without it, a peer that sends a cheap request
+    /// now and then, or stops reading a response, would keep its slot.
+    pub connection_lifetime: Duration,
 }
 
 impl ServerLimits {
@@ -41,6 +45,7 @@ impl ServerLimits {
             body_read_timeout: config.body_read_timeout,
             max_connections: config.max_connections,
             shutdown_grace: Duration::ZERO,
+            connection_lifetime: config.connection_lifetime,
         }
     }
 }
@@ -104,17 +109,18 @@ async fn serve_connection(
         .header_read_timeout(limits.header_read_timeout)
         .serve_connection(TokioIo::new(stream), service);
     let mut connection = std::pin::pin!(connection);
-    tokio::select! {
+    let grace = tokio::select! {
         _ = connection.as_mut() => return,
         () = killer.0.notified() => return,
-        _ = shutdown.changed() => {}
-    }
+        _ = shutdown.changed() => limits.shutdown_grace,
+        () = tokio::time::sleep(limits.connection_lifetime) => limits.header_read_timeout,
+    };
     // Finishes the request in progress, if any, then closes (an idle one closes at once).
     connection.as_mut().graceful_shutdown();
     tokio::select! {
         _ = connection => {}
         () = killer.0.notified() => {}
-        () = tokio::time::sleep(limits.shutdown_grace) => {}
+        () = tokio::time::sleep(grace) => {}
     }
 }
 

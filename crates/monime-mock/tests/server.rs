@@ -102,6 +102,48 @@ async fn peers_stalling_mid_body_are_closed_and_free_their_slots() {
     mock.shutdown().await;
 }
 
+/// A peer that keeps its connection busy with a cheap request now and then does not keep
+/// its slot for good: the connection closes once its lifetime is over.
+#[tokio::test]
+async fn a_connection_closes_after_its_lifetime_however_busy() {
+    let mock = start(MockConfig {
+        connection_lifetime: Duration::from_millis(300),
+        header_read_timeout: Duration::from_millis(200),
+        ..MockConfig::default()
+    })
+    .await;
+    let mut stream = TcpStream::connect(mock.addr()).await.unwrap();
+    let request = format!(
+        "GET /v1/webhooks HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Monime-Space-Id: {SPACE}\r\n\r\n",
+        mock.addr()
+    );
+    let started = std::time::Instant::now();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let closed = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still open after 5 s"
+        );
+        if stream.write_all(request.as_bytes()).await.is_err() {
+            break started.elapsed();
+        }
+        match tokio::time::timeout(HANG, stream.read(&mut buffer))
+            .await
+            .unwrap()
+        {
+            Ok(0) | Err(_) => break started.elapsed(),
+            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    assert!(closed < Duration::from_secs(2), "closed after {closed:?}");
+    assert!(
+        closed >= Duration::from_millis(250),
+        "closed too early: {closed:?}"
+    );
+    mock.shutdown().await;
+}
+
 #[tokio::test]
 async fn connections_beyond_the_limit_get_503_and_are_closed() {
     let mock = start(MockConfig {

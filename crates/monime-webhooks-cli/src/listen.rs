@@ -29,6 +29,10 @@ use crate::output::{errln, json_text, printable};
 /// Deliveries larger than this are refused with 413; Monime's events are a few kilobytes.
 const BODY_LIMIT: usize = 1024 * 1024;
 
+/// How long one sender's connection may stay open (then it closes after its current
+/// delivery; senders reconnect).
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+
 /// How long the app may take to answer a forwarded delivery.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -171,6 +175,7 @@ pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCod
         body_read_timeout: Duration::from_millis(args.read_timeout_ms),
         max_connections: usize::try_from(args.max_connections).unwrap_or(64),
         shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
+        connection_lifetime: CONNECTION_LIFETIME,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(monime_mock::serve::serve(socket, app, limits, stopped));
