@@ -71,8 +71,10 @@ pub enum PgProcessError<E> {
     Handler(E),
     /// The handler returned `Ok` but left a transaction that cannot commit: a statement
     /// failed inside it and the handler went on (PostgreSQL then answers `COMMIT` with
-    /// `ROLLBACK`), or it ended the transaction itself. Everything was rolled back. The error
-    /// is the one PostgreSQL gave when the claim was checked, if any.
+    /// `ROLLBACK`; everything was rolled back, and the error is the one PostgreSQL gave), or
+    /// it ended the transaction itself (`None`: with `ROLLBACK` nothing was kept; with its own
+    /// `COMMIT` the claim was committed and the redelivery is a `Duplicate`). Answer non-2xx
+    /// either way: the redelivery settles it. Handlers must not end the transaction.
     Aborted(Option<tokio_postgres::Error>),
     /// `COMMIT` was sent but its answer never came (the connection was lost): the claim and
     /// the handler's writes may or may not be committed. Answer non-2xx and let Monime
@@ -97,8 +99,8 @@ impl<E: fmt::Display> fmt::Display for PgProcessError<E> {
             ),
             PgProcessError::Aborted(None) => write!(
                 f,
-                "the handler ended its transaction itself, the claim is gone and nothing was \
-                 committed"
+                "the handler ended its transaction itself, so this call no longer holds the \
+                 claim; the redelivery settles whether the event was processed"
             ),
             PgProcessError::OutcomeUnknown(e) => write!(
                 f,
