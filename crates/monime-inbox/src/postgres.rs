@@ -10,7 +10,7 @@ use std::fmt;
 
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, GenericClient, Transaction};
+use tokio_postgres::{Client, GenericClient, SimpleQueryMessage, Transaction};
 
 use crate::Outcome;
 
@@ -38,7 +38,6 @@ pub struct PgInbox {
     table: String,
     create: String,
     claim: String,
-    held: String,
 }
 
 /// A table name that is not a plain lowercase SQL identifier.
@@ -128,6 +127,20 @@ impl<E> From<tokio_postgres::Error> for PgProcessError<E> {
     }
 }
 
+/// What ends a claim's INSERT: nothing on a conflict, else the id of the claiming transaction.
+const CLAIMED: &str = "ON CONFLICT (event_id) DO NOTHING RETURNING pg_current_xact_id()::text";
+
+/// The id of the transaction in progress, if it has one.
+const CURRENT_TRANSACTION: &str = "SELECT pg_current_xact_id_if_assigned()::text";
+
+/// The first column of the first row of a simple query's answer.
+fn first_text(messages: &[SimpleQueryMessage]) -> Option<String> {
+    messages.iter().find_map(|message| match message {
+        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+        _ => None,
+    })
+}
+
 /// Monime's event ids (`wkd-...`) are letters, digits and dashes; such an id can be written
 /// into SQL as a literal with nothing to escape.
 fn is_plain_id(id: &str) -> bool {
@@ -162,15 +175,7 @@ impl PgInbox {
                  CREATE TABLE IF NOT EXISTS {table} (event_id text PRIMARY KEY, \
                  processed_at timestamptz NOT NULL DEFAULT now())"
             ),
-            claim: format!(
-                "INSERT INTO {table} (event_id) VALUES ($1) ON CONFLICT (event_id) DO NOTHING \
-                 RETURNING 1"
-            ),
-            // The row this very transaction inserted: gone if the handler ended the
-            // transaction, and the statement fails if the handler left it aborted.
-            held: format!(
-                "SELECT 1 FROM {table} WHERE event_id = $1 AND xmin = pg_current_xact_id()::xid"
-            ),
+            claim: format!("INSERT INTO {table} (event_id) VALUES ($1) {CLAIMED}"),
         })
     }
 
@@ -192,26 +197,29 @@ impl PgInbox {
         tx: &Transaction<'_>,
         event_id: &str,
     ) -> Result<bool, tokio_postgres::Error> {
+        Ok(self.claim_in(tx, event_id).await?.is_some())
+    }
+
+    /// [`PgInbox::claim`], returning the id of the transaction that now holds the claim.
+    async fn claim_in(
+        &self,
+        tx: &Transaction<'_>,
+        event_id: &str,
+    ) -> Result<Option<String>, tokio_postgres::Error> {
         if is_plain_id(event_id) {
             // One round trip through the simple query protocol: one message, no statement to
             // parse and describe. Only for ids that need no escaping at all.
             let sql = format!(
-                "INSERT INTO {} (event_id) VALUES ('{event_id}') ON CONFLICT (event_id) DO NOTHING",
+                "INSERT INTO {} (event_id) VALUES ('{event_id}') {CLAIMED}",
                 self.table
             );
-            let messages = tx.simple_query(&sql).await?;
-            return Ok(messages.iter().any(|message| {
-                matches!(
-                    message,
-                    tokio_postgres::SimpleQueryMessage::CommandComplete(1)
-                )
-            }));
+            return Ok(first_text(&tx.simple_query(&sql).await?));
         }
         // Any other id goes as a parameter: an unnamed statement with its type given.
         let rows = tx
             .query_typed(&self.claim, &[(&event_id, Type::TEXT)])
             .await?;
-        Ok(!rows.is_empty())
+        Ok(rows.first().map(|row| row.get(0)))
     }
 
     /// Opens a transaction on `client`, claims `event_id` in it, runs `handler` with the same
@@ -229,10 +237,10 @@ impl PgInbox {
         handler: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, E>,
     ) -> Result<Outcome<T>, PgProcessError<E>> {
         let tx = client.transaction().await?;
-        if !self.claim(&tx, event_id).await? {
+        let Some(holder) = self.claim_in(&tx, event_id).await? else {
             tx.rollback().await?;
             return Ok(Outcome::Duplicate);
-        }
+        };
         let value = match handler(&tx).await {
             Ok(value) => value,
             Err(error) => {
@@ -243,9 +251,11 @@ impl PgInbox {
                 return Err(PgProcessError::Handler(error));
             }
         };
-        match tx.query_opt(&self.held, &[&event_id]).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
+        // Still the transaction that claimed: this statement fails in an aborted transaction,
+        // and answers another id (or none) once the handler ended the transaction itself.
+        match tx.simple_query(CURRENT_TRANSACTION).await {
+            Ok(messages) if first_text(&messages).as_ref() == Some(&holder) => {}
+            Ok(_) => {
                 let _ = tx.rollback().await;
                 return Err(PgProcessError::Aborted(None));
             }
