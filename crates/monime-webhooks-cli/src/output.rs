@@ -119,10 +119,6 @@ impl View {
 /// overrides) written as an escape instead, so text from the API or a receiver cannot move
 /// the cursor, recolour or hide output.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    let steers = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
     if !text.chars().any(steers) {
         return Cow::Borrowed(text);
     }
@@ -139,6 +135,13 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether `c` could steer a terminal: C0 and C1 controls, DEL, line and paragraph separators,
+/// the Arabic letter mark and the bidi marks, embeddings, overrides and isolates.
+fn steers(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `value` as JSON text (pretty or on one line) with every character that could steer a
 /// terminal escaped (`\u0085`): serde_json escapes only C0 controls, so DEL, C1 controls and
 /// bidi overrides from an API answer or a delivery would reach the terminal raw. Still valid
@@ -149,13 +152,14 @@ pub fn json_text(value: &serde_json::Value, pretty: bool) -> String {
     } else {
         value.to_string()
     };
-    let steers = |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if !text.chars().any(steers) {
+    // serde_json writes C0 controls only as escapes (and pretty output needs its newlines).
+    let escaped = |c: char| c > '\u{1f}' && steers(c);
+    if !text.chars().any(escaped) {
         return text;
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
-        if steers(c) {
+        if escaped(c) {
             out.push_str(&format!("\\u{:04x}", u32::from(c)));
         } else {
             out.push(c);
@@ -233,9 +237,18 @@ mod json_tests {
 
     #[test]
     fn json_output_escapes_what_could_steer_a_terminal() {
-        let value = serde_json::json!({ "name": "a\u{7f}b\u{85}c\u{202e}d\u{1b}e" });
+        let value =
+            serde_json::json!({ "name": "a\u{7f}b\u{85}c\u{202e}d\u{1b}e\u{2028}f\u{61c}" });
         let text = json_text(&value, false);
-        assert_eq!(text, r#"{"name":"a\u007fb\u0085c\u202ed\u001be"}"#);
+        assert_eq!(
+            text,
+            r#"{"name":"a\u007fb\u0085c\u202ed\u001be\u2028f\u061c"}"#
+        );
+        let pretty = json_text(&value, true);
+        assert!(
+            pretty.contains('\n') && !pretty.contains('\u{2028}'),
+            "{pretty}"
+        );
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&text).unwrap(),
             value
