@@ -201,7 +201,7 @@ async fn send_with_retries(
             }
             Ok(mut response) => {
                 let status = response.status();
-                let exchange = exchange_of(attempt, status, response.headers());
+                let mut exchange = exchange_of(attempt, status, response.headers());
                 if response.url() != &requested {
                     record(Exchange {
                         location: Some(response.url().to_string()),
@@ -217,7 +217,6 @@ async fn send_with_retries(
                 if let Some(id) = &exchange.request_id {
                     span.record("request_id", id.as_str());
                 }
-                let mut exchange = exchange;
                 if RETRYABLE_STATUSES.contains(&status.as_u16()) && pending.is_some() {
                     let wait = policy.delay(attempt, exchange.retry_after).min(MAX_WAIT);
                     if may_retry(attempt, wait) {
