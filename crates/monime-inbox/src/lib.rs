@@ -8,6 +8,12 @@
 //! - `PgInbox` (feature `postgres`): a table in the PostgreSQL database the replicas share.
 //!   The claim is a row inserted in the *same transaction* as the handler's own writes, so
 //!   either both commit (processed once) or both roll back (the retry processes it).
+//! - `PgQueue` (feature `postgres`): the durable path. The receiver stores each verified
+//!   delivery and answers at once; workers in any number of processes process the stored
+//!   deliveries later, with retries, backoff and a dead-letter status.
+//!
+//! The tables' DDL ships as plain SQL migrations ([`INBOX_MIGRATION`], [`QUEUE_MIGRATION`],
+//! the files under `migrations/`) for your own migration tool.
 //!
 //! ```
 //! use std::time::Duration;
@@ -31,14 +37,28 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod dedupe;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+mod queue;
+#[cfg(feature = "postgres")]
+mod retention;
+mod schema;
 
+pub use dedupe::DedupeKey;
 pub use memory::{Claim, MemoryClaim, MemoryInbox};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use postgres::{InvalidTableName, PgInbox, PgProcessError};
+pub use postgres::{PgInbox, PgProcessError};
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use queue::{Accepted, Delivery, Job, JobReport, PgQueue, RetryPolicy, Status, Stored, Worked};
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use retention::{MONIME_RETRY_WINDOW, PruneError, RETENTION_FLOOR};
+pub use schema::{INBOX_MIGRATION, InvalidTableName, QUEUE_MIGRATION};
 
 /// What became of one delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,10 +13,13 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{Client, GenericClient, SimpleQueryMessage, Transaction};
 
 use crate::Outcome;
+use crate::retention::{PruneError, checked_age};
+use crate::schema::{self, INBOX_MIGRATION, INBOX_TABLE, InvalidTableName};
 
-/// The inbox table of one receiver application: `CREATE TABLE <name> (event_id text PRIMARY
-/// KEY, processed_at timestamptz NOT NULL DEFAULT now())`, created by
-/// [`PgInbox::create_table`] when absent.
+/// The inbox table of one receiver application: one row per processed event, `(event_id text
+/// PRIMARY KEY, processed_at timestamptz)`, as [`INBOX_MIGRATION`](crate::INBOX_MIGRATION)
+/// creates it (or [`PgInbox::create_table`], when absent). [`PgInbox::prune`] deletes old
+/// rows.
 ///
 /// ```no_run
 /// # async fn run(client: &mut tokio_postgres::Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -38,24 +41,8 @@ pub struct PgInbox {
     table: String,
     create: String,
     claim: String,
+    prune: String,
 }
-
-/// A table name that is not a plain lowercase SQL identifier.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidTableName(pub String);
-
-impl fmt::Display for InvalidTableName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`{}` is not a table name the inbox accepts: use 1 to 63 lowercase letters, digits \
-             and underscores, starting with a letter or underscore, optionally after `schema.`",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for InvalidTableName {}
 
 /// Why [`PgInbox::process`] did not report the event processed.
 ///
@@ -150,32 +137,17 @@ fn is_plain_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-fn valid_identifier(part: &str) -> bool {
-    (1..=63).contains(&part.len())
-        && part.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && part
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
 impl PgInbox {
     /// The inbox in table `table` (`name` or `schema.name`, lowercase).
     pub fn new(table: &str) -> Result<PgInbox, InvalidTableName> {
-        let parts: Vec<&str> = table.split('.').collect();
-        if parts.len() > 2 || !parts.iter().all(|part| valid_identifier(part)) {
-            return Err(InvalidTableName(table.to_owned()));
-        }
+        let table = schema::table_name(table)?;
         Ok(PgInbox {
-            table: table.to_owned(),
-            // Replicas creating the table at once take turns on a lock named after it (held
-            // to the end of the statements' transaction): `IF NOT EXISTS` alone is not safe
-            // under concurrency, the loser failing on the catalog in one of several ways.
-            create: format!(
-                "SELECT pg_advisory_xact_lock(hashtext('monime-inbox create {table}')); \
-                 CREATE TABLE IF NOT EXISTS {table} (event_id text PRIMARY KEY, \
-                 processed_at timestamptz NOT NULL DEFAULT now())"
-            ),
+            create: schema::create(INBOX_MIGRATION, INBOX_TABLE, &table),
             claim: format!("INSERT INTO {table} (event_id) VALUES ($1) {CLAIMED}"),
+            prune: format!(
+                "DELETE FROM {table} WHERE processed_at < now() - make_interval(secs => $1)"
+            ),
+            table,
         })
     }
 
@@ -222,6 +194,18 @@ impl PgInbox {
         Ok(rows.first().map(|row| row.get(0)))
     }
 
+    /// Deletes the claims older than `older_than`, which must be at least
+    /// [`RETENTION_FLOOR`](crate::RETENTION_FLOOR); returns how many were deleted. Run it
+    /// from time to time (daily, say): without it the table grows with every event.
+    pub async fn prune(
+        &self,
+        client: &impl GenericClient,
+        older_than: std::time::Duration,
+    ) -> Result<u64, PruneError> {
+        let seconds = checked_age(older_than)?;
+        Ok(client.execute(&self.prune, &[&seconds]).await?)
+    }
+
     /// Opens a transaction on `client`, claims `event_id` in it, runs `handler` with the same
     /// transaction for its own writes, and commits both. A duplicate runs nothing; a failing
     /// handler or database rolls everything back, so the redelivery processes the event.
@@ -251,25 +235,37 @@ impl PgInbox {
                 return Err(PgProcessError::Handler(error));
             }
         };
-        // Still the transaction that claimed: this statement fails in an aborted transaction,
-        // and answers another id (or none) once the handler ended the transaction itself.
-        match tx.simple_query(CURRENT_TRANSACTION).await {
-            Ok(messages) if first_text(&messages).as_ref() == Some(&holder) => {}
-            Ok(_) => {
-                let _ = tx.rollback().await;
-                return Err(PgProcessError::Aborted(None));
-            }
-            Err(error) if error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
-                let _ = tx.rollback().await;
-                return Err(PgProcessError::Aborted(Some(error)));
-            }
-            Err(error) => return Err(PgProcessError::Database(error)),
+        commit_if_holder(tx, &holder).await?;
+        Ok(Outcome::Processed(value))
+    }
+}
+
+/// Commits `tx` if it is still transaction `holder`, the one that took a claim or a lease,
+/// with everything it wrote. `Processed` means committed: PostgreSQL answers `COMMIT` on an
+/// aborted transaction with `ROLLBACK`, which the driver reports as success, so this asks
+/// first.
+pub(crate) async fn commit_if_holder<E>(
+    tx: Transaction<'_>,
+    holder: &str,
+) -> Result<(), PgProcessError<E>> {
+    // This statement fails in an aborted transaction, and answers another id (or none) once
+    // the handler ended the transaction itself.
+    match tx.simple_query(CURRENT_TRANSACTION).await {
+        Ok(messages) if first_text(&messages).as_deref() == Some(holder) => {}
+        Ok(_) => {
+            let _ = tx.rollback().await;
+            return Err(PgProcessError::Aborted(None));
         }
-        match tx.commit().await {
-            Ok(()) => Ok(Outcome::Processed(value)),
-            // The server answered, refusing the commit: nothing was committed.
-            Err(error) if error.as_db_error().is_some() => Err(PgProcessError::Database(error)),
-            Err(error) => Err(PgProcessError::OutcomeUnknown(error)),
+        Err(error) if error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
+            let _ = tx.rollback().await;
+            return Err(PgProcessError::Aborted(Some(error)));
         }
+        Err(error) => return Err(PgProcessError::Database(error)),
+    }
+    match tx.commit().await {
+        Ok(()) => Ok(()),
+        // The server answered, refusing the commit: nothing was committed.
+        Err(error) if error.as_db_error().is_some() => Err(PgProcessError::Database(error)),
+        Err(error) => Err(PgProcessError::OutcomeUnknown(error)),
     }
 }

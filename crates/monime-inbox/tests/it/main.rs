@@ -3,4 +3,5 @@
 
 mod memory;
 mod postgres;
+mod queue;
 mod server;

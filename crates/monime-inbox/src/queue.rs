@@ -1,0 +1,637 @@
+//! The durable path: accept a verified delivery by storing it, answer Monime at once, and
+//! process it later with workers.
+//!
+//! A handler that runs inside Monime's HTTP request makes Monime wait; a slow one makes it
+//! time out and deliver again. [`PgQueue::accept`] instead stores the raw delivery in one
+//! INSERT keyed by its dedupe key, so the receiver answers 2xx in a few milliseconds and a
+//! redelivery adds no second row. Workers, in any number of processes sharing the database,
+//! then [`PgQueue::work`]:
+//!
+//! - a **lease** (one committed statement, `FOR UPDATE SKIP LOCKED`) takes a batch of due rows
+//!   and counts an attempt on each;
+//! - each row is then processed in **one transaction** that marks it done and runs the
+//!   handler with it, so the handler's writes commit exactly when the row becomes done;
+//! - a failure rolls both back and makes the row due again after an exponential backoff with
+//!   jitter; after [`RetryPolicy::max_attempts`] the row is set aside as `dead`, keeping the
+//!   last error, until an operator retries it ([`PgQueue::retry`]);
+//! - a worker that dies mid-handler leaves its transaction to PostgreSQL, which rolls it
+//!   back; its lease runs out after [`RetryPolicy::lease`] and another worker takes the row.
+//!
+//! Metrics go through `tracing` events (target `monime_inbox`) with fields named
+//! `monotonic_counter.monime_inbox_<what>` (accepted, duplicate, processed, retried,
+//! dead_lettered) and `histogram.monime_inbox_lag_seconds`, the convention
+//! tracing-opentelemetry's metrics layer reads; each job runs in a span
+//! `monime_inbox.process` with its key, event id and attempt.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use monime_signature::Event;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, GenericClient, Row, Transaction};
+use tracing::Instrument;
+
+use crate::PgProcessError;
+use crate::postgres::commit_if_holder;
+use crate::retention::{PruneError, checked_age};
+use crate::schema::{self, InvalidTableName, QUEUE_MIGRATION, QUEUE_TABLE};
+
+/// The deliveries table of one receiver application, as
+/// [`QUEUE_MIGRATION`](crate::QUEUE_MIGRATION) creates it.
+///
+/// ```no_run
+/// # async fn run(client: &mut tokio_postgres::Client, body: &[u8], header: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// use monime_inbox::{Delivery, PgQueue, RetryPolicy};
+/// use monime_signature::Verifier;
+///
+/// let queue = PgQueue::new("monime_deliveries")?;
+/// queue.create_table(&*client).await?;
+///
+/// // In the receiver: verify, store, answer 2xx.
+/// let event = Verifier::hs256("whsec_...")?.verify_and_parse(header, body)?;
+/// queue.accept(&*client, &Delivery::new(&event, body, header)).await?;
+///
+/// // In a worker: process what is due, each job in its own transaction.
+/// let policy = RetryPolicy::default();
+/// for job in queue
+///     .work(client, &policy, async |tx, job| {
+///         let event = job.event()?;
+///         tx.execute("UPDATE orders SET paid = true WHERE payment = $1", &[&event.object.id])
+///             .await?;
+///         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+///     })
+///     .await?
+/// {
+///     println!("{}: {}", job.key, job.outcome);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PgQueue {
+    create: String,
+    accept: String,
+    lease: String,
+    done: String,
+    failed: String,
+    list: String,
+    show: String,
+    retry: String,
+    prune: String,
+}
+
+/// One verified delivery, as [`PgQueue::accept`] stores it.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    /// What makes two deliveries the same event: the event id unless the receiver chose
+    /// another key ([`crate::DedupeKey`]).
+    pub key: &'a str,
+    /// The event id (`wkd-...`).
+    pub event_id: &'a str,
+    /// The event name, e.g. `payment.completed`.
+    pub event_name: &'a str,
+    /// The body exactly as received.
+    pub body: &'a [u8],
+    /// The `Monime-Signature` header that covered the body, kept so a stored delivery can be
+    /// verified again.
+    pub signature: &'a str,
+}
+
+impl<'a> Delivery<'a> {
+    /// The delivery of `event` (parsed from `body` after verifying `signature`), keyed by its
+    /// event id.
+    pub fn new(event: &'a Event, body: &'a [u8], signature: &'a str) -> Delivery<'a> {
+        Delivery {
+            key: &event.id,
+            event_id: &event.id,
+            event_name: event.name.as_str(),
+            body,
+            signature,
+        }
+    }
+
+    /// The same delivery deduplicated by `key` instead of its event id.
+    pub fn keyed_by(self, key: &'a str) -> Delivery<'a> {
+        Delivery { key, ..self }
+    }
+}
+
+/// What [`PgQueue::accept`] did with a delivery. Answer Monime 2xx for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// Stored: a worker will process it.
+    Stored,
+    /// A delivery with the same key was stored before; nothing was written.
+    Duplicate,
+}
+
+/// How workers lease, retry and give up.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per delivery, the first included (at least 1). After the last failed one the
+    /// row is `dead`.
+    pub max_attempts: u32,
+    /// The wait after the first failure, doubled after each later one.
+    pub first_delay: Duration,
+    /// The longest wait between attempts.
+    pub max_delay: Duration,
+    /// How long a leased row stays with its worker. A worker that dies leaves its rows for
+    /// this long; a handler must finish well within it.
+    pub lease: Duration,
+    /// Rows leased at once by [`PgQueue::work`].
+    pub batch: u32,
+}
+
+impl Default for RetryPolicy {
+    /// 8 attempts over about 4 hours (10 s, then doubling up to 1 h), 5-minute leases,
+    /// batches of 16.
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 8,
+            first_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(3600),
+            lease: Duration::from_secs(300),
+            batch: 16,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before the attempt after failed attempt `attempt` (1 for the first):
+    /// `first_delay * 2^(attempt-1)`, capped at `max_delay`, of which a random half is taken
+    /// off so that rows failing together do not come back together.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let doubled = self
+            .first_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(31));
+        let full = doubled.min(self.max_delay);
+        full / 2 + full.mul_f64(fastrand::f64() / 2.0)
+    }
+}
+
+/// A leased delivery, handed to the handler.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The dedupe key the delivery was stored under.
+    pub key: String,
+    /// The event id.
+    pub event_id: String,
+    /// The event name.
+    pub event_name: String,
+    /// The body exactly as received.
+    pub body: Vec<u8>,
+    /// The `Monime-Signature` header it came with.
+    pub signature: String,
+    /// This attempt's number, 1 for the first.
+    pub attempt: u32,
+    /// When the receiver stored it.
+    pub received_at: SystemTime,
+}
+
+impl Job {
+    /// The body parsed as an event; [`Event::typed_data`] then decodes its object.
+    pub fn event(&self) -> Result<Event, monime_signature::Error> {
+        Event::parse(&self.body)
+    }
+}
+
+/// What became of one leased job in [`PgQueue::work`].
+#[derive(Debug)]
+pub enum Worked<T, E> {
+    /// The handler's writes and the row's `done` committed together; the handler's result.
+    Processed(T),
+    /// The attempt failed and was rolled back; the row is due again after `after`.
+    Retrying {
+        /// Why.
+        error: PgProcessError<E>,
+        /// The wait before the next attempt.
+        after: Duration,
+    },
+    /// The last attempt failed: the row is `dead`, with this error as its `last_error`.
+    Dead(PgProcessError<E>),
+    /// The row's last lease ran out without an answer (its worker died or outlived the
+    /// lease) and no attempt is left: it was set aside as `dead`.
+    Expired,
+    /// Another worker holds the row now (this lease ran out before the job started, or an
+    /// operator changed the row): nothing ran.
+    LeaseLost,
+    /// `COMMIT` was sent but its answer never came: the row is either `done` with the
+    /// handler's writes or, when the lease runs out, processed again.
+    OutcomeUnknown(tokio_postgres::Error),
+}
+
+impl<T, E: fmt::Display> fmt::Display for Worked<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Worked::Processed(_) => write!(f, "processed"),
+            Worked::Retrying { error, after } => {
+                write!(f, "failed, retrying in {} ms: {error}", after.as_millis())
+            }
+            Worked::Dead(error) => write!(f, "failed on its last attempt, set aside: {error}"),
+            Worked::Expired => write!(f, "its last lease ran out, set aside"),
+            Worked::LeaseLost => write!(f, "lease lost to another worker, nothing ran"),
+            Worked::OutcomeUnknown(error) => write!(f, "commit outcome unknown: {error}"),
+        }
+    }
+}
+
+/// One job of a [`PgQueue::work`] batch.
+#[derive(Debug)]
+pub struct JobReport<T, E> {
+    /// The row's key.
+    pub key: String,
+    /// The event id.
+    pub event_id: String,
+    /// This attempt's number.
+    pub attempt: u32,
+    /// What became of it.
+    pub outcome: Worked<T, E>,
+}
+
+/// Where a stored delivery stands, as [`PgQueue::list`] filters it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Waiting for a worker: never tried, or failed and due again later.
+    Pending,
+    /// Pending after at least one failed attempt (a subset of `Pending`).
+    Failed,
+    /// Set aside after its last attempt; only [`PgQueue::retry`] brings it back.
+    Dead,
+    /// Processed.
+    Done,
+}
+
+impl Status {
+    /// The name used in the table and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Failed => "failed",
+            Status::Dead => "dead",
+            Status::Done => "done",
+        }
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Status, String> {
+        [Status::Pending, Status::Failed, Status::Dead, Status::Done]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| format!("`{text}` is not a status: use pending, failed, dead or done"))
+    }
+}
+
+/// A stored delivery as an operator sees it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// The dedupe key.
+    pub key: String,
+    /// The event id.
+    pub event_id: String,
+    /// The event name.
+    pub event_name: String,
+    /// `pending`, `failed`, `dead` or `done`.
+    pub status: Status,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When it was stored.
+    pub received_at: SystemTime,
+    /// When it is due (pending rows).
+    pub due_at: SystemTime,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
+    /// The body's length in bytes.
+    pub body_len: usize,
+}
+
+const STORED_COLUMNS: &str = "key, event_id, event_name, status, attempts, received_at, due_at, \
+                              last_error, octet_length(body)";
+
+impl Stored {
+    fn from_row(row: &Row) -> Stored {
+        let status: &str = row.get(3);
+        let attempts: i32 = row.get(4);
+        let status = match status {
+            "done" => Status::Done,
+            "dead" => Status::Dead,
+            _ if attempts > 0 => Status::Failed,
+            _ => Status::Pending,
+        };
+        Stored {
+            key: row.get(0),
+            event_id: row.get(1),
+            event_name: row.get(2),
+            status,
+            attempts: attempts.unsigned_abs(),
+            received_at: row.get(5),
+            due_at: row.get(6),
+            last_error: row.get(7),
+            body_len: usize::try_from(row.get::<_, i32>(8)).unwrap_or(0),
+        }
+    }
+}
+
+/// The counters [`PgQueue`] reports through `tracing`.
+#[derive(Clone, Copy)]
+enum Count {
+    Accepted,
+    Duplicate,
+    Retried,
+    DeadLettered,
+}
+
+impl Count {
+    fn record(self, key: &str) {
+        match self {
+            Count::Accepted => tracing::debug!(
+                target: "monime_inbox",
+                key,
+                monotonic_counter.monime_inbox_accepted = 1u64,
+            ),
+            Count::Duplicate => tracing::debug!(
+                target: "monime_inbox",
+                key,
+                monotonic_counter.monime_inbox_duplicate = 1u64,
+            ),
+            Count::Retried => tracing::info!(
+                target: "monime_inbox",
+                key,
+                monotonic_counter.monime_inbox_retried = 1u64,
+            ),
+            Count::DeadLettered => tracing::warn!(
+                target: "monime_inbox",
+                key,
+                monotonic_counter.monime_inbox_dead_lettered = 1u64,
+            ),
+        }
+    }
+}
+
+impl PgQueue {
+    /// The queue in table `table` (`name` or `schema.name`, lowercase).
+    pub fn new(table: &str) -> Result<PgQueue, InvalidTableName> {
+        let t = schema::table_name(table)?;
+        Ok(PgQueue {
+            create: schema::create(QUEUE_MIGRATION, QUEUE_TABLE, &t),
+            accept: format!(
+                "INSERT INTO {t} (key, event_id, event_name, body, signature) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING RETURNING 1"
+            ),
+            // A row whose lease ran out with no attempt left is set aside here; any other
+            // due row gets a lease and an attempt. The attempt count is the lease's token.
+            lease: format!(
+                "WITH due AS (SELECT key FROM {t} WHERE status = 'pending' AND due_at <= now() \
+                   AND (leased_until IS NULL OR leased_until <= now()) \
+                   ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
+                 UPDATE {t} AS d SET \
+                   status = CASE WHEN d.attempts >= $3 THEN 'dead' ELSE 'pending' END, \
+                   attempts = CASE WHEN d.attempts >= $3 THEN d.attempts ELSE d.attempts + 1 END, \
+                   leased_until = CASE WHEN d.attempts >= $3 THEN NULL \
+                     ELSE now() + make_interval(secs => $2) END, \
+                   last_error = CASE WHEN d.leased_until IS NULL THEN d.last_error \
+                     ELSE 'attempt ' || d.attempts || ' ended without an answer: its worker \
+                     stopped, or outlived its lease' END \
+                 FROM due WHERE d.key = due.key \
+                 RETURNING d.key, d.event_id, d.event_name, d.body, d.signature, d.attempts, \
+                   d.status, d.received_at"
+            ),
+            // Takes the row's lock for the job's transaction, if the lease is still this one.
+            done: format!(
+                "UPDATE {t} SET status = 'done', done_at = now(), leased_until = NULL \
+                 WHERE key = $1 AND attempts = $2 AND status = 'pending' \
+                 RETURNING pg_current_xact_id()::text"
+            ),
+            failed: format!(
+                "UPDATE {t} SET leased_until = NULL, last_error = $3, \
+                   due_at = now() + make_interval(secs => $4), \
+                   status = CASE WHEN attempts >= $5 THEN 'dead' ELSE 'pending' END \
+                 WHERE key = $1 AND attempts = $2 AND status = 'pending' RETURNING status"
+            ),
+            list: format!(
+                "SELECT {STORED_COLUMNS} FROM {t} \
+                 WHERE $1::text IS NULL OR status = $1 OR ($1 = 'failed' AND status = 'pending' \
+                   AND attempts > 0) \
+                 ORDER BY received_at DESC LIMIT $2"
+            ),
+            show: format!("SELECT {STORED_COLUMNS}, body FROM {t} WHERE key = $1"),
+            retry: format!(
+                "UPDATE {t} SET status = 'pending', attempts = 0, due_at = now(), \
+                 leased_until = NULL WHERE key = $1 AND status <> 'done' RETURNING 1"
+            ),
+            prune: format!(
+                "DELETE FROM {t} WHERE status = 'done' \
+                 AND done_at < now() - make_interval(secs => $1)"
+            ),
+        })
+    }
+
+    /// Creates the table and its indexes if they do not exist ([`crate::QUEUE_MIGRATION`]);
+    /// safe to call from every replica at start.
+    pub async fn create_table(
+        &self,
+        client: &impl GenericClient,
+    ) -> Result<(), tokio_postgres::Error> {
+        client.batch_execute(&self.create).await
+    }
+
+    /// Stores a verified delivery in one INSERT, unless one with the same key is stored
+    /// already. Once this returns, answer Monime 2xx: the delivery is durable. On an error
+    /// answer non-2xx, so Monime delivers it again.
+    pub async fn accept(
+        &self,
+        client: &impl GenericClient,
+        delivery: &Delivery<'_>,
+    ) -> Result<Accepted, tokio_postgres::Error> {
+        let params: [(&(dyn ToSql + Sync), Type); 5] = [
+            (&delivery.key, Type::TEXT),
+            (&delivery.event_id, Type::TEXT),
+            (&delivery.event_name, Type::TEXT),
+            (&delivery.body, Type::BYTEA),
+            (&delivery.signature, Type::TEXT),
+        ];
+        let stored = !client.query_typed(&self.accept, &params).await?.is_empty();
+        let accepted = if stored {
+            Count::Accepted.record(delivery.key);
+            Accepted::Stored
+        } else {
+            Count::Duplicate.record(delivery.key);
+            Accepted::Duplicate
+        };
+        Ok(accepted)
+    }
+
+    /// Leases up to [`RetryPolicy::batch`] due rows and processes them one after the other,
+    /// each in its own transaction on `client`: `handler` runs with the transaction that marks
+    /// the row done, so its writes commit exactly when the row does. Returns what became of
+    /// each (empty when nothing is due).
+    ///
+    /// An `Err` is the database failing outside any job's outcome; the rows still leased then
+    /// come back when their lease runs out.
+    pub async fn work<T, E: fmt::Display>(
+        &self,
+        client: &mut Client,
+        policy: &RetryPolicy,
+        mut handler: impl AsyncFnMut(&Transaction<'_>, &Job) -> Result<T, E>,
+    ) -> Result<Vec<JobReport<T, E>>, tokio_postgres::Error> {
+        let max_attempts = i32::try_from(policy.max_attempts.max(1)).unwrap_or(i32::MAX);
+        let batch = i64::from(policy.batch.max(1));
+        let leased = client
+            .query(
+                &self.lease,
+                &[&batch, &policy.lease.as_secs_f64(), &max_attempts],
+            )
+            .await?;
+        let mut reports = Vec::with_capacity(leased.len());
+        for row in leased {
+            let status: &str = row.get(6);
+            let attempts: i32 = row.get(5);
+            let job = Job {
+                key: row.get(0),
+                event_id: row.get(1),
+                event_name: row.get(2),
+                body: row.get(3),
+                signature: row.get(4),
+                attempt: attempts.unsigned_abs(),
+                received_at: row.get(7),
+            };
+            let outcome = if status == "dead" {
+                Count::DeadLettered.record(&job.key);
+                Worked::Expired
+            } else {
+                let span = tracing::info_span!(
+                    target: "monime_inbox",
+                    "monime_inbox.process",
+                    key = job.key,
+                    event_id = job.event_id,
+                    attempt = job.attempt
+                );
+                self.run_job(client, policy, &job, &mut handler)
+                    .instrument(span)
+                    .await?
+            };
+            reports.push(JobReport {
+                key: job.key,
+                event_id: job.event_id,
+                attempt: job.attempt,
+                outcome,
+            });
+        }
+        Ok(reports)
+    }
+
+    async fn run_job<T, E: fmt::Display>(
+        &self,
+        client: &mut Client,
+        policy: &RetryPolicy,
+        job: &Job,
+        handler: &mut impl AsyncFnMut(&Transaction<'_>, &Job) -> Result<T, E>,
+    ) -> Result<Worked<T, E>, tokio_postgres::Error> {
+        let token = i32::try_from(job.attempt).unwrap_or(i32::MAX);
+        let tx = client.transaction().await?;
+        let holder = tx.query_opt(&self.done, &[&job.key, &token]).await?;
+        let Some(holder) = holder.map(|row| row.get::<_, String>(0)) else {
+            tx.rollback().await?;
+            return Ok(Worked::LeaseLost);
+        };
+        let error = match handler(&tx, job).await {
+            Ok(value) => match commit_if_holder(tx, &holder).await {
+                Ok(()) => {
+                    let lag = SystemTime::now()
+                        .duration_since(job.received_at)
+                        .unwrap_or_default();
+                    tracing::debug!(
+                        target: "monime_inbox",
+                        key = job.key,
+                        monotonic_counter.monime_inbox_processed = 1u64,
+                        histogram.monime_inbox_lag_seconds = lag.as_secs_f64(),
+                    );
+                    return Ok(Worked::Processed(value));
+                }
+                Err(PgProcessError::Database(error)) => return Err(error),
+                Err(PgProcessError::OutcomeUnknown(error)) => {
+                    return Ok(Worked::OutcomeUnknown(error));
+                }
+                Err(aborted) => aborted,
+            },
+            Err(error) => {
+                let _ = tx.rollback().await;
+                PgProcessError::Handler(error)
+            }
+        };
+        let after = policy.backoff(job.attempt);
+        let max_attempts = i32::try_from(policy.max_attempts.max(1)).unwrap_or(i32::MAX);
+        let recorded = client
+            .query_opt(
+                &self.failed,
+                &[
+                    &job.key,
+                    &token,
+                    &error.to_string(),
+                    &after.as_secs_f64(),
+                    &max_attempts,
+                ],
+            )
+            .await?;
+        Ok(
+            match recorded.map(|row| row.get::<_, String>(0)).as_deref() {
+                Some("dead") => {
+                    Count::DeadLettered.record(&job.key);
+                    Worked::Dead(error)
+                }
+                Some(_) => {
+                    Count::Retried.record(&job.key);
+                    Worked::Retrying { error, after }
+                }
+                None => Worked::LeaseLost,
+            },
+        )
+    }
+
+    /// The stored deliveries with `status` (all when `None`), newest first, at most `limit`.
+    pub async fn list(
+        &self,
+        client: &impl GenericClient,
+        status: Option<Status>,
+        limit: u32,
+    ) -> Result<Vec<Stored>, tokio_postgres::Error> {
+        let status = status.map(Status::as_str);
+        let rows = client
+            .query(&self.list, &[&status, &i64::from(limit)])
+            .await?;
+        Ok(rows.iter().map(Stored::from_row).collect())
+    }
+
+    /// The stored delivery with dedupe key `key`, and its body.
+    pub async fn show(
+        &self,
+        client: &impl GenericClient,
+        key: &str,
+    ) -> Result<Option<(Stored, Vec<u8>)>, tokio_postgres::Error> {
+        let row = client.query_opt(&self.show, &[&key]).await?;
+        Ok(row.map(|row| (Stored::from_row(&row), row.get(9))))
+    }
+
+    /// Makes a dead or failed delivery due now, with a fresh count of attempts (its last error
+    /// stays until it succeeds). `false` if no such row is waiting: unknown, or done.
+    pub async fn retry(
+        &self,
+        client: &impl GenericClient,
+        key: &str,
+    ) -> Result<bool, tokio_postgres::Error> {
+        Ok(client.query_opt(&self.retry, &[&key]).await?.is_some())
+    }
+
+    /// Deletes the done rows processed more than `older_than` ago, which must be at least
+    /// [`RETENTION_FLOOR`](crate::RETENTION_FLOOR): a stored row is also what makes a
+    /// redelivery a duplicate. Dead and pending rows are never pruned.
+    pub async fn prune(
+        &self,
+        client: &impl GenericClient,
+        older_than: Duration,
+    ) -> Result<u64, PruneError> {
+        let seconds = checked_age(older_than)?;
+        Ok(client.execute(&self.prune, &[&seconds]).await?)
+    }
+}
