@@ -63,6 +63,8 @@ pub enum Command {
     SendTestEvent(SendArgs),
     /// Receive deliveries on 127.0.0.1, verify each one and forward it to your app.
     Listen(ListenArgs),
+    /// Inspect and repair a receiver's stored deliveries (PostgreSQL at DATABASE_URL).
+    Inbox(crate::inbox::InboxArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one per command with --dir.

@@ -9,6 +9,7 @@ mod body_flags;
 mod cli;
 mod completions;
 mod diagnose;
+mod inbox;
 mod listen;
 mod manage;
 mod output;
@@ -59,6 +60,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sign(args) => diagnose::sign(&args),
         Command::SendTestEvent(args) => send::send_test_event(&args).await,
         Command::Listen(args) => listen::listen(&args, cli.output).await,
+        Command::Inbox(args) => inbox::run(&args, output).await,
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
         command => manage::run(command, cli.api_url, view).await,

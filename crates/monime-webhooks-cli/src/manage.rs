@@ -62,6 +62,7 @@ pub async fn run(
         | Command::Sign(_)
         | Command::SendTestEvent(_)
         | Command::Listen(_)
+        | Command::Inbox(_)
         | Command::Completions(_)
         | Command::Man(_) => {
             unreachable!("handled without the API")

@@ -87,6 +87,7 @@ fn every_help_text() {
         vec!["sign", "--help"],
         vec!["send-test-event", "--help"],
         vec!["listen", "--help"],
+        vec!["inbox", "--help"],
     ] {
         let output = cli(None, &args);
         assert!(output.status.success(), "{args:?}");
