@@ -16,8 +16,14 @@
 //! ```
 //!
 //! With your own state type, implement `FromRef<YourState> for WebhookVerifier`.
+//!
+//! Each rejection is logged as a `tracing` warning (target `monime_signature`), at most once a
+//! second per verifier: its kind, for a signature mismatch the likely mistake (a re-serialized
+//! body, a period separator, a base64-decoded secret, ... see [`crate::Hint`]), the clock skew
+//! and the body's length. The secret, the signature and the body are never logged.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use axum::RequestExt;
 use axum::body::{Body, Bytes};
@@ -25,6 +31,7 @@ use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::header::SignatureHeader;
 use crate::verify::{signature_header, unix_now};
 use crate::{Error, Event, Verifier};
 
@@ -39,6 +46,9 @@ struct Settings {
     verifier: Verifier,
     /// `None`: the app's `DefaultBodyLimit` alone (axum's 2 MB when the app sets none).
     body_limit: Option<usize>,
+    /// The Unix second of the last rejection warning, and the rejections not logged since.
+    last_warning: AtomicI64,
+    unlogged: AtomicU64,
 }
 
 impl WebhookVerifier {
@@ -59,6 +69,8 @@ impl WebhookVerifier {
             inner: Arc::new(Settings {
                 verifier,
                 body_limit,
+                last_warning: AtomicI64::new(i64::MIN),
+                unlogged: AtomicU64::new(0),
             }),
         }
     }
@@ -124,24 +136,101 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let settings = WebhookVerifier::from_ref(state).inner;
-        // What needs no body is checked first, so a request without a usable header is
-        // answered at once instead of after reading up to the limit.
         let now = unix_now();
-        signature_header(request.headers())
-            .and_then(|header| settings.verifier.check_header_at(header, now))
-            .map_err(Rejection::Invalid)?;
-        let (parts, body) = request.with_limited_body().into_parts();
-        let raw = read_limited(body, settings.body_limit).await?;
-        let verified = settings
-            .verifier
-            .verify_headers_at(&parts.headers, &raw, now)
-            .map_err(Rejection::Invalid)?;
-        let event = Event::parse(&raw).map_err(Rejection::Invalid)?;
-        Ok(VerifiedEvent {
+        let verified = verify_request(&settings, request, now).await;
+        if let Err((rejection, header, body)) = &verified {
+            settings.warn(rejection, header.as_deref(), body, now);
+        }
+        verified.map_err(|(rejection, _, _)| rejection)
+    }
+}
+
+/// A rejection, with the signature header and the body when they were read, for the warning.
+type Rejected = (Rejection, Option<String>, Bytes);
+
+async fn verify_request(
+    settings: &Settings,
+    request: Request,
+    now: i64,
+) -> Result<VerifiedEvent, Rejected> {
+    let header = signature_header(request.headers()).map(str::to_owned);
+    // What needs no body is checked first, so a request without a usable header is
+    // answered at once instead of after reading up to the limit.
+    if let Err(error) = header
+        .as_deref()
+        .map_err(Clone::clone)
+        .and_then(|header| settings.verifier.check_header_at(header, now).map(|_| ()))
+    {
+        return Err((Rejection::Invalid(error), header.ok(), Bytes::new()));
+    }
+    let header = header.ok();
+    let (parts, body) = request.with_limited_body().into_parts();
+    let raw = match read_limited(body, settings.body_limit).await {
+        Ok(raw) => raw,
+        Err(rejection) => return Err((rejection, header, Bytes::new())),
+    };
+    let verified = match settings
+        .verifier
+        .verify_headers_at(&parts.headers, &raw, now)
+    {
+        Ok(verified) => verified,
+        Err(error) => return Err((Rejection::Invalid(error), header, raw)),
+    };
+    match Event::parse(&raw) {
+        Ok(event) => Ok(VerifiedEvent {
             event,
             raw,
             timestamp: verified.timestamp,
-        })
+        }),
+        Err(error) => Err((Rejection::Invalid(error), header, raw)),
+    }
+}
+
+impl Settings {
+    /// Logs a rejection as a `tracing` warning (target `monime_signature`): its kind, the
+    /// likely mistakes for a signature mismatch, the clock skew and the body's length; never
+    /// the secret, the signature or the body. At most one warning a second per verifier, so
+    /// a flood of forged deliveries neither floods the logs nor pays for a diagnosis each;
+    /// the next warning counts the rejections left out.
+    fn warn(&self, rejection: &Rejection, header: Option<&str>, body: &[u8], now: i64) {
+        let last = self.last_warning.load(Ordering::Relaxed);
+        if last >= now
+            || self
+                .last_warning
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            self.unlogged.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let unlogged = self.unlogged.swap(0, Ordering::Relaxed);
+        let parsed = header.and_then(|header| SignatureHeader::parse(header).ok());
+        let clock_skew_secs = parsed
+            .as_ref()
+            .map(|parsed| now.saturating_sub(parsed.timestamp));
+        let (kind, hints) = match rejection {
+            Rejection::TooLarge => ("too_large", Vec::new()),
+            Rejection::Unreadable => ("unreadable", Vec::new()),
+            Rejection::Invalid(error @ Error::SignatureMismatch { .. }) => (
+                error.kind(),
+                parsed
+                    .as_ref()
+                    .map(|parsed| self.verifier.explain_mismatch(parsed, body))
+                    .unwrap_or_default(),
+            ),
+            Rejection::Invalid(error) => (error.kind(), Vec::new()),
+        };
+        let hint: Vec<&str> = hints.iter().map(|hint| hint.kind()).collect();
+        let explanation = hints.first().map_or("", |hint| hint.explanation());
+        tracing::warn!(
+            target: "monime_signature",
+            kind,
+            hint = hint.join(","),
+            clock_skew_secs,
+            body_len = body.len(),
+            unlogged,
+            "rejected a delivery: {kind}. {explanation}"
+        );
     }
 }
 

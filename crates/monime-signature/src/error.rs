@@ -57,6 +57,75 @@ pub enum Hint {
     UrlSafeBase64,
     /// A configured secret has surrounding whitespace, and the trimmed secret matches.
     SecretWhitespace,
+    /// The signature matches the configured secret's base64-decoded bytes as the key.
+    Base64DecodedSecret,
+    /// The signature matches the body re-serialized as compact JSON: something between
+    /// Monime and the verifier (a proxy, a framework's JSON extractor) re-encoded it.
+    ReserializedBody,
+    /// The signature matches the body re-serialized as pretty-printed JSON.
+    PrettyPrintedBody,
+    /// The signature matches with the body's `event.timestamp` in place of the header's `t`.
+    EventTimestamp,
+    /// The signature matches with `t` in milliseconds (or the header's `t` divided by 1000).
+    MillisecondTimestamp,
+}
+
+impl Hint {
+    /// A stable snake_case name, for logs and metrics.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Hint::PeriodSeparator => "period_separator",
+            Hint::HexSignature => "hex_signature",
+            Hint::UrlSafeBase64 => "url_safe_base64",
+            Hint::SecretWhitespace => "secret_whitespace",
+            Hint::Base64DecodedSecret => "base64_decoded_secret",
+            Hint::ReserializedBody => "reserialized_body",
+            Hint::PrettyPrintedBody => "pretty_printed_body",
+            Hint::EventTimestamp => "event_timestamp",
+            Hint::MillisecondTimestamp => "millisecond_timestamp",
+        }
+    }
+
+    /// The mistake, said to the integrator: what matched and what to do instead.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Hint::PeriodSeparator => {
+                "the signature matches `<t>.<body>`: a period separator; Monime signs \
+                 `<t>_<body>` with an underscore"
+            }
+            Hint::HexSignature => {
+                "v1 is hex-encoded; Monime's v1 is standard base64 (44 characters)"
+            }
+            Hint::UrlSafeBase64 => {
+                "v1 is URL-safe base64 (`-`, `_`, or no padding); HS256 v1 is standard base64 \
+                 with padding"
+            }
+            Hint::SecretWhitespace => {
+                "the signature matches the secret without its surrounding whitespace (a \
+                 trailing newline from a file or environment variable?): trim the configured \
+                 secret"
+            }
+            Hint::Base64DecodedSecret => {
+                "the signature matches the base64-decoded secret: Monime keys HMAC with the \
+                 secret's UTF-8 text as is"
+            }
+            Hint::ReserializedBody => {
+                "the signature matches a re-serialized (compact) JSON body: verify the raw \
+                 bytes received, not re-encoded JSON"
+            }
+            Hint::PrettyPrintedBody => {
+                "the signature matches a pretty-printed JSON body: verify the raw bytes \
+                 received, not re-encoded JSON"
+            }
+            Hint::EventTimestamp => {
+                "the signature matches the body's event.timestamp as t, not the header's t: \
+                 sign and verify with `t` from the header"
+            }
+            Hint::MillisecondTimestamp => {
+                "the signature matches t in milliseconds: t is in seconds, not milliseconds"
+            }
+        }
+    }
 }
 
 impl Error {
@@ -141,7 +210,7 @@ impl fmt::Display for Error {
                      secret's UTF-8 bytes, and compare with v1 as standard base64"
                 )?;
                 for hint in hints {
-                    write!(f, ". {}", hint_text(*hint))?;
+                    write!(f, ". Likely cause: {}", hint.explanation())?;
                 }
                 Ok(())
             }
@@ -149,26 +218,6 @@ impl fmt::Display for Error {
             Error::InvalidBody { problem } => {
                 write!(f, "the delivery body is not a Monime event: {problem}")
             }
-        }
-    }
-}
-
-fn hint_text(hint: Hint) -> &'static str {
-    match hint {
-        Hint::PeriodSeparator => {
-            "Likely cause: the signature was computed over `<t>.<body>`, with a period \
-             separator; Monime signs `<t>_<body>` with an underscore"
-        }
-        Hint::HexSignature => {
-            "Likely cause: v1 is hex-encoded; Monime's v1 is standard base64 (44 characters)"
-        }
-        Hint::UrlSafeBase64 => {
-            "Likely cause: v1 is URL-safe base64 (`-`, `_`, or no padding); HS256 v1 is \
-             standard base64 with padding"
-        }
-        Hint::SecretWhitespace => {
-            "Likely cause: the configured secret has surrounding whitespace (a trailing \
-             newline from a file or environment variable?); the trimmed secret matches"
         }
     }
 }

@@ -228,3 +228,86 @@ async fn the_header_is_checked_before_the_body_is_read() {
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(seen.lock().unwrap().is_empty());
 }
+
+/// The log lines the extractor wrote, from a subscriber this binary installs once.
+fn logs() -> &'static Mutex<Vec<u8>> {
+    static LOGS: std::sync::OnceLock<&'static Mutex<Vec<u8>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        struct Sink(&'static Mutex<Vec<u8>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Sink(logs))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    })
+}
+
+/// A rejected delivery is logged with its kind, the diagnosis's hint, the clock skew and the
+/// body length, never the secret, signature or body; at most once a second per verifier, the
+/// next line counting the ones left out.
+#[tokio::test]
+async fn rejections_are_logged_with_the_likely_mistake_at_most_once_a_second() {
+    let logs = logs();
+    let (url, _) = start(Verifier::hs256(SECRET).unwrap(), 64 * 1024).await;
+    // A body of its own length, to find this test's lines among the others'.
+    let body = format!("{}{}", BODY, " ".repeat(777 - BODY.len()));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    // Start just after a second begins, so the first three fall in one second.
+    tokio::time::sleep(std::time::Duration::from_nanos(
+        1_000_000_000 - u64::from(now.subsec_nanos()) + 20_000_000,
+    ))
+    .await;
+    let t = now.as_secs() + 1;
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(SECRET.as_bytes()).unwrap();
+    hmac::Mac::update(&mut mac, format!("{t}.{body}").as_bytes());
+    let v1 = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        hmac::Mac::finalize(mac).into_bytes(),
+    );
+    let period = format!("t={t},v1={v1}");
+    for _ in 0..3 {
+        assert_eq!(
+            post_delivery(&url, Some(&period), body.as_bytes()).await.0,
+            401
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        post_delivery(&url, Some(&period), body.as_bytes()).await.0,
+        401
+    );
+
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("body_len=777"))
+        .collect();
+    assert_eq!(lines.len(), 2, "one line a second: {text}");
+    for line in &lines {
+        assert!(line.contains("WARN"), "{line}");
+        assert!(line.contains(r#"kind="signature_mismatch""#), "{line}");
+        assert!(line.contains(r#"hint="period_separator""#), "{line}");
+        assert!(line.contains("a period separator"), "{line}");
+        assert!(line.contains("clock_skew_secs="), "{line}");
+        assert!(
+            !line.contains(SECRET) && !line.contains(&v1) && !line.contains("wkd-1"),
+            "{line}"
+        );
+    }
+    assert!(lines[0].contains("unlogged=0"), "{}", lines[0]);
+    assert!(lines[1].contains("unlogged=2"), "{}", lines[1]);
+}

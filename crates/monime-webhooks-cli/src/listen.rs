@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::cli::{Failure, ListenArgs, Output, read_file};
-use crate::diagnose::{Key, likely_mistake, missing_secret, unix_now};
+use crate::diagnose::{Key, likely_mistake, missing_secret, unix_now, without_hints};
 use crate::output::{errln, json_text, printable};
 
 /// Deliveries larger than this are refused with 413; Monime's events are a few kilobytes.
@@ -272,8 +272,8 @@ fn judge(listener: &Listener, headers: &HeaderMap, body: &[u8]) -> Verdict {
         },
         Err(error) => Verdict {
             valid: false,
-            mistake: likely_mistake(&listener.key, &error, signature, body),
-            reason: Some(error.to_string()),
+            mistake: likely_mistake(&error),
+            reason: Some(without_hints(&error).to_string()),
         },
     }
 }
