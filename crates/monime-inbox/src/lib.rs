@@ -45,7 +45,11 @@ mod postgres;
 mod queue;
 #[cfg(feature = "postgres")]
 mod retention;
+#[cfg(feature = "postgres")]
+mod rows;
 mod schema;
+#[cfg(feature = "sqlx")]
+mod with_sqlx;
 
 pub use dedupe::DedupeKey;
 pub use memory::{Claim, MemoryClaim, MemoryInbox};

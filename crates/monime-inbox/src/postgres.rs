@@ -39,20 +39,23 @@ use crate::schema::{self, INBOX_MIGRATION, INBOX_TABLE, InvalidTableName};
 #[derive(Debug, Clone)]
 pub struct PgInbox {
     table: String,
-    create: String,
-    claim: String,
-    prune: String,
+    pub(crate) create: String,
+    pub(crate) claim: String,
+    pub(crate) prune: String,
 }
 
 /// Why [`PgInbox::process`] did not report the event processed.
 ///
 /// In every case but [`OutcomeUnknown`](PgProcessError::OutcomeUnknown) nothing was
 /// committed, so a redelivery processes the event. Answer Monime non-2xx for all of them.
+///
+/// `D` is the driver's error: `tokio_postgres::Error`, or `sqlx::Error` for the methods of
+/// feature `sqlx`.
 #[derive(Debug)]
-pub enum PgProcessError<E> {
+pub enum PgProcessError<E, D = tokio_postgres::Error> {
     /// The database failed before anything was committed (connection lost, server
     /// restarting, ...).
-    Database(tokio_postgres::Error),
+    Database(D),
     /// The handler failed; its writes and the claim were rolled back.
     Handler(E),
     /// The handler returned `Ok` but left a transaction that cannot commit: a statement
@@ -61,15 +64,15 @@ pub enum PgProcessError<E> {
     /// it ended the transaction itself (`None`: with `ROLLBACK` nothing was kept; with its own
     /// `COMMIT` the claim was committed and the redelivery is a `Duplicate`). Answer non-2xx
     /// either way: the redelivery settles it. Handlers must not end the transaction.
-    Aborted(Option<tokio_postgres::Error>),
+    Aborted(Option<D>),
     /// `COMMIT` was sent but its answer never came (the connection was lost): the claim and
     /// the handler's writes may or may not be committed. Answer non-2xx and let Monime
     /// deliver again; the redelivery settles it, as [`Outcome::Duplicate`] if the commit
     /// went through and as a normal processing if it did not.
-    OutcomeUnknown(tokio_postgres::Error),
+    OutcomeUnknown(D),
 }
 
-impl<E: fmt::Display> fmt::Display for PgProcessError<E> {
+impl<E: fmt::Display, D: fmt::Display> fmt::Display for PgProcessError<E, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PgProcessError::Database(e) => {
@@ -97,7 +100,11 @@ impl<E: fmt::Display> fmt::Display for PgProcessError<E> {
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for PgProcessError<E> {
+impl<E, D> std::error::Error for PgProcessError<E, D>
+where
+    E: std::error::Error + 'static,
+    D: std::error::Error + 'static,
+{
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             PgProcessError::Database(e) => Some(e),

@@ -28,12 +28,13 @@ use std::time::{Duration, SystemTime};
 
 use monime_signature::Event;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Client, GenericClient, Row, Transaction};
+use tokio_postgres::{Client, GenericClient, Transaction};
 use tracing::Instrument;
 
 use crate::PgProcessError;
 use crate::postgres::commit_if_holder;
 use crate::retention::{PruneError, checked_age};
+use crate::rows::Columns;
 use crate::schema::{self, InvalidTableName, QUEUE_MIGRATION, QUEUE_TABLE};
 
 /// The deliveries table of one receiver application, as
@@ -68,15 +69,15 @@ use crate::schema::{self, InvalidTableName, QUEUE_MIGRATION, QUEUE_TABLE};
 /// ```
 #[derive(Debug, Clone)]
 pub struct PgQueue {
-    create: String,
-    accept: String,
-    lease: String,
-    done: String,
-    failed: String,
-    list: String,
-    show: String,
-    retry: String,
-    prune: String,
+    pub(crate) create: String,
+    pub(crate) accept: String,
+    pub(crate) lease: String,
+    pub(crate) done: String,
+    pub(crate) failed: String,
+    pub(crate) list: String,
+    pub(crate) show: String,
+    pub(crate) retry: String,
+    pub(crate) prune: String,
 }
 
 /// One verified delivery, as [`PgQueue::accept`] stores it.
@@ -188,6 +189,25 @@ pub struct Job {
 }
 
 impl Job {
+    /// A leased row, and whether the lease set it aside as dead instead.
+    pub(crate) fn from_lease(row: &impl Columns) -> (Job, bool) {
+        let job = Job {
+            key: row.text(0),
+            event_id: row.text(1),
+            event_name: row.text(2),
+            body: row.bytes(3),
+            signature: row.text(4),
+            attempt: row.int(5).unsigned_abs(),
+            received_at: row.time(7),
+        };
+        (job, row.text(6) == "dead")
+    }
+
+    /// The attempt number as the row stores it: the lease's token.
+    pub(crate) fn token(&self) -> i32 {
+        i32::try_from(self.attempt).unwrap_or(i32::MAX)
+    }
+
     /// The body parsed as an event; [`Event::typed_data`] then decodes its object.
     pub fn event(&self) -> Result<Event, monime_signature::Error> {
         Event::parse(&self.body)
@@ -196,18 +216,18 @@ impl Job {
 
 /// What became of one leased job in [`PgQueue::work`].
 #[derive(Debug)]
-pub enum Worked<T, E> {
+pub enum Worked<T, E, D = tokio_postgres::Error> {
     /// The handler's writes and the row's `done` committed together; the handler's result.
     Processed(T),
     /// The attempt failed and was rolled back; the row is due again after `after`.
     Retrying {
         /// Why.
-        error: PgProcessError<E>,
+        error: PgProcessError<E, D>,
         /// The wait before the next attempt.
         after: Duration,
     },
     /// The last attempt failed: the row is `dead`, with this error as its `last_error`.
-    Dead(PgProcessError<E>),
+    Dead(PgProcessError<E, D>),
     /// The row's last lease ran out without an answer (its worker died or outlived the
     /// lease) and no attempt is left: it was set aside as `dead`.
     Expired,
@@ -216,10 +236,10 @@ pub enum Worked<T, E> {
     LeaseLost,
     /// `COMMIT` was sent but its answer never came: the row is either `done` with the
     /// handler's writes or, when the lease runs out, processed again.
-    OutcomeUnknown(tokio_postgres::Error),
+    OutcomeUnknown(D),
 }
 
-impl<T, E: fmt::Display> fmt::Display for Worked<T, E> {
+impl<T, E: fmt::Display, D: fmt::Display> fmt::Display for Worked<T, E, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Worked::Processed(_) => write!(f, "processed"),
@@ -236,7 +256,7 @@ impl<T, E: fmt::Display> fmt::Display for Worked<T, E> {
 
 /// One job of a [`PgQueue::work`] batch.
 #[derive(Debug)]
-pub struct JobReport<T, E> {
+pub struct JobReport<T, E, D = tokio_postgres::Error> {
     /// The row's key.
     pub key: String,
     /// The event id.
@@ -244,7 +264,7 @@ pub struct JobReport<T, E> {
     /// This attempt's number.
     pub attempt: u32,
     /// What became of it.
-    pub outcome: Worked<T, E>,
+    pub outcome: Worked<T, E, D>,
 }
 
 /// Where a stored delivery stands, as [`PgQueue::list`] filters it.
@@ -306,29 +326,29 @@ pub struct Stored {
     pub body_len: usize,
 }
 
-const STORED_COLUMNS: &str = "key, event_id, event_name, status, attempts, received_at, due_at, \
-                              last_error, octet_length(body)";
+const STORED_COLUMNS: &str = "key, event_id, event_name, status, attempts, \
+                              extract(epoch FROM received_at)::float8, \
+                              extract(epoch FROM due_at)::float8, last_error, octet_length(body)";
 
 impl Stored {
-    fn from_row(row: &Row) -> Stored {
-        let status: &str = row.get(3);
-        let attempts: i32 = row.get(4);
-        let status = match status {
+    pub(crate) fn from_row(row: &impl Columns) -> Stored {
+        let attempts = row.int(4);
+        let status = match row.text(3).as_str() {
             "done" => Status::Done,
             "dead" => Status::Dead,
             _ if attempts > 0 => Status::Failed,
             _ => Status::Pending,
         };
         Stored {
-            key: row.get(0),
-            event_id: row.get(1),
-            event_name: row.get(2),
+            key: row.text(0),
+            event_id: row.text(1),
+            event_name: row.text(2),
             status,
             attempts: attempts.unsigned_abs(),
-            received_at: row.get(5),
-            due_at: row.get(6),
-            last_error: row.get(7),
-            body_len: usize::try_from(row.get::<_, i32>(8)).unwrap_or(0),
+            received_at: row.time(5),
+            due_at: row.time(6),
+            last_error: row.maybe_text(7),
+            body_len: usize::try_from(row.int(8)).unwrap_or(0),
         }
     }
 }
@@ -369,6 +389,86 @@ impl Count {
     }
 }
 
+/// A [`RetryPolicy`] as the statements' parameters.
+pub(crate) struct Limits {
+    pub(crate) batch: i64,
+    pub(crate) lease_secs: f64,
+    pub(crate) max_attempts: i32,
+}
+
+impl Limits {
+    pub(crate) fn of(policy: &RetryPolicy) -> Limits {
+        Limits {
+            batch: i64::from(policy.batch.max(1)),
+            lease_secs: policy.lease.as_secs_f64(),
+            max_attempts: i32::try_from(policy.max_attempts.max(1)).unwrap_or(i32::MAX),
+        }
+    }
+}
+
+impl Job {
+    /// The span a job runs in.
+    pub(crate) fn span(&self) -> tracing::Span {
+        tracing::info_span!(
+            target: "monime_inbox",
+            "monime_inbox.process",
+            key = self.key,
+            event_id = self.event_id,
+            attempt = self.attempt
+        )
+    }
+
+    pub(crate) fn report<T, E, D>(self, outcome: Worked<T, E, D>) -> JobReport<T, E, D> {
+        JobReport {
+            key: self.key,
+            event_id: self.event_id,
+            attempt: self.attempt,
+            outcome,
+        }
+    }
+}
+
+/// A job whose lease set it aside: counted as dead-lettered.
+pub(crate) fn expired_outcome<T, E, D>(job: &Job) -> Worked<T, E, D> {
+    Count::DeadLettered.record(&job.key);
+    Worked::Expired
+}
+
+/// A job that committed: counted, with its lag since it was accepted.
+pub(crate) fn processed<T, E, D>(job: &Job, value: T) -> Worked<T, E, D> {
+    let lag = SystemTime::now()
+        .duration_since(job.received_at)
+        .unwrap_or_default();
+    tracing::debug!(
+        target: "monime_inbox",
+        key = job.key,
+        monotonic_counter.monime_inbox_processed = 1u64,
+        histogram.monime_inbox_lag_seconds = lag.as_secs_f64(),
+    );
+    Worked::Processed(value)
+}
+
+/// A failed job, once its failure was recorded: `status` is the row's status after the
+/// record, `None` when the row was no longer this lease's.
+pub(crate) fn failed<T, E, D>(
+    job: &Job,
+    status: Option<String>,
+    error: PgProcessError<E, D>,
+    after: Duration,
+) -> Worked<T, E, D> {
+    match status.as_deref() {
+        Some("dead") => {
+            Count::DeadLettered.record(&job.key);
+            Worked::Dead(error)
+        }
+        Some(_) => {
+            Count::Retried.record(&job.key);
+            Worked::Retrying { error, after }
+        }
+        None => Worked::LeaseLost,
+    }
+}
+
 impl PgQueue {
     /// The queue in table `table` (`name` or `schema.name`, lowercase).
     pub fn new(table: &str) -> Result<PgQueue, InvalidTableName> {
@@ -395,7 +495,7 @@ impl PgQueue {
                      stopped, or outlived its lease' END \
                  FROM due WHERE d.key = due.key \
                  RETURNING d.key, d.event_id, d.event_name, d.body, d.signature, d.attempts, \
-                   d.status, d.received_at"
+                   d.status, extract(epoch FROM d.received_at)::float8"
             ),
             // Takes the row's lock for the job's transaction, if the lease is still this one.
             done: format!(
@@ -452,14 +552,18 @@ impl PgQueue {
             (&delivery.signature, Type::TEXT),
         ];
         let stored = !client.query_typed(&self.accept, &params).await?.is_empty();
-        let accepted = if stored {
-            Count::Accepted.record(delivery.key);
+        Ok(self.counted(stored, delivery.key))
+    }
+
+    /// What an accept did, counted.
+    pub(crate) fn counted(&self, stored: bool, key: &str) -> Accepted {
+        if stored {
+            Count::Accepted.record(key);
             Accepted::Stored
         } else {
-            Count::Duplicate.record(delivery.key);
+            Count::Duplicate.record(key);
             Accepted::Duplicate
-        };
-        Ok(accepted)
+        }
     }
 
     /// Leases up to [`RetryPolicy::batch`] due rows and processes them one after the other,
@@ -475,48 +579,24 @@ impl PgQueue {
         policy: &RetryPolicy,
         mut handler: impl AsyncFnMut(&Transaction<'_>, &Job) -> Result<T, E>,
     ) -> Result<Vec<JobReport<T, E>>, tokio_postgres::Error> {
-        let max_attempts = i32::try_from(policy.max_attempts.max(1)).unwrap_or(i32::MAX);
-        let batch = i64::from(policy.batch.max(1));
+        let limits = Limits::of(policy);
         let leased = client
             .query(
                 &self.lease,
-                &[&batch, &policy.lease.as_secs_f64(), &max_attempts],
+                &[&limits.batch, &limits.lease_secs, &limits.max_attempts],
             )
             .await?;
         let mut reports = Vec::with_capacity(leased.len());
         for row in leased {
-            let status: &str = row.get(6);
-            let attempts: i32 = row.get(5);
-            let job = Job {
-                key: row.get(0),
-                event_id: row.get(1),
-                event_name: row.get(2),
-                body: row.get(3),
-                signature: row.get(4),
-                attempt: attempts.unsigned_abs(),
-                received_at: row.get(7),
-            };
-            let outcome = if status == "dead" {
-                Count::DeadLettered.record(&job.key);
-                Worked::Expired
+            let (job, expired) = Job::from_lease(&row);
+            let outcome = if expired {
+                expired_outcome(&job)
             } else {
-                let span = tracing::info_span!(
-                    target: "monime_inbox",
-                    "monime_inbox.process",
-                    key = job.key,
-                    event_id = job.event_id,
-                    attempt = job.attempt
-                );
                 self.run_job(client, policy, &job, &mut handler)
-                    .instrument(span)
+                    .instrument(job.span())
                     .await?
             };
-            reports.push(JobReport {
-                key: job.key,
-                event_id: job.event_id,
-                attempt: job.attempt,
-                outcome,
-            });
+            reports.push(job.report(outcome));
         }
         Ok(reports)
     }
@@ -528,27 +608,15 @@ impl PgQueue {
         job: &Job,
         handler: &mut impl AsyncFnMut(&Transaction<'_>, &Job) -> Result<T, E>,
     ) -> Result<Worked<T, E>, tokio_postgres::Error> {
-        let token = i32::try_from(job.attempt).unwrap_or(i32::MAX);
         let tx = client.transaction().await?;
-        let holder = tx.query_opt(&self.done, &[&job.key, &token]).await?;
-        let Some(holder) = holder.map(|row| row.get::<_, String>(0)) else {
+        let holder = tx.query_opt(&self.done, &[&job.key, &job.token()]).await?;
+        let Some(holder) = holder.map(|row| row.text(0)) else {
             tx.rollback().await?;
             return Ok(Worked::LeaseLost);
         };
         let error = match handler(&tx, job).await {
             Ok(value) => match commit_if_holder(tx, &holder).await {
-                Ok(()) => {
-                    let lag = SystemTime::now()
-                        .duration_since(job.received_at)
-                        .unwrap_or_default();
-                    tracing::debug!(
-                        target: "monime_inbox",
-                        key = job.key,
-                        monotonic_counter.monime_inbox_processed = 1u64,
-                        histogram.monime_inbox_lag_seconds = lag.as_secs_f64(),
-                    );
-                    return Ok(Worked::Processed(value));
-                }
+                Ok(()) => return Ok(processed(job, value)),
                 Err(PgProcessError::Database(error)) => return Err(error),
                 Err(PgProcessError::OutcomeUnknown(error)) => {
                     return Ok(Worked::OutcomeUnknown(error));
@@ -561,32 +629,20 @@ impl PgQueue {
             }
         };
         let after = policy.backoff(job.attempt);
-        let max_attempts = i32::try_from(policy.max_attempts.max(1)).unwrap_or(i32::MAX);
+        let limits = Limits::of(policy);
         let recorded = client
             .query_opt(
                 &self.failed,
                 &[
                     &job.key,
-                    &token,
+                    &job.token(),
                     &error.to_string(),
                     &after.as_secs_f64(),
-                    &max_attempts,
+                    &limits.max_attempts,
                 ],
             )
             .await?;
-        Ok(
-            match recorded.map(|row| row.get::<_, String>(0)).as_deref() {
-                Some("dead") => {
-                    Count::DeadLettered.record(&job.key);
-                    Worked::Dead(error)
-                }
-                Some(_) => {
-                    Count::Retried.record(&job.key);
-                    Worked::Retrying { error, after }
-                }
-                None => Worked::LeaseLost,
-            },
-        )
+        Ok(failed(job, recorded.map(|row| row.text(0)), error, after))
     }
 
     /// The stored deliveries with `status` (all when `None`), newest first, at most `limit`.
@@ -610,7 +666,7 @@ impl PgQueue {
         key: &str,
     ) -> Result<Option<(Stored, Vec<u8>)>, tokio_postgres::Error> {
         let row = client.query_opt(&self.show, &[&key]).await?;
-        Ok(row.map(|row| (Stored::from_row(&row), row.get(9))))
+        Ok(row.map(|row| (Stored::from_row(&row), row.bytes(9))))
     }
 
     /// Makes a dead or failed delivery due now, with a fresh count of attempts (its last error

@@ -18,8 +18,11 @@ pub const RETENTION_FLOOR: Duration =
     Duration::from_secs(MONIME_RETRY_WINDOW.as_secs() + DEFAULT_TOLERANCE.as_secs());
 
 /// Why a prune deleted nothing.
+///
+/// `D` is the driver's error: `tokio_postgres::Error`, or `sqlx::Error` for the methods of
+/// feature `sqlx`.
 #[derive(Debug)]
-pub enum PruneError {
+pub enum PruneError<D = tokio_postgres::Error> {
     /// `older_than` is below [`RETENTION_FLOOR`]: a redelivery could still come for the
     /// records it would delete.
     BelowFloor {
@@ -29,10 +32,10 @@ pub enum PruneError {
         floor: Duration,
     },
     /// The database failed; nothing was deleted.
-    Database(tokio_postgres::Error),
+    Database(D),
 }
 
-impl fmt::Display for PruneError {
+impl<D: fmt::Display> fmt::Display for PruneError<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PruneError::BelowFloor { older_than, floor } => write!(
@@ -47,7 +50,7 @@ impl fmt::Display for PruneError {
     }
 }
 
-impl std::error::Error for PruneError {
+impl<D: std::error::Error + 'static> std::error::Error for PruneError<D> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             PruneError::BelowFloor { .. } => None,
@@ -63,7 +66,7 @@ impl From<tokio_postgres::Error> for PruneError {
 }
 
 /// `older_than` in whole seconds, once checked against the floor.
-pub(crate) fn checked_age(older_than: Duration) -> Result<f64, PruneError> {
+pub(crate) fn checked_age<D>(older_than: Duration) -> Result<f64, PruneError<D>> {
     if older_than < RETENTION_FLOOR {
         return Err(PruneError::BelowFloor {
             older_than,

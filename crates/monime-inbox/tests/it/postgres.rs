@@ -1,13 +1,13 @@
 //! The PostgreSQL inbox against a real PostgreSQL 15 server started by the test.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use monime_inbox::{Outcome, PgInbox, PgProcessError};
-use tokio_postgres::error::SqlState;
 
+use crate::drivers::{Driver, Failure, Script, on_both_drivers};
 use crate::server::PgServer;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -51,7 +51,7 @@ fn claims_commit_and_roll_back_with_the_handlers_writes() {
         let second = server.connect().await.unwrap();
         let late = raced.clone();
         let waiting = tokio::spawn(async move { late.create_table(&second).await });
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        wait_for_a_lock_wait(&client).await;
         assert!(!waiting.is_finished(), "the second replica waits its turn");
         first.commit().await.unwrap();
         waiting.await.unwrap().unwrap();
@@ -133,7 +133,7 @@ fn claims_commit_and_roll_back_with_the_handlers_writes() {
                 tx2.commit().await.unwrap();
                 claimed
             });
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            wait_for_a_lock_wait(&client).await;
             assert!(
                 !waiting.is_finished(),
                 "the second claim waits for the first transaction"
@@ -149,140 +149,194 @@ fn claims_commit_and_roll_back_with_the_handlers_writes() {
     });
 }
 
+on_both_drivers!(
+    a_handler_that_swallows_a_failed_statement_is_not_processed,
+    a_lost_commit_answer_is_reported_as_unknown_and_settled_by_the_redelivery,
+    eight_receivers_racing_on_every_event_process_each_exactly_once,
+);
+
 /// A handler that catches a failed statement (a best-effort audit insert hitting a duplicate
 /// key) and returns `Ok` leaves the transaction aborted; PostgreSQL answers its `COMMIT` with
 /// `ROLLBACK`. That must not read as `Processed`: the claim and the writes are gone, and only
 /// a non-2xx answer makes Monime deliver again.
-#[test]
-fn a_handler_that_swallows_a_failed_statement_is_not_processed() {
+fn a_handler_that_swallows_a_failed_statement_is_not_processed(driver: Driver) {
     let server = PgServer::start();
     runtime().block_on(within(Duration::from_secs(60), async {
-        let mut client = server.connect().await.unwrap();
+        let mut conn = driver.connect(&server).await;
         let inbox = PgInbox::new("monime_inbox").unwrap();
-        inbox.create_table(&client).await.unwrap();
-        client.batch_execute(EFFECTS).await.unwrap();
-        client
-            .batch_execute(
-                "CREATE TABLE audit (id text PRIMARY KEY); INSERT INTO audit VALUES ('wkd-a')",
-            )
-            .await
-            .unwrap();
+        conn.create_inbox(&inbox).await;
+        conn.execute(EFFECTS).await;
+        conn.execute(
+            "CREATE TABLE audit (id text PRIMARY KEY); INSERT INTO audit VALUES ('wkd-a')",
+        )
+        .await;
 
-        let outcome = inbox
-            .process(&mut client, "wkd-a", async |tx| {
-                tx.execute("INSERT INTO effects VALUES ('wkd-a', 1)", &[])
-                    .await?;
-                let audit = tx.execute("INSERT INTO audit VALUES ('wkd-a')", &[]).await;
-                assert_eq!(
-                    audit.unwrap_err().code(),
-                    Some(&SqlState::UNIQUE_VIOLATION),
-                    "the audit insert fails, and the handler goes on"
-                );
-                Ok::<_, tokio_postgres::Error>("shipped")
-            })
+        let outcome = conn
+            .process(&inbox, "wkd-a", Script::SwallowFailedStatement)
             .await;
-        match &outcome {
-            Err(PgProcessError::Aborted(Some(error))) => {
-                assert_eq!(error.code(), Some(&SqlState::IN_FAILED_SQL_TRANSACTION));
-            }
-            other => panic!("expected Aborted, got {other:?}"),
-        }
-        assert!(
-            outcome.unwrap_err().to_string().contains("rolled back"),
-            "the message says nothing was kept"
+        let (failure, message) = outcome.unwrap_err();
+        assert_eq!(
+            failure,
+            Failure::Aborted(Some("25P02".to_owned())),
+            "in_failed_sql_transaction"
         );
-        assert_eq!(count(&client, "monime_inbox").await, 0, "no claim remains");
-        assert_eq!(count(&client, "effects").await, 0, "no effect remains");
-
-        // The same connection serves the redelivery, which runs the handler and commits.
-        let outcome = inbox
-            .process(&mut client, "wkd-a", async |tx| {
-                tx.execute("INSERT INTO effects VALUES ('wkd-a', 2)", &[])
-                    .await?;
-                Ok::<_, tokio_postgres::Error>("shipped")
-            })
-            .await
-            .unwrap();
-        assert_eq!(outcome, Outcome::Processed("shipped"));
-        assert_eq!(count(&client, "monime_inbox").await, 1);
-        assert_eq!(count(&client, "effects").await, 1);
-
-        // A handler that ends the transaction itself loses the claim with it.
-        let outcome = inbox
-            .process(&mut client, "wkd-b", async |tx| {
-                tx.batch_execute("ROLLBACK").await?;
-                Ok::<_, tokio_postgres::Error>(())
-            })
-            .await;
         assert!(
-            matches!(outcome, Err(PgProcessError::Aborted(None))),
-            "{outcome:?}"
+            message.contains("rolled back"),
+            "the message says nothing was kept: {message}"
         );
         assert_eq!(
-            count(&client, "monime_inbox").await,
+            conn.count("SELECT count(*) FROM monime_inbox").await,
+            0,
+            "no claim remains"
+        );
+        assert_eq!(
+            conn.count("SELECT count(*) FROM effects").await,
+            0,
+            "no effect remains"
+        );
+
+        // The same connection serves the redelivery, which runs the handler and commits.
+        let outcome = conn.process(&inbox, "wkd-a", Script::Effect(2)).await;
+        assert_eq!(outcome, Ok(Outcome::Processed(())));
+        assert_eq!(conn.count("SELECT count(*) FROM monime_inbox").await, 1);
+        assert_eq!(conn.count("SELECT count(*) FROM effects").await, 1);
+
+        // A handler that ends the transaction itself loses the claim with it.
+        let outcome = conn.process(&inbox, "wkd-b", Script::EndTransaction).await;
+        assert_eq!(outcome.unwrap_err().0, Failure::Aborted(None));
+        assert_eq!(
+            conn.count("SELECT count(*) FROM monime_inbox").await,
             1,
             "wkd-b holds no claim"
         );
-        let outcome = inbox
-            .process(&mut client, "wkd-b", async |_tx| {
-                Ok::<_, tokio_postgres::Error>(())
-            })
-            .await
-            .unwrap();
-        assert_eq!(outcome, Outcome::Processed(()));
+        let outcome = conn.process(&inbox, "wkd-b", Script::Effect(3)).await;
+        assert_eq!(outcome, Ok(Outcome::Processed(())));
     }));
 }
 
 /// The connection is cut right after `COMMIT` reached the server, so the commit happened but
 /// its answer never arrives. The inbox cannot know, and says so; the redelivery finds the
 /// claim, and the effect exists exactly once.
-#[test]
-fn a_lost_commit_answer_is_reported_as_unknown_and_settled_by_the_redelivery() {
+fn a_lost_commit_answer_is_reported_as_unknown_and_settled_by_the_redelivery(driver: Driver) {
     let server = PgServer::start();
     runtime().block_on(within(Duration::from_secs(60), async {
-        let mut direct = server.connect().await.unwrap();
+        let mut direct = driver.connect(&server).await;
         let inbox = PgInbox::new("monime_inbox").unwrap();
-        inbox.create_table(&direct).await.unwrap();
-        direct.batch_execute(EFFECTS).await.unwrap();
+        direct.create_inbox(&inbox).await;
+        direct.execute(EFFECTS).await;
 
         let (proxy_port, proxy) = proxy_cutting_after_commit(server.port).await;
-        let (mut client, connection) = server
-            .config_on(proxy_port)
-            .connect(tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-
-        let outcome = inbox
-            .process(&mut client, "wkd-lost", async |tx| {
-                tx.execute("INSERT INTO effects VALUES ('wkd-lost', 1)", &[])
-                    .await?;
-                Ok::<_, tokio_postgres::Error>(())
-            })
-            .await;
-        assert!(
-            matches!(outcome, Err(PgProcessError::OutcomeUnknown(_))),
-            "{outcome:?}"
-        );
-        assert!(outcome.unwrap_err().to_string().contains("unknown"));
+        let mut cut = driver.connect_on(proxy_port).await;
+        let outcome = cut.process(&inbox, "wkd-lost", Script::Effect(1)).await;
+        let (failure, message) = outcome.unwrap_err();
+        assert_eq!(failure, Failure::OutcomeUnknown, "{message}");
+        assert!(message.contains("unknown"), "{message}");
         assert!(
             proxy.await.unwrap(),
             "the proxy saw COMMIT and cut the answer"
         );
 
-        let mut ran = false;
-        let outcome = inbox
-            .process(&mut direct, "wkd-lost", async |tx| {
-                ran = true;
-                tx.execute("INSERT INTO effects VALUES ('wkd-lost', 2)", &[])
-                    .await?;
-                Ok::<_, tokio_postgres::Error>(())
+        let outcome = direct.process(&inbox, "wkd-lost", Script::Effect(2)).await;
+        assert_eq!(
+            outcome,
+            Ok(Outcome::Duplicate),
+            "the redelivery runs nothing"
+        );
+        assert_eq!(
+            direct.count("SELECT count(*) FROM effects").await,
+            1,
+            "exactly one effect"
+        );
+    }));
+}
+
+/// 8 receivers, 1,000 events, 3 deliveries of each, on 3 different receivers released
+/// together through the event's barrier: every effect is committed exactly once, and the
+/// copies really raced (a duplicate's claim started before the winner's handler ended).
+fn eight_receivers_racing_on_every_event_process_each_exactly_once(driver: Driver) {
+    const EVENTS: usize = 1000;
+    const RECEIVERS: usize = 8;
+    let server = PgServer::start();
+    runtime().block_on(within(Duration::from_secs(120), async {
+        let mut setup = driver.connect(&server).await;
+        let inbox = PgInbox::new("monime_inbox").unwrap();
+        setup.create_inbox(&inbox).await;
+        setup.execute(EFFECTS).await;
+        let barriers: Arc<Vec<tokio::sync::Barrier>> =
+            Arc::new((0..EVENTS).map(|_| tokio::sync::Barrier::new(3)).collect());
+        // Per event, as nanoseconds since `start`: when the winner's commit was confirmed,
+        // and when the earliest duplicate began its claim.
+        let start = Instant::now();
+        let committed: Arc<Vec<AtomicU64>> =
+            Arc::new((0..EVENTS).map(|_| AtomicU64::new(0)).collect());
+        let duplicate_began: Arc<Vec<AtomicU64>> =
+            Arc::new((0..EVENTS).map(|_| AtomicU64::new(u64::MAX)).collect());
+        let mut receivers = Vec::new();
+        for receiver in 0..RECEIVERS {
+            let (barriers, inbox) = (barriers.clone(), inbox.clone());
+            let (committed, duplicate_began) = (committed.clone(), duplicate_began.clone());
+            let mut conn = driver.connect(&server).await;
+            receivers.push(tokio::spawn(async move {
+                // Event i goes to receivers i, i+1 and i+2 (mod 8), each in event order, so the
+                // barriers are met in one global order.
+                let mine =
+                    (0..EVENTS).filter(|i| (receiver + RECEIVERS - i % RECEIVERS) % RECEIVERS < 3);
+                let mut counts = (0usize, 0usize);
+                for event in mine {
+                    barriers[event].wait().await;
+                    let began = start.elapsed().as_nanos() as u64;
+                    let id = format!("wkd-{event:04}");
+                    match conn
+                        .process(&inbox, &id, Script::Effect(receiver as i32))
+                        .await
+                    {
+                        Ok(Outcome::Processed(())) => {
+                            let done = start.elapsed().as_nanos() as u64;
+                            committed[event].store(done, Ordering::SeqCst);
+                            counts.0 += 1;
+                        }
+                        Ok(Outcome::Duplicate) => {
+                            duplicate_began[event].fetch_min(began, Ordering::SeqCst);
+                            counts.1 += 1;
+                        }
+                        other => panic!("{id}: {other:?}"),
+                    }
+                }
+                counts
+            }));
+        }
+        let mut processed = 0;
+        let mut duplicates = 0;
+        for receiver in receivers {
+            let (p, d) = receiver.await.unwrap();
+            processed += p;
+            duplicates += d;
+        }
+        assert_eq!(processed, EVENTS, "one delivery of each event processed it");
+        assert_eq!(duplicates, 2 * EVENTS, "the other two were duplicates");
+        assert_eq!(
+            setup.count("SELECT count(*) FROM effects").await,
+            EVENTS as i64
+        );
+        assert_eq!(
+            setup
+                .count("SELECT count(DISTINCT event_id) FROM effects")
+                .await,
+            EVENTS as i64,
+            "every effect exactly once"
+        );
+        // A duplicate that began its claim before the winner's commit was confirmed met the
+        // winner's claim in flight: the conflict the inbox exists to settle.
+        let raced = (0..EVENTS)
+            .filter(|&i| {
+                duplicate_began[i].load(Ordering::SeqCst) < committed[i].load(Ordering::SeqCst)
             })
-            .await
-            .unwrap();
-        assert_eq!(outcome, Outcome::Duplicate);
-        assert!(!ran, "the redelivery runs nothing");
-        assert_eq!(count(&direct, "effects").await, 1, "exactly one effect");
+            .count();
+        assert!(
+            raced >= EVENTS / 2,
+            "only {raced} of {EVENTS} events had conflicting claims"
+        );
+        println!("{driver:?}: {raced} of {EVENTS} events had conflicting claims");
     }));
 }
 
@@ -512,4 +566,21 @@ async fn count(client: &tokio_postgres::Client, table: &str) -> i64 {
         .await
         .unwrap()
         .get(0)
+}
+
+/// Returns once some backend of the server waits for a lock: the race it set up is on.
+async fn wait_for_a_lock_wait(client: &tokio_postgres::Client) {
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
+    within(Duration::from_secs(10), async {
+        while client
+            .query_one(waiting, &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+            == 0
+        {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
 }

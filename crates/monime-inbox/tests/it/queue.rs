@@ -1,13 +1,13 @@
-//! The durable path against a real PostgreSQL 15 server: accepting, workers with retries and
-//! dead-letter, operator retries, pruning, and workers killed mid-handler.
+//! The durable path against a real PostgreSQL 15 server, on both drivers: accepting,
+//! workers with retries and dead-letter, operator retries, pruning, and workers killed
+//! mid-handler.
 
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use monime_inbox::{
-    Accepted, Delivery, PgInbox, PgQueue, PruneError, RETENTION_FLOOR, RetryPolicy, Status, Worked,
-};
+use monime_inbox::{Accepted, PgInbox, PgQueue, RETENTION_FLOOR, RetryPolicy, Status};
 
+use crate::drivers::{Driver, body, on_both_drivers};
 use crate::server::PgServer;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -21,25 +21,6 @@ fn runtime() -> tokio::runtime::Runtime {
 const EFFECTS: &str =
     "CREATE TABLE IF NOT EXISTS effects (event_id text NOT NULL, worker int NOT NULL)";
 
-fn body(id: &str) -> Vec<u8> {
-    format!(
-        r#"{{"apiVersion":"caph.2025-08-23","event":{{"id":"{id}","name":"payment.completed","timestamp":"1771803194"}},"object":{{"id":"pay-{id}","type":"payment"}},"data":{{"id":"pay-{id}"}}}}"#
-    )
-    .into_bytes()
-}
-
-async fn accept(queue: &PgQueue, client: &tokio_postgres::Client, id: &str) -> Accepted {
-    let body = body(id);
-    let delivery = Delivery {
-        key: id,
-        event_id: id,
-        event_name: "payment.completed",
-        body: &body,
-        signature: "t=1771803194,v1=AAAA",
-    };
-    queue.accept(client, &delivery).await.unwrap()
-}
-
 fn quick() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 3,
@@ -50,78 +31,62 @@ fn quick() -> RetryPolicy {
     }
 }
 
-async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
-    client.query_one(sql, &[]).await.unwrap().get(0)
-}
-
 async fn within<T>(limit: Duration, work: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(limit, work)
         .await
         .expect("a regression would hang here")
 }
 
+on_both_drivers!(
+    workers_retry_with_backoff_and_set_aside_what_keeps_failing,
+    a_lease_that_runs_out_is_recovered_or_set_aside,
+    prune_keeps_the_floor,
+    the_migration_files_are_the_tables_the_library_uses,
+    workers_killed_mid_handler_lose_and_repeat_nothing,
+);
+
 /// Accepting stores once; a handler failing twice is processed on its third attempt with
 /// one effect; one failing always is set aside as dead with its error, and an operator's
 /// retry processes it once the handler is fixed. A failed attempt's writes roll back.
-#[test]
-fn workers_retry_with_backoff_and_set_aside_what_keeps_failing() {
+fn workers_retry_with_backoff_and_set_aside_what_keeps_failing(driver: Driver) {
     let server = PgServer::start();
     runtime().block_on(within(Duration::from_secs(60), async {
-        let mut client = server.connect().await.unwrap();
+        let mut conn = driver.connect(&server).await;
         let queue = PgQueue::new("monime_deliveries").unwrap();
-        queue.create_table(&client).await.unwrap();
-        queue.create_table(&client).await.unwrap();
-        client.batch_execute(EFFECTS).await.unwrap();
+        conn.create_queue(&queue).await;
+        conn.create_queue(&queue).await;
+        conn.execute(EFFECTS).await;
 
-        assert_eq!(accept(&queue, &client, "wkd-flaky").await, Accepted::Stored);
+        assert_eq!(conn.accept(&queue, "wkd-flaky").await, Accepted::Stored);
+        assert_eq!(conn.accept(&queue, "wkd-flaky").await, Accepted::Duplicate);
+        assert_eq!(conn.accept(&queue, "wkd-broken").await, Accepted::Stored);
         assert_eq!(
-            accept(&queue, &client, "wkd-flaky").await,
-            Accepted::Duplicate
-        );
-        assert_eq!(
-            accept(&queue, &client, "wkd-broken").await,
-            Accepted::Stored
-        );
-        assert_eq!(
-            count(&client, "SELECT count(*) FROM monime_deliveries").await,
+            conn.count("SELECT count(*) FROM monime_deliveries").await,
             2
         );
 
         let policy = quick();
-        let mut fixed = false;
-        let mut outcomes: Vec<(String, u32, String)> = Vec::new();
+        let mut outcomes = Vec::new();
         let started = Instant::now();
-        while count(
-            &client,
-            "SELECT count(*) FROM monime_deliveries WHERE status = 'pending'",
-        )
-        .await
-            > 0
-        {
-            let reports = queue
-                .work(&mut client, &policy, async |tx, job| {
-                    tx.execute("INSERT INTO effects VALUES ($1, 0)", &[&job.event_id])
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    assert_eq!(job.event().unwrap().id, job.event_id);
+        let pending = "SELECT count(*) FROM monime_deliveries WHERE status = 'pending'";
+        while conn.count(pending).await > 0 {
+            let reports = conn
+                .work(&queue, &policy, 0, Duration::ZERO, |job| {
                     match job.event_id.as_str() {
-                        "wkd-flaky" if job.attempt < 3 => Err(format!("flaky {}", job.attempt)),
-                        "wkd-broken" if !fixed => Err("broken handler".to_owned()),
-                        _ => Ok(job.attempt),
+                        "wkd-flaky" if job.attempt < 3 => Some(format!("flaky {}", job.attempt)),
+                        "wkd-broken" => Some("broken handler".to_owned()),
+                        _ => None,
                     }
                 })
-                .await
-                .unwrap();
-            for report in reports {
-                outcomes.push((report.key, report.attempt, report.outcome.to_string()));
-            }
+                .await;
+            outcomes.extend(reports);
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let of = |key: &str| -> Vec<String> {
             outcomes
                 .iter()
-                .filter(|(k, _, _)| k == key)
-                .map(|(_, attempt, outcome)| format!("{attempt}: {outcome}"))
+                .filter(|(k, ..)| k == key)
+                .map(|(_, attempt, outcome, _)| format!("{attempt}: {outcome}"))
                 .collect()
         };
         let flaky = of("wkd-flaky");
@@ -140,10 +105,10 @@ fn workers_retry_with_backoff_and_set_aside_what_keeps_failing() {
         assert!(started.elapsed() >= Duration::from_millis(30));
 
         let effects = "SELECT count(*) FROM effects WHERE event_id = ";
-        assert_eq!(count(&client, &format!("{effects}'wkd-flaky'")).await, 1);
-        assert_eq!(count(&client, &format!("{effects}'wkd-broken'")).await, 0);
+        assert_eq!(conn.count(&format!("{effects}'wkd-flaky'")).await, 1);
+        assert_eq!(conn.count(&format!("{effects}'wkd-broken'")).await, 0);
 
-        let dead = queue.list(&client, Some(Status::Dead), 10).await.unwrap();
+        let dead = conn.list(&queue, Some(Status::Dead)).await;
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].key, "wkd-broken");
         assert_eq!(dead[0].attempts, 3);
@@ -151,89 +116,57 @@ fn workers_retry_with_backoff_and_set_aside_what_keeps_failing() {
             dead[0].last_error.as_deref(),
             Some("the handler failed, its writes were rolled back: broken handler")
         );
-        assert_eq!(
-            queue
-                .list(&client, Some(Status::Done), 10)
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
-        assert_eq!(queue.list(&client, None, 10).await.unwrap().len(), 2);
-        let (shown, shown_body) = queue.show(&client, "wkd-broken").await.unwrap().unwrap();
+        assert_eq!(conn.list(&queue, Some(Status::Done)).await.len(), 1);
+        assert_eq!(conn.list(&queue, None).await.len(), 2);
+        let (shown, shown_body) = conn.show(&queue, "wkd-broken").await.unwrap();
         assert_eq!(shown.status, Status::Dead);
         assert_eq!(shown_body, body("wkd-broken"));
         assert_eq!(shown.body_len, shown_body.len());
+        let age = shown.received_at.elapsed().unwrap_or_default();
+        assert!(age < Duration::from_secs(60), "received just now: {age:?}");
 
         // Nothing is due while dead; the operator's retry makes it due, once fixed.
+        let none = conn
+            .work(&queue, &policy, 0, Duration::ZERO, |_| None)
+            .await;
+        assert!(none.is_empty(), "{none:?}");
         assert!(
-            queue
-                .work(&mut client, &policy, async |_, _| Ok::<_, String>(0))
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        assert!(
-            !queue.retry(&client, "wkd-flaky").await.unwrap(),
+            !conn.retry(&queue, "wkd-flaky").await,
             "done rows stay done"
         );
-        assert!(!queue.retry(&client, "wkd-unknown").await.unwrap());
-        assert!(queue.retry(&client, "wkd-broken").await.unwrap());
-        fixed = true;
-        let reports = queue
-            .work(&mut client, &policy, async |tx, job| {
-                tx.execute("INSERT INTO effects VALUES ($1, 1)", &[&job.event_id])
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if fixed {
-                    Ok(job.attempt)
-                } else {
-                    Err("still broken".to_owned())
-                }
-            })
-            .await
-            .unwrap();
+        assert!(!conn.retry(&queue, "wkd-unknown").await);
+        assert!(conn.retry(&queue, "wkd-broken").await);
+        let reports = conn
+            .work(&queue, &policy, 1, Duration::ZERO, |_| None)
+            .await;
         assert_eq!(reports.len(), 1);
-        assert!(
-            matches!(reports[0].outcome, Worked::Processed(1)),
-            "{}",
-            reports[0].outcome
-        );
-        assert_eq!(count(&client, &format!("{effects}'wkd-broken'")).await, 1);
-        assert_eq!(
-            queue
-                .list(&client, Some(Status::Dead), 10)
-                .await
-                .unwrap()
-                .len(),
-            0
-        );
+        assert_eq!(reports[0].1, 1, "a fresh count of attempts");
+        assert!(reports[0].3, "{reports:?}");
+        assert_eq!(conn.count(&format!("{effects}'wkd-broken'")).await, 1);
+        assert!(conn.list(&queue, Some(Status::Dead)).await.is_empty());
     }));
 }
 
 /// A row whose worker vanished without an answer comes back when its lease runs out; on its
 /// last attempt it is set aside instead, naming why.
-#[test]
-fn a_lease_that_runs_out_is_recovered_or_set_aside() {
+fn a_lease_that_runs_out_is_recovered_or_set_aside(driver: Driver) {
     let server = PgServer::start();
     runtime().block_on(within(Duration::from_secs(60), async {
-        let mut client = server.connect().await.unwrap();
+        let mut conn = driver.connect(&server).await;
         let queue = PgQueue::new("app_deliveries").unwrap();
-        queue.create_table(&client).await.unwrap();
-        accept(&queue, &client, "wkd-1").await;
+        conn.create_queue(&queue).await;
+        conn.execute(EFFECTS).await;
+        conn.accept(&queue, "wkd-1").await;
         let policy = RetryPolicy {
             max_attempts: 2,
             lease: Duration::from_millis(300),
             ..quick()
         };
-        // A worker that leases and dies: its connection closes mid-transaction.
+        // A worker that leases and dies: idle in its transaction, as a worker is when its
+        // process dies, and then its connection closes.
         for _ in 0..2 {
-            let mut doomed = server.connect().await.unwrap();
-            let work = queue.work(&mut doomed, &policy, async |_, _| {
-                // Idle in its transaction, as a worker is when its process dies.
-                tokio::time::sleep(Duration::from_secs(30)).await;
-                Ok::<_, String>(())
-            });
+            let mut doomed = driver.connect(&server).await;
+            let work = doomed.work(&queue, &policy, 9, Duration::from_secs(30), |_| None);
             assert!(
                 tokio::time::timeout(Duration::from_millis(200), work)
                     .await
@@ -241,135 +174,102 @@ fn a_lease_that_runs_out_is_recovered_or_set_aside() {
             );
             drop(doomed);
             // Leased: nothing is due until the lease runs out.
-            assert!(
-                queue
-                    .work(&mut client, &policy, async |_, _| Ok::<_, String>(()))
-                    .await
-                    .unwrap()
-                    .is_empty()
-            );
+            let none = conn
+                .work(&queue, &policy, 0, Duration::ZERO, |_| None)
+                .await;
+            assert!(none.is_empty(), "{none:?}");
             tokio::time::sleep(Duration::from_millis(350)).await;
         }
-        let reports = queue
-            .work(&mut client, &policy, async |_, _| Ok::<_, String>(()))
-            .await
-            .unwrap();
+        let reports = conn
+            .work(&queue, &policy, 0, Duration::ZERO, |_| None)
+            .await;
         assert_eq!(reports.len(), 1);
-        assert!(
-            matches!(reports[0].outcome, Worked::Expired),
-            "{}",
-            reports[0].outcome
-        );
-        let (stored, _) = queue.show(&client, "wkd-1").await.unwrap().unwrap();
+        assert_eq!(reports[0].2, "its last lease ran out, set aside");
+        let (stored, _) = conn.show(&queue, "wkd-1").await.unwrap();
         assert_eq!(stored.status, Status::Dead);
         assert_eq!(stored.attempts, 2);
         assert_eq!(
             stored.last_error.as_deref(),
             Some("attempt 2 ended without an answer: its worker stopped, or outlived its lease")
         );
+        assert_eq!(conn.count("SELECT count(*) FROM effects").await, 0);
     }));
 }
 
 /// Pruning refuses an age below the floor, deletes only done rows past it, and keeps dead
 /// and pending rows; the inbox's claims likewise.
-#[test]
-fn prune_keeps_the_floor() {
+fn prune_keeps_the_floor(driver: Driver) {
     let server = PgServer::start();
     runtime().block_on(within(Duration::from_secs(60), async {
-        let mut client = server.connect().await.unwrap();
+        let mut conn = driver.connect(&server).await;
         let queue = PgQueue::new("monime_deliveries").unwrap();
-        queue.create_table(&client).await.unwrap();
+        conn.create_queue(&queue).await;
         for id in ["wkd-old", "wkd-recent", "wkd-dead", "wkd-pending"] {
-            accept(&queue, &client, id).await;
+            conn.accept(&queue, id).await;
         }
-        client
-            .batch_execute(
-                "UPDATE monime_deliveries SET status = 'done', done_at = now() - interval '8 days' \
-                   WHERE key = 'wkd-old'; \
-                 UPDATE monime_deliveries SET status = 'done', done_at = now() - interval '6 days' \
-                   WHERE key = 'wkd-recent'; \
-                 UPDATE monime_deliveries SET status = 'dead', received_at = now() - interval '30 days' \
-                   WHERE key = 'wkd-dead'; \
-                 UPDATE monime_deliveries SET received_at = now() - interval '30 days' \
-                   WHERE key = 'wkd-pending'",
-            )
-            .await
-            .unwrap();
-        let below = queue.prune(&client, Duration::from_secs(3600)).await;
-        assert!(matches!(below, Err(PruneError::BelowFloor { .. })), "{below:?}");
-        assert!(below.unwrap_err().to_string().contains("floor"));
-        assert_eq!(queue.prune(&client, RETENTION_FLOOR).await.unwrap(), 1);
-        let left: Vec<String> = queue
-            .list(&client, None, 10)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|s| s.key)
-            .collect();
+        conn.execute(
+            "UPDATE monime_deliveries SET status = 'done', done_at = now() - interval '8 days' \
+               WHERE key = 'wkd-old'; \
+             UPDATE monime_deliveries SET status = 'done', done_at = now() - interval '6 days' \
+               WHERE key = 'wkd-recent'; \
+             UPDATE monime_deliveries SET status = 'dead', received_at = now() - interval '30 days' \
+               WHERE key = 'wkd-dead'; \
+             UPDATE monime_deliveries SET received_at = now() - interval '30 days' \
+               WHERE key = 'wkd-pending'",
+        )
+        .await;
+        let below = conn.prune(&queue, Duration::from_secs(3600)).await;
+        assert!(below.unwrap_err().contains("floor"));
+        assert_eq!(conn.prune(&queue, RETENTION_FLOOR).await, Ok(1));
+        let left: Vec<String> = conn.list(&queue, None).await.into_iter().map(|s| s.key).collect();
         assert_eq!(left.len(), 3, "{left:?}");
         assert!(!left.contains(&"wkd-old".to_owned()));
         // The pruned event, delivered again, is new to the queue: hence the floor.
-        assert_eq!(accept(&queue, &client, "wkd-old").await, Accepted::Stored);
+        assert_eq!(conn.accept(&queue, "wkd-old").await, Accepted::Stored);
 
         let inbox = PgInbox::new("monime_inbox").unwrap();
-        inbox.create_table(&client).await.unwrap();
-        for id in ["wkd-a", "wkd-b"] {
-            inbox.process(&mut client, id, async |_| Ok::<_, String>(())).await.unwrap();
-        }
-        client
-            .batch_execute("UPDATE monime_inbox SET processed_at = now() - interval '8 days' WHERE event_id = 'wkd-a'")
-            .await
-            .unwrap();
-        assert!(inbox.prune(&client, Duration::ZERO).await.is_err());
-        assert_eq!(inbox.prune(&client, RETENTION_FLOOR).await.unwrap(), 1);
-        assert_eq!(count(&client, "SELECT count(*) FROM monime_inbox").await, 1);
+        conn.create_inbox(&inbox).await;
+        conn.execute(
+            "INSERT INTO monime_inbox VALUES ('wkd-a', now() - interval '8 days'), ('wkd-b', now())",
+        )
+        .await;
+        assert!(conn.prune_inbox(&inbox, Duration::ZERO).await.is_err());
+        assert_eq!(conn.prune_inbox(&inbox, RETENTION_FLOOR).await, Ok(1));
+        assert_eq!(conn.count("SELECT count(*) FROM monime_inbox").await, 1);
     }));
 }
 
 /// The SQL migrations under `migrations/` build the same tables `create_table` does: a
 /// user's migration tool and the library agree.
-#[test]
-fn the_migration_files_are_the_tables_the_library_uses() {
+fn the_migration_files_are_the_tables_the_library_uses(driver: Driver) {
     let server = PgServer::start();
     runtime().block_on(within(Duration::from_secs(60), async {
-        let mut client = server.connect().await.unwrap();
-        client
-            .batch_execute(&format!(
-                "{}\n{}",
-                monime_inbox::INBOX_MIGRATION,
-                monime_inbox::QUEUE_MIGRATION
-            ))
-            .await
-            .unwrap();
-        let queue = PgQueue::new("monime_deliveries").unwrap();
-        accept(&queue, &client, "wkd-1").await;
-        let reports = queue
-            .work(&mut client, &quick(), async |_, _| Ok::<_, String>(()))
-            .await
-            .unwrap();
-        assert!(matches!(reports[0].outcome, Worked::Processed(())));
-        let inbox = PgInbox::new("monime_inbox").unwrap();
-        let outcome = inbox
-            .process(&mut client, "wkd-1", async |_| Ok::<_, String>(()))
-            .await;
-        assert!(outcome.is_ok(), "{outcome:?}");
-        // A schema-qualified name gets the same tables, with its indexes in its schema.
-        client.batch_execute("CREATE SCHEMA app").await.unwrap();
-        PgQueue::new("app.deliveries")
-            .unwrap()
-            .create_table(&client)
-            .await
-            .unwrap();
-        let indexes = count(
-            &client,
-            "SELECT count(*) FROM pg_indexes WHERE schemaname = 'app' AND tablename = 'deliveries'",
-        )
+        let mut conn = driver.connect(&server).await;
+        conn.execute(&format!(
+            "{}\n{}\n{EFFECTS}",
+            monime_inbox::INBOX_MIGRATION,
+            monime_inbox::QUEUE_MIGRATION
+        ))
         .await;
+        let queue = PgQueue::new("monime_deliveries").unwrap();
+        conn.accept(&queue, "wkd-1").await;
+        let reports = conn.work(&queue, &quick(), 0, Duration::ZERO, |_| None).await;
+        assert!(reports[0].3, "{reports:?}");
+        let inbox = PgInbox::new("monime_inbox").unwrap();
+        let outcome = conn.process(&inbox, "wkd-1", crate::drivers::Script::Effect(1)).await;
+        assert_eq!(outcome, Ok(monime_inbox::Outcome::Processed(())));
+        // A schema-qualified name gets the same tables, with its indexes in its schema.
+        conn.execute("CREATE SCHEMA app").await;
+        conn.create_queue(&PgQueue::new("app.deliveries").unwrap()).await;
+        let indexes = conn
+            .count("SELECT count(*) FROM pg_indexes WHERE schemaname = 'app' AND tablename = 'deliveries'")
+            .await;
         assert_eq!(indexes, 3, "the key and two partial indexes");
     }));
 }
 
 const CHILD: &str = "MONIME_QUEUE_TEST_WORKER_PORT";
+const CHILD_DRIVER: &str = "MONIME_QUEUE_TEST_WORKER_DRIVER";
 
 /// Not a test of its own: the worker process that
 /// `workers_killed_mid_handler_lose_and_repeat_nothing` starts (this binary again, with
@@ -382,16 +282,13 @@ fn queue_worker_child_process() {
     else {
         return;
     };
+    let driver = match std::env::var(CHILD_DRIVER).as_deref() {
+        Ok("sqlx") => Driver::Sqlx,
+        _ => Driver::TokioPostgres,
+    };
     let worker: i32 = std::process::id().try_into().unwrap_or(0);
     runtime().block_on(async {
-        let mut config = tokio_postgres::Config::new();
-        config
-            .host("127.0.0.1")
-            .port(port)
-            .user("postgres")
-            .dbname("postgres");
-        let (mut client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
-        tokio::spawn(connection);
+        let mut conn = driver.connect_on(port).await;
         let queue = PgQueue::new("monime_deliveries").unwrap();
         let policy = RetryPolicy {
             max_attempts: 100,
@@ -400,20 +297,9 @@ fn queue_worker_child_process() {
             ..quick()
         };
         loop {
-            let reports = queue
-                .work(&mut client, &policy, async |tx, job| {
-                    tx.execute(
-                        "INSERT INTO effects VALUES ($1, $2)",
-                        &[&job.event_id, &worker],
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
-                    // The handler's time, during which the parent's SIGKILL usually lands.
-                    tokio::time::sleep(Duration::from_millis(fastrand::u64(2..12))).await;
-                    Ok::<_, String>(())
-                })
-                .await
-                .unwrap();
+            // The handler's time, during which the parent's SIGKILL usually lands.
+            let pause = Duration::from_millis(fastrand::u64(2..12));
+            let reports = conn.work(&queue, &policy, worker, pause, |_| None).await;
             if reports.is_empty() {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
@@ -424,20 +310,19 @@ fn queue_worker_child_process() {
 /// Three worker processes work through deliveries accepted while the test kills one with
 /// SIGKILL every 100 ms (12 times, 40 new deliveries each time) and starts another. Every
 /// event is processed exactly once, and leases had to be recovered from killed workers.
-#[test]
-fn workers_killed_mid_handler_lose_and_repeat_nothing() {
+fn workers_killed_mid_handler_lose_and_repeat_nothing(driver: Driver) {
     const KILLS: usize = 12;
     const PER_KILL: usize = 40;
     const EVENTS: usize = 100 + KILLS * PER_KILL;
     let server = PgServer::start();
     runtime().block_on(within(Duration::from_secs(120), async {
-        let client = server.connect().await.unwrap();
+        let mut conn = driver.connect(&server).await;
         let queue = PgQueue::new("monime_deliveries").unwrap();
-        queue.create_table(&client).await.unwrap();
-        client.batch_execute(EFFECTS).await.unwrap();
+        conn.create_queue(&queue).await;
+        conn.execute(EFFECTS).await;
         let mut accepted = 0;
         while accepted < 100 {
-            accept(&queue, &client, &format!("wkd-{accepted:04}")).await;
+            conn.accept(&queue, &format!("wkd-{accepted:04}")).await;
             accepted += 1;
         }
         let spawn = || -> Child {
@@ -450,6 +335,14 @@ fn workers_killed_mid_handler_lose_and_repeat_nothing() {
                     "1",
                 ])
                 .env(CHILD, server.port.to_string())
+                .env(
+                    CHILD_DRIVER,
+                    if driver == Driver::Sqlx {
+                        "sqlx"
+                    } else {
+                        "tokio-postgres"
+                    },
+                )
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .spawn()
@@ -463,40 +356,36 @@ fn workers_killed_mid_handler_lose_and_repeat_nothing() {
             workers[victim].wait().unwrap();
             workers[victim] = spawn();
             for _ in 0..PER_KILL {
-                accept(&queue, &client, &format!("wkd-{accepted:04}")).await;
+                conn.accept(&queue, &format!("wkd-{accepted:04}")).await;
                 accepted += 1;
             }
         }
         let pending = "SELECT count(*) FROM monime_deliveries WHERE status <> 'done'";
-        while count(&client, pending).await > 0 {
+        while conn.count(pending).await > 0 {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         for worker in &mut workers {
             worker.kill().unwrap();
             worker.wait().unwrap();
         }
-        let rows = client
-            .query(
-                "SELECT event_id, count(*) FROM effects GROUP BY event_id",
-                &[],
-            )
-            .await
-            .unwrap();
-        assert_eq!(rows.len(), EVENTS, "every accepted event was processed");
-        for row in &rows {
-            let (id, n): (String, i64) = (row.get(0), row.get(1));
-            assert_eq!(n, 1, "{id} was processed {n} times");
-        }
-        let recovered = count(
-            &client,
-            "SELECT count(*) FROM monime_deliveries WHERE attempts > 1",
-        )
-        .await;
+        let processed = "SELECT count(DISTINCT event_id) FROM effects";
+        assert_eq!(
+            conn.count(processed).await,
+            EVENTS as i64,
+            "every accepted event was processed"
+        );
+        let effects = conn.count("SELECT count(*) FROM effects").await;
+        assert_eq!(effects, EVENTS as i64, "and each one once");
+        let recovered = conn
+            .count("SELECT count(*) FROM monime_deliveries WHERE attempts > 1")
+            .await;
         assert!(
             recovered > 0,
             "some leases were recovered from killed workers"
         );
-        let workers_seen = count(&client, "SELECT count(DISTINCT worker) FROM effects").await;
+        let workers_seen = conn
+            .count("SELECT count(DISTINCT worker) FROM effects")
+            .await;
         assert!(
             workers_seen > 3,
             "restarted workers took over: {workers_seen}"

@@ -167,6 +167,11 @@ impl PgServer {
 
     /// The server's settings, reached through `port` (a proxy in front of it, say).
     pub fn config_on(&self, port: u16) -> tokio_postgres::Config {
+        PgServer::config_for(port)
+    }
+
+    /// The settings of a test server listening on `port`.
+    pub fn config_for(port: u16) -> tokio_postgres::Config {
         let mut config = tokio_postgres::Config::new();
         config
             .host("127.0.0.1")
