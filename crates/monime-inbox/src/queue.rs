@@ -170,7 +170,7 @@ impl RetryPolicy {
 }
 
 /// A leased delivery, handed to the handler.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Job {
     /// The dedupe key the delivery was stored under.
     pub key: String,
@@ -186,9 +186,28 @@ pub struct Job {
     pub attempt: u32,
     /// When the receiver stored it.
     pub received_at: SystemTime,
+    /// Set by [`Job::set_aside`].
+    give_up: std::sync::atomic::AtomicBool,
 }
 
 impl Job {
+    /// Asks that this job be set aside as `dead` at once if the handler fails, instead of
+    /// retried: for a delivery that can never succeed, such as one whose object does not
+    /// decode. It stays in the table for an operator, like any dead delivery.
+    pub fn set_aside(&self) {
+        self.give_up
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The most attempts this job may take: its own number once set aside.
+    pub(crate) fn max_attempts(&self, limits: &Limits) -> i32 {
+        if self.give_up.load(std::sync::atomic::Ordering::Relaxed) {
+            self.token()
+        } else {
+            limits.max_attempts
+        }
+    }
+
     /// A leased row, and whether the lease set it aside as dead instead.
     pub(crate) fn from_lease(row: &impl Columns) -> (Job, bool) {
         let job = Job {
@@ -199,6 +218,7 @@ impl Job {
             signature: row.text(4),
             attempt: row.int(5).unsigned_abs(),
             received_at: row.time(7),
+            give_up: std::sync::atomic::AtomicBool::new(false),
         };
         (job, row.text(6) == "dead")
     }
@@ -638,7 +658,7 @@ impl PgQueue {
                     &job.token(),
                     &error.to_string(),
                     &after.as_secs_f64(),
-                    &limits.max_attempts,
+                    &job.max_attempts(&limits),
                 ],
             )
             .await?;

@@ -209,7 +209,7 @@ impl PgQueue {
             .bind(job.token())
             .bind(error.to_string())
             .bind(after.as_secs_f64())
-            .bind(Limits::of(policy).max_attempts)
+            .bind(job.max_attempts(&Limits::of(policy)))
             .fetch_optional(&mut *conn)
             .await?;
         Ok(failed(job, status, error, after))

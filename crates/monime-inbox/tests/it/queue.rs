@@ -61,8 +61,12 @@ fn workers_retry_with_backoff_and_set_aside_what_keeps_failing(driver: Driver) {
         assert_eq!(conn.accept(&queue, "wkd-flaky").await, Accepted::Duplicate);
         assert_eq!(conn.accept(&queue, "wkd-broken").await, Accepted::Stored);
         assert_eq!(
+            conn.accept(&queue, "wkd-undecodable").await,
+            Accepted::Stored
+        );
+        assert_eq!(
             conn.count("SELECT count(*) FROM monime_deliveries").await,
-            2
+            3
         );
 
         let policy = quick();
@@ -75,6 +79,10 @@ fn workers_retry_with_backoff_and_set_aside_what_keeps_failing(driver: Driver) {
                     match job.event_id.as_str() {
                         "wkd-flaky" if job.attempt < 3 => Some(format!("flaky {}", job.attempt)),
                         "wkd-broken" => Some("broken handler".to_owned()),
+                        "wkd-undecodable" => {
+                            job.set_aside();
+                            Some("does not decode".to_owned())
+                        }
                         _ => None,
                     }
                 })
@@ -107,6 +115,14 @@ fn workers_retry_with_backoff_and_set_aside_what_keeps_failing(driver: Driver) {
         let effects = "SELECT count(*) FROM effects WHERE event_id = ";
         assert_eq!(conn.count(&format!("{effects}'wkd-flaky'")).await, 1);
         assert_eq!(conn.count(&format!("{effects}'wkd-broken'")).await, 0);
+
+        // Set aside by its handler on the first failure, without retries.
+        let undecodable = of("wkd-undecodable");
+        assert_eq!(undecodable.len(), 1, "{undecodable:?}");
+        assert!(undecodable[0].starts_with("1: failed on its last attempt, set aside"));
+        assert_eq!(conn.count(&format!("{effects}'wkd-undecodable'")).await, 0);
+        conn.execute("DELETE FROM monime_deliveries WHERE key = 'wkd-undecodable'")
+            .await;
 
         let dead = conn.list(&queue, Some(Status::Dead)).await;
         assert_eq!(dead.len(), 1);
