@@ -1,40 +1,37 @@
-//! A webhook receiver: axum, signature verification, typed event data, and an inbox so each
-//! event is processed exactly once however often Monime delivers it.
+//! A webhook receiver worth copying: axum, signature verification, durable accept, typed
+//! events processed exactly once by workers, and nothing lost.
 //!
 //! ```sh
-//! cargo run -p monime-inbox --example receiver
+//! DATABASE_URL=postgres://app@127.0.0.1/shop cargo run -p monime-inbox --example receiver
 //! ```
 //!
-//! runs the receiver on a free loopback port with an in-memory inbox, then plays Monime: it
-//! signs a `payment.completed` delivery and POSTs it twice, then a `payout.failed` one. With
-//! `DATABASE_URL` set (a tokio-postgres connection string, e.g. `host=127.0.0.1 user=app
-//! dbname=shop`), the inbox is a table in that database, and the handler's own write (a row in
-//! `paid_orders`) commits in the same transaction as the claim.
+//! The receiver verifies each delivery, stores it in `monime_deliveries` with one INSERT and
+//! answers 200 at once; two workers (in this process here, in as many processes as you like in
+//! production) process the stored deliveries, each in a transaction that also writes the
+//! shop's own rows. The example then plays Monime: a `payment.completed` delivered twice, a
+//! `payout.failed`, a delivery with a bad signature, and one whose object does not decode,
+//! which is kept as `dead` for an operator (`monime-webhooks inbox list --status dead`).
 
-use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use monime_inbox::{MemoryInbox, Outcome, PgInbox, PgProcessError};
+use monime_inbox::{Accepted, Delivery, Job, PgQueue, RetryPolicy, Status, Worked};
 use monime_signature::axum::{VerifiedEvent, WebhookVerifier};
-use monime_signature::{EventData, PaymentChannel, Signer, Verifier};
+use monime_signature::{EventData, SIGNATURE_HEADER, Signer, Verifier};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 
 /// In production the secret comes from your configuration (the webhook's HS256 secret).
 const SECRET: &str = "example_secret_0123456789abcdef_0123";
 
-enum Inbox {
-    Memory(MemoryInbox),
-    /// One connection keeps the example short; use a pool (deadpool-postgres, bb8) in a
-    /// real service: each delivery needs its own connection for its transaction.
-    Postgres(PgInbox, tokio::sync::Mutex<tokio_postgres::Client>),
-}
-
 #[derive(Clone)]
 struct App {
     verifier: WebhookVerifier,
-    inbox: Arc<Inbox>,
+    queue: PgQueue,
+    pool: PgPool,
 }
 
 impl FromRef<App> for WebhookVerifier {
@@ -43,96 +40,125 @@ impl FromRef<App> for WebhookVerifier {
     }
 }
 
-/// What this shop does with an event; returns a line for the log.
-fn describe(data: &EventData) -> String {
+/// The receiver: what Monime should see for each outcome.
+/// - 401 (from the extractor): the signature does not verify. Monime retries; the extractor
+///   logs why (`tracing`, target `monime_signature`).
+/// - 200: stored, or stored before (a redelivery). A worker does the rest.
+/// - 503: the database did not take it. Nothing was stored, so Monime must retry.
+async fn receive(
+    State(app): State<App>,
+    headers: HeaderMap,
+    delivery: VerifiedEvent,
+) -> (StatusCode, String) {
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let stored = Delivery::new(&delivery.event, &delivery.raw, signature);
+    match app.queue.accept_sqlx(&app.pool, &stored).await {
+        Ok(Accepted::Stored) => (StatusCode::OK, "stored".to_owned()),
+        Ok(Accepted::Duplicate) => (StatusCode::OK, "stored before".to_owned()),
+        Err(error) => {
+            eprintln!("{}: not stored: {error}", delivery.event.id);
+            (StatusCode::SERVICE_UNAVAILABLE, "try again".to_owned())
+        }
+    }
+}
+
+/// What this shop does with one event, in the job's transaction: its writes commit exactly
+/// when the delivery is marked done. An error rolls them back and the delivery is retried;
+/// one that can never succeed is set aside at once.
+async fn handle(tx: &mut sqlx::PgConnection, job: &Job) -> Result<String, String> {
+    let event = job.event().map_err(|e| e.to_string())?;
+    let data = match event.typed_data() {
+        Ok(data) => data,
+        Err(error) => {
+            // Retrying will not make it decode: keep it for a person, do not drop it.
+            job.set_aside();
+            return Err(format!("does not decode: {error}"));
+        }
+    };
     match data {
         EventData::Payment(payment) => {
             let amount = payment.amount.as_ref().and_then(|a| a.value).unwrap_or(0);
-            let via = match &payment.channel {
-                Some(PaymentChannel::Momo(momo)) => {
-                    format!("mobile money ({})", momo.provider.as_deref().unwrap_or("?"))
-                }
-                Some(PaymentChannel::Card(_)) => "card".to_owned(),
-                Some(other) => other.type_name().unwrap_or("an unknown channel").to_owned(),
-                None => "an unnamed channel".to_owned(),
-            };
-            format!("payment of {amount} minor units via {via}: mark the order paid")
+            sqlx::query("INSERT INTO paid_orders (payment_id, amount) VALUES ($1, $2)")
+                .bind(&event.object.id)
+                .bind(amount)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "payment of {amount} minor units: order marked paid"
+            ))
         }
         EventData::Payout(payout) => {
             let code = payout.failure_detail.as_ref().and_then(|d| d.code.as_ref());
-            format!(
+            Ok(format!(
                 "payout {}: {}",
                 payout.status.as_ref().map_or("?", |s| s.as_str()),
                 code.map_or("no failure", |c| c.as_str())
-            )
+            ))
         }
-        EventData::Unknown(_) => {
-            "an object this release does not describe: stored as is".to_owned()
-        }
-        other => format!("{:?} event: nothing to do", other.object_type()),
+        other => Ok(format!("{:?}: nothing to do", other.object_type())),
     }
 }
 
-/// Answers 200 for processed and duplicate events, and a retryable status otherwise, so
-/// Monime delivers again and the retry processes the event.
-async fn receive(State(app): State<App>, delivery: VerifiedEvent) -> (StatusCode, String) {
-    let id = delivery.event.id.clone();
-    let data = match delivery.typed_data() {
-        Ok(data) => data,
-        // A body that verified but does not fit its type: keep the raw event for a person to
-        // look at, and do not make Monime retry something that will never decode.
-        Err(error) => return (StatusCode::OK, format!("{id}: kept for review ({error})")),
-    };
-    let outcome = match &*app.inbox {
-        Inbox::Memory(inbox) => inbox
-            .process(&id, async || Ok::<_, String>(describe(&data)))
-            .await
-            .map_err(|e| e.to_string()),
-        Inbox::Postgres(inbox, client) => {
-            let mut client = client.lock().await;
-            inbox
-                .process(&mut client, &id, async |tx| {
-                    tx.execute(
-                        "INSERT INTO paid_orders (event_id, object_id) VALUES ($1, $2)",
-                        &[&id, &delivery.event.object.id],
-                    )
-                    .await?;
-                    Ok::<_, tokio_postgres::Error>(describe(&data))
-                })
-                .await
-                .map_err(|e: PgProcessError<_>| e.to_string())
+/// A worker: leases due deliveries and runs `handle` on each, until the process ends.
+async fn worker(queue: PgQueue, pool: PgPool, name: &'static str) {
+    let policy = RetryPolicy::default();
+    loop {
+        let reports = match pool.acquire().await {
+            Ok(mut conn) => queue.work_sqlx(&mut conn, &policy, handle).await,
+            Err(error) => Err(error),
+        };
+        match reports {
+            Ok(reports) if reports.is_empty() => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(reports) => {
+                for report in reports {
+                    let outcome = match &report.outcome {
+                        Worked::Processed(what) => what.clone(),
+                        other => other.to_string(),
+                    };
+                    println!("{name}     {} {}", report.event_id, outcome);
+                }
+            }
+            Err(error) => {
+                eprintln!("{name}: the database failed, trying again: {error}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
         }
-    };
-    match outcome {
-        Ok(Outcome::Processed(what)) => (StatusCode::OK, format!("{id}: processed, {what}")),
-        Ok(Outcome::Duplicate) => (StatusCode::OK, format!("{id}: duplicate, ignored")),
-        Ok(Outcome::InProgress) => (StatusCode::CONFLICT, format!("{id}: in progress")),
-        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("{id}: {error}")),
     }
 }
 
-async fn inbox() -> Result<Inbox, Box<dyn std::error::Error>> {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        let day = std::time::Duration::from_secs(24 * 3600);
-        return Ok(Inbox::Memory(MemoryInbox::new(100_000, day)));
-    };
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    let inbox = PgInbox::new("monime_inbox")?;
-    inbox.create_table(&client).await?;
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS paid_orders (event_id text PRIMARY KEY, object_id text)",
-        )
-        .await?;
-    Ok(Inbox::Postgres(inbox, tokio::sync::Mutex::new(client)))
-}
-
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        eprintln!(
+            "set DATABASE_URL to a PostgreSQL database, e.g. \
+             DATABASE_URL=postgres://app@127.0.0.1/shop"
+        );
+        std::process::exit(2);
+    };
+    // One pool for the receiver and the workers: each delivery and each job gets its own
+    // connection, so nothing waits on a single one.
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect(&url)
+        .await?;
+    let queue = PgQueue::new("monime_deliveries")?;
+    queue.create_table_sqlx(&mut *pool.acquire().await?).await?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS paid_orders (payment_id text PRIMARY KEY, amount bigint)",
+    )
+    .execute(&pool)
+    .await?;
+
     let app = App {
         verifier: WebhookVerifier::new(Verifier::hs256(SECRET)?),
-        inbox: Arc::new(inbox().await?),
+        queue: queue.clone(),
+        pool: pool.clone(),
     };
     let router = Router::new()
         .route("/hooks/monime", post(receive))
@@ -141,13 +167,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = format!("http://{}/hooks/monime", listener.local_addr()?);
     println!("receiver     {url}");
     tokio::spawn(async move { axum::serve(listener, router).await });
+    for name in ["worker-1", "worker-2"] {
+        tokio::spawn(worker(queue.clone(), pool.clone(), name));
+    }
 
-    // Play Monime: the same payment event twice (a retry), then a failed payout.
+    // Play Monime.
     let signer = Signer::hs256(SECRET)?;
     let http = reqwest::Client::new();
     let payment = delivery("wkd-example-1", "payment.completed", "pay-example");
     let payout = delivery("wkd-example-2", "payout.failed", "pyt-example");
-    for body in [&payment, &payment, &payout] {
+    let undecodable = br#"{"apiVersion":"caph.2025-08-23","event":{"id":"wkd-example-3","name":"payment.completed","timestamp":"1771803194"},"object":{"id":"pay-odd","type":"payment"},"data":{"id":"pay-odd","amount":"a lot"}}"#.to_vec();
+    let forged = Signer::hs256("not_the_secret_0123456789abcdef_0123")?;
+    let sends = [
+        (&payment, &signer),
+        (&payment, &signer),
+        (&payout, &signer),
+        (&payout, &forged),
+        (&undecodable, &signer),
+    ];
+    for (body, signer) in sends {
         let response = http
             .post(&url)
             .header("Content-Type", "application/json")
@@ -159,6 +197,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "delivered    {} {}",
             response.status().as_u16(),
             response.text().await?
+        );
+    }
+
+    // Wait for the workers, then show what an operator would see.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !queue
+        .list_sqlx(&pool, Some(Status::Pending), 10)
+        .await?
+        .is_empty()
+    {
+        if tokio::time::Instant::now() > deadline {
+            return Err("the workers did not finish within 30 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for dead in queue.list_sqlx(&pool, Some(Status::Dead), 10).await? {
+        println!(
+            "dead         {} {}",
+            dead.key,
+            dead.last_error.unwrap_or_default()
         );
     }
     Ok(())

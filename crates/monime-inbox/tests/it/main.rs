@@ -2,6 +2,7 @@
 //! server the tests start themselves (see `server.rs`).
 
 mod drivers;
+mod example;
 mod memory;
 mod postgres;
 mod queue;
