@@ -593,6 +593,10 @@ impl PgQueue {
     ///
     /// An `Err` is the database failing outside any job's outcome; the rows still leased then
     /// come back when their lease runs out.
+    ///
+    /// To run workers with `tokio::spawn`, pass the handler as an `async fn`: rustc cannot yet
+    /// prove that an async closure's future over borrowed arguments is `Send`. Any pool works:
+    /// pass `&mut conn` for a deadpool-postgres or bb8 connection.
     pub async fn work<T, E: fmt::Display>(
         &self,
         client: &mut Client,

@@ -409,3 +409,81 @@ fn workers_killed_mid_handler_lose_and_repeat_nothing(driver: Driver) {
         println!("{EVENTS} events, {KILLS} workers killed, {recovered} leases recovered");
     }));
 }
+
+/// Pools work as they are: four workers on one deadpool-postgres pool and receivers on it,
+/// with the inbox on the same pool, each event processed once.
+#[test]
+fn workers_and_receivers_share_a_deadpool_pool() {
+    const EVENTS: usize = 200;
+    let server = PgServer::start();
+    runtime().block_on(within(Duration::from_secs(60), async {
+        let manager = deadpool_postgres::Manager::new(
+            PgServer::config_for(server.port),
+            tokio_postgres::NoTls,
+        );
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(6)
+            .build()
+            .unwrap();
+        let queue = PgQueue::new("monime_deliveries").unwrap();
+        let setup = pool.get().await.unwrap();
+        queue.create_table(&**setup).await.unwrap();
+        setup.batch_execute(EFFECTS).await.unwrap();
+        drop(setup);
+        for i in 0..EVENTS {
+            let id = format!("wkd-{i:04}");
+            let body = body(&id);
+            let delivery = monime_inbox::Delivery {
+                key: &id,
+                event_id: &id,
+                event_name: "payment.completed",
+                body: &body,
+                signature: "t=1,v1=AAAA",
+            };
+            let conn = pool.get().await.unwrap();
+            queue.accept(&**conn, &delivery).await.unwrap();
+        }
+        let mut workers = Vec::new();
+        // An `async fn`, not an async closure: rustc cannot yet tell that an async closure's
+        // future, over borrowed arguments, is `Send`, which `tokio::spawn` requires.
+        async fn record(
+            tx: &tokio_postgres::Transaction<'_>,
+            job: &monime_inbox::Job,
+        ) -> Result<u64, tokio_postgres::Error> {
+            let worker = i32::try_from(std::process::id() % 1000).unwrap_or(0);
+            tx.execute(
+                "INSERT INTO effects VALUES ($1, $2)",
+                &[&job.event_id, &worker],
+            )
+            .await
+        }
+        for _ in 0..4 {
+            let (pool, queue) = (pool.clone(), queue.clone());
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let mut conn = pool.get().await.unwrap();
+                    let reports = queue.work(&mut conn, &quick(), record).await.unwrap();
+                    if reports.is_empty() {
+                        break;
+                    }
+                }
+            }));
+        }
+        for worker in workers {
+            worker.await.unwrap();
+        }
+        let conn = pool.get().await.unwrap();
+        let effects: i64 = conn
+            .query_one("SELECT count(*) FROM effects", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(effects, EVENTS as i64);
+        let distinct: i64 = conn
+            .query_one("SELECT count(DISTINCT event_id) FROM effects", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(distinct, EVENTS as i64);
+    }));
+}
