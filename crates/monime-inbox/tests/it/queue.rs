@@ -280,7 +280,7 @@ fn the_migration_files_are_the_tables_the_library_uses(driver: Driver) {
         let indexes = conn
             .count("SELECT count(*) FROM pg_indexes WHERE schemaname = 'app' AND tablename = 'deliveries'")
             .await;
-        assert_eq!(indexes, 3, "the key and two partial indexes");
+        assert_eq!(indexes, 2, "the key and the partial due index");
     }));
 }
 
