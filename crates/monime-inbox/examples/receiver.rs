@@ -103,10 +103,15 @@ async fn handle(tx: &mut sqlx::PgConnection, job: &Job) -> Result<String, String
     }
 }
 
-/// A worker: leases due deliveries and runs `handle` on each, until the process ends.
-async fn worker(queue: PgQueue, pool: PgPool, name: &'static str) {
+/// A worker: leases due deliveries and runs `handle` on each, until `stop` says so.
+async fn worker(
+    queue: PgQueue,
+    pool: PgPool,
+    name: &'static str,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
     let policy = RetryPolicy::default();
-    loop {
+    while !*stop.borrow() {
         let reports = match pool.acquire().await {
             Ok(mut conn) => queue.work_sqlx(&mut conn, &policy, handle).await,
             Err(error) => Err(error),
@@ -167,9 +172,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = format!("http://{}/hooks/monime", listener.local_addr()?);
     println!("receiver     {url}");
     tokio::spawn(async move { axum::serve(listener, router).await });
-    for name in ["worker-1", "worker-2"] {
-        tokio::spawn(worker(queue.clone(), pool.clone(), name));
-    }
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = ["worker-1", "worker-2"]
+        .into_iter()
+        .map(|name| tokio::spawn(worker(queue.clone(), pool.clone(), name, stopping.clone())))
+        .collect();
 
     // Play Monime.
     let signer = Signer::hs256(SECRET)?;
@@ -200,7 +207,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // Wait for the workers, then show what an operator would see.
+    // Wait for the workers to finish what is due, stop them (each ends its batch and prints
+    // it first), then show what an operator would see.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !queue
         .list_sqlx(&pool, Some(Status::Pending), 10)
@@ -211,6 +219,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err("the workers did not finish within 30 s".into());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(true);
+    for worker in workers {
+        worker.await?;
     }
     for dead in queue.list_sqlx(&pool, Some(Status::Dead), 10).await? {
         println!(

@@ -154,7 +154,7 @@ impl PgInbox {
             prune: format!(
                 "DELETE FROM {table} WHERE processed_at < now() - make_interval(secs => $1)"
             ),
-            table,
+            table: table.to_string(),
         })
     }
 

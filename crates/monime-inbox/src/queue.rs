@@ -18,13 +18,14 @@
 //!   back; its lease runs out after [`RetryPolicy::lease`] and another worker takes the row.
 //!
 //! Metrics go through `tracing` events (target `monime_inbox`) with fields named
-//! `monotonic_counter.monime_inbox_<what>` (accepted, duplicate, processed, retried,
-//! dead_lettered) and `histogram.monime_inbox_lag_seconds`, the convention
-//! tracing-opentelemetry's metrics layer reads; each job runs in a span
-//! `monime_inbox.process` with its key, event id and attempt.
+//! `monotonic_counter.monime_inbox_<what>` and `histogram.monime_inbox_lag_seconds`, the
+//! convention tracing-opentelemetry's metrics layer reads: accepted, duplicate and processed
+//! (with the lag) at debug level, retried at info, dead_lettered at warn; enable the target's
+//! debug level to count them all. Each job runs in a span `monime_inbox.process` with its
+//! key, event id and attempt.
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use monime_signature::Event;
 use tokio_postgres::types::{ToSql, Type};
@@ -74,6 +75,7 @@ pub struct PgQueue {
     pub(crate) lease: String,
     pub(crate) done: String,
     pub(crate) failed: String,
+    pub(crate) release: String,
     pub(crate) list: String,
     pub(crate) show: String,
     pub(crate) retry: String,
@@ -136,7 +138,9 @@ pub struct RetryPolicy {
     /// The longest wait between attempts.
     pub max_delay: Duration,
     /// How long a leased row stays with its worker. A worker that dies leaves its rows for
-    /// this long; a handler must finish well within it.
+    /// this long. A batch's jobs run one after the other: once half the lease has gone by,
+    /// [`PgQueue::work`] gives the batch's unstarted rows back instead of starting them, so a
+    /// handler must finish well within half of it.
     pub lease: Duration,
     /// Rows leased at once by [`PgQueue::work`].
     pub batch: u32,
@@ -248,11 +252,12 @@ pub enum Worked<T, E, D = tokio_postgres::Error> {
     },
     /// The last attempt failed: the row is `dead`, with this error as its `last_error`.
     Dead(PgProcessError<E, D>),
-    /// The row's last lease ran out without an answer (its worker died or outlived the
-    /// lease) and no attempt is left: it was set aside as `dead`.
+    /// The row's last lease ran out without an answer (its worker died, or its handler
+    /// outlived the lease) and no attempt is left: it was set aside as `dead`.
     Expired,
-    /// Another worker holds the row now (this lease ran out before the job started, or an
-    /// operator changed the row): nothing ran.
+    /// The row is no longer this lease's (the lease ran out and another worker took it, or an
+    /// operator changed the row): nothing of this attempt was committed, and its failure, if
+    /// it failed, could not be recorded on the row.
     LeaseLost,
     /// `COMMIT` was sent but its answer never came: the row is either `done` with the
     /// handler's writes or, when the lease runs out, processed again.
@@ -292,7 +297,8 @@ pub struct JobReport<T, E, D = tokio_postgres::Error> {
 pub enum Status {
     /// Waiting for a worker: never tried, or failed and due again later.
     Pending,
-    /// Pending after at least one failed attempt (a subset of `Pending`).
+    /// Pending after at least one attempt (a subset of `Pending`, including a row whose
+    /// attempt is running now).
     Failed,
     /// Set aside after its last attempt; only [`PgQueue::retry`] brings it back.
     Dead,
@@ -448,6 +454,12 @@ impl Job {
     }
 }
 
+/// Whether a batch leased at `leased_at` has used half its lease: its unstarted rows are then
+/// given back rather than started late, so a slow batch does not spend their attempts.
+pub(crate) fn out_of_time(leased_at: Instant, policy: &RetryPolicy) -> bool {
+    leased_at.elapsed() > policy.lease / 2
+}
+
 /// A job whose lease set it aside: counted as dead-lettered.
 pub(crate) fn expired_outcome<T, E, D>(job: &Job) -> Worked<T, E, D> {
     Count::DeadLettered.record(&job.key);
@@ -529,6 +541,11 @@ impl PgQueue {
                    status = CASE WHEN attempts >= $5 THEN 'dead' ELSE 'pending' END \
                  WHERE key = $1 AND attempts = $2 AND status = 'pending' RETURNING status"
             ),
+            // Gives a leased, unstarted row back, and the attempt it was counted.
+            release: format!(
+                "UPDATE {t} SET leased_until = NULL, attempts = attempts - 1 \
+                 WHERE key = $1 AND attempts = $2 AND status = 'pending'"
+            ),
             list: format!(
                 "SELECT {STORED_COLUMNS} FROM {t} \
                  WHERE $1::text IS NULL OR status = $1 OR ($1 = 'failed' AND status = 'pending' \
@@ -536,9 +553,11 @@ impl PgQueue {
                  ORDER BY received_at DESC LIMIT $2"
             ),
             show: format!("SELECT {STORED_COLUMNS}, body FROM {t} WHERE key = $1"),
+            // Not while a worker holds the row: the attempt count is its lease's token.
             retry: format!(
                 "UPDATE {t} SET status = 'pending', attempts = 0, due_at = now(), \
-                 leased_until = NULL WHERE key = $1 AND status <> 'done' RETURNING 1"
+                 leased_until = NULL WHERE key = $1 AND status <> 'done' \
+                 AND (leased_until IS NULL OR leased_until <= now()) RETURNING 1"
             ),
             prune: format!(
                 "DELETE FROM {t} WHERE status = 'done' \
@@ -589,7 +608,8 @@ impl PgQueue {
     /// Leases up to [`RetryPolicy::batch`] due rows and processes them one after the other,
     /// each in its own transaction on `client`: `handler` runs with the transaction that marks
     /// the row done, so its writes commit exactly when the row does. Returns what became of
-    /// each (empty when nothing is due).
+    /// each (empty when nothing is due); rows given back unstarted when half the lease has
+    /// gone by are not reported.
     ///
     /// An `Err` is the database failing outside any job's outcome; the rows still leased then
     /// come back when their lease runs out.
@@ -610,9 +630,16 @@ impl PgQueue {
                 &[&limits.batch, &limits.lease_secs, &limits.max_attempts],
             )
             .await?;
+        let leased_at = Instant::now();
         let mut reports = Vec::with_capacity(leased.len());
         for row in leased {
             let (job, expired) = Job::from_lease(&row);
+            if !expired && out_of_time(leased_at, policy) {
+                client
+                    .execute(&self.release, &[&job.key, &job.token()])
+                    .await?;
+                continue;
+            }
             let outcome = if expired {
                 expired_outcome(&job)
             } else {
@@ -641,11 +668,15 @@ impl PgQueue {
         let error = match handler(&tx, job).await {
             Ok(value) => match commit_if_holder(tx, &holder).await {
                 Ok(()) => return Ok(processed(job, value)),
-                Err(PgProcessError::Database(error)) => return Err(error),
                 Err(PgProcessError::OutcomeUnknown(error)) => {
                     return Ok(Worked::OutcomeUnknown(error));
                 }
-                Err(aborted) => aborted,
+                // The connection failed: the lease brings the row back.
+                Err(PgProcessError::Database(error)) if error.as_db_error().is_none() => {
+                    return Err(error);
+                }
+                // Aborted, or the server refused the COMMIT: a failed attempt.
+                Err(failed) => failed,
             },
             Err(error) => {
                 let _ = tx.rollback().await;
@@ -693,8 +724,9 @@ impl PgQueue {
         Ok(row.map(|row| (Stored::from_row(&row), row.bytes(9))))
     }
 
-    /// Makes a dead or failed delivery due now, with a fresh count of attempts (its last error
-    /// stays until it succeeds). `false` if no such row is waiting: unknown, or done.
+    /// Makes a dead or waiting delivery due now, with a fresh count of attempts (its last error
+    /// stays until it succeeds). `false` if there is no such row: unknown, done, or held by a
+    /// worker right now.
     pub async fn retry(
         &self,
         client: &impl GenericClient,

@@ -32,13 +32,33 @@ impl fmt::Display for InvalidTableName {
 
 impl std::error::Error for InvalidTableName {}
 
-/// `table` (`name` or `schema.name`), checked to be writable into SQL as it is.
-pub(crate) fn table_name(table: &str) -> Result<String, InvalidTableName> {
+/// A checked table name, written into SQL quoted (so a reserved word such as `user` works).
+#[derive(Debug, Clone)]
+pub(crate) struct TableName {
+    /// `"schema"."name"` or `"name"`.
+    quoted: String,
+    /// `name`, unquoted: the prefix of the table's index names.
+    last: String,
+}
+
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.quoted)
+    }
+}
+
+/// `table` (`name` or `schema.name`), checked: lowercase letters, digits and underscores only,
+/// so it needs no escaping inside its quotes.
+pub(crate) fn table_name(table: &str) -> Result<TableName, InvalidTableName> {
     let parts: Vec<&str> = table.split('.').collect();
     if parts.len() > 2 || !parts.iter().all(|part| valid_identifier(part)) {
         return Err(InvalidTableName(table.to_owned()));
     }
-    Ok(table.to_owned())
+    let quoted: Vec<String> = parts.iter().map(|part| format!("\"{part}\"")).collect();
+    Ok(TableName {
+        quoted: quoted.join("."),
+        last: parts[parts.len() - 1].to_owned(),
+    })
 }
 
 fn valid_identifier(part: &str) -> bool {
@@ -51,9 +71,10 @@ fn valid_identifier(part: &str) -> bool {
 
 /// `migration`, written for table `default`, for table `table` instead: the table's name
 /// where the default stands alone, and its unqualified name where the default prefixes an
-/// index name (an index lives in its table's schema and takes no schema of its own).
-pub(crate) fn rename(migration: &str, default: &str, table: &str) -> String {
-    let unqualified = table.rsplit('.').next().unwrap_or(table);
+/// index name (an index lives in its table's schema and takes no schema of its own; with its
+/// suffix it is never a reserved word).
+pub(crate) fn rename(migration: &str, default: &str, table: &TableName) -> String {
+    let (quoted, unqualified) = (table.quoted.as_str(), table.last.as_str());
     let mut out = String::with_capacity(migration.len());
     let mut rest = migration;
     while let Some(at) = rest.find(default) {
@@ -62,7 +83,7 @@ pub(crate) fn rename(migration: &str, default: &str, table: &str) -> String {
         out.push_str(if rest.starts_with('_') {
             unqualified
         } else {
-            table
+            quoted
         });
     }
     out.push_str(rest);
@@ -73,9 +94,10 @@ pub(crate) fn rename(migration: &str, default: &str, table: &str) -> String {
 /// same table: `IF NOT EXISTS` alone is not safe under concurrency, the loser failing on the
 /// catalog in one of several ways. The turn, a lock named after the table, is held to the end
 /// of the statements' transaction.
-pub(crate) fn create(migration: &str, default: &str, table: &str) -> String {
+pub(crate) fn create(migration: &str, default: &str, table: &TableName) -> String {
     format!(
-        "SELECT pg_advisory_xact_lock(hashtext('monime-inbox create {table}'));\n{}",
+        "SELECT pg_advisory_xact_lock(hashtext('monime-inbox create {}'));\n{}",
+        table.quoted,
         rename(migration, default, table)
     )
 }
@@ -86,13 +108,15 @@ mod tests {
 
     #[test]
     fn a_migration_is_renamed_for_a_qualified_table_and_its_indexes() {
-        let sql = rename(QUEUE_MIGRATION, QUEUE_TABLE, "app.deliveries");
-        assert!(sql.contains("CREATE TABLE IF NOT EXISTS app.deliveries ("));
-        assert!(sql.contains("INDEX IF NOT EXISTS deliveries_due ON app.deliveries (due_at)"));
-        assert!(!sql.contains(QUEUE_TABLE));
-        assert_eq!(
-            rename(QUEUE_MIGRATION, QUEUE_TABLE, QUEUE_TABLE),
-            QUEUE_MIGRATION
+        let table = table_name("app.deliveries").unwrap();
+        let sql = rename(QUEUE_MIGRATION, QUEUE_TABLE, &table);
+        assert!(sql.contains(r#"CREATE TABLE IF NOT EXISTS "app"."deliveries" ("#));
+        assert!(
+            sql.contains(r#"INDEX IF NOT EXISTS deliveries_due ON "app"."deliveries" (due_at)"#)
         );
+        assert!(!sql.contains(QUEUE_TABLE));
+        // A reserved word is a table name like any other, quoted.
+        let user = table_name("user").unwrap();
+        assert!(rename(INBOX_MIGRATION, INBOX_TABLE, &user).contains(r#"EXISTS "user" ("#));
     }
 }

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgExecutor, PgRow};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Transaction};
 use tracing::Instrument;
 
-use crate::queue::{Limits, expired_outcome, failed, processed};
+use crate::queue::{Limits, expired_outcome, failed, out_of_time, processed};
 use crate::retention::{PruneError, checked_age};
 use crate::rows::Columns;
 use crate::{
@@ -33,6 +33,19 @@ fn sql(text: &str) -> AssertSqlSafe<String> {
 
 fn is_database_error(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(_))
+}
+
+/// A connection already inside a transaction would turn `begin` into a savepoint, and its
+/// "commit" into a release that commits nothing: refused.
+fn outside_a_transaction(conn: &PgConnection) -> Result<(), sqlx::Error> {
+    if conn.is_in_transaction() {
+        return Err(sqlx::Error::InvalidArgument(
+            "the connection is inside a transaction: pass a connection of its own, so the \
+             inbox's COMMIT is a real one"
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Commits `tx` if it is still transaction `holder`, as `commit_if_holder` does for
@@ -81,6 +94,7 @@ impl PgInbox {
         event_id: &str,
         handler: impl AsyncFnOnce(&mut PgConnection) -> Result<T, E>,
     ) -> Result<Outcome<T>, PgProcessError<E, sqlx::Error>> {
+        outside_a_transaction(conn).map_err(PgProcessError::Database)?;
         let mut tx = conn.begin().await.map_err(PgProcessError::Database)?;
         let holder: Option<String> = sqlx::query_scalar(sql(&self.claim))
             .bind(event_id)
@@ -150,6 +164,7 @@ impl PgQueue {
         policy: &RetryPolicy,
         mut handler: impl AsyncFnMut(&mut PgConnection, &Job) -> Result<T, E>,
     ) -> Result<Vec<JobReport<T, E, sqlx::Error>>, sqlx::Error> {
+        outside_a_transaction(conn)?;
         let limits = Limits::of(policy);
         let leased: Vec<PgRow> = sqlx::query(sql(&self.lease))
             .bind(limits.batch)
@@ -157,9 +172,18 @@ impl PgQueue {
             .bind(limits.max_attempts)
             .fetch_all(&mut *conn)
             .await?;
+        let leased_at = std::time::Instant::now();
         let mut reports = Vec::with_capacity(leased.len());
         for row in leased {
             let (job, expired) = Job::from_lease(&row);
+            if !expired && out_of_time(leased_at, policy) {
+                sqlx::query(sql(&self.release))
+                    .bind(&job.key)
+                    .bind(job.token())
+                    .execute(&mut *conn)
+                    .await?;
+                continue;
+            }
             let outcome = if expired {
                 expired_outcome(&job)
             } else {
@@ -192,11 +216,15 @@ impl PgQueue {
         let error = match handler(&mut tx, job).await {
             Ok(value) => match commit_if_holder(tx, &holder).await {
                 Ok(()) => return Ok(processed(job, value)),
-                Err(PgProcessError::Database(error)) => return Err(error),
                 Err(PgProcessError::OutcomeUnknown(error)) => {
                     return Ok(Worked::OutcomeUnknown(error));
                 }
-                Err(aborted) => aborted,
+                // The connection failed: the lease brings the row back.
+                Err(PgProcessError::Database(error)) if !is_database_error(&error) => {
+                    return Err(error);
+                }
+                // Aborted, or the server refused the COMMIT: a failed attempt.
+                Err(failed) => failed,
             },
             Err(error) => {
                 let _ = tx.rollback().await;

@@ -296,7 +296,26 @@ async fn rejections_are_logged_with_the_likely_mistake_at_most_once_a_second() {
         .lines()
         .filter(|l| l.contains("body_len=777"))
         .collect();
-    assert_eq!(lines.len(), 2, "one line a second: {text}");
+    // Each line counts itself and the rejections left out before it: all four are
+    // accounted for, in fewer lines (the first three normally share one second; a stalled
+    // machine may split them, which moves the counts, not the sum).
+    let unlogged = |line: &str| -> usize {
+        let at = line.find("unlogged=").expect("a count") + "unlogged=".len();
+        line[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let accounted: usize = lines.iter().map(|line| 1 + unlogged(line)).sum();
+    assert_eq!(accounted, 4, "{text}");
+    assert!(lines.len() < 4, "at most one line a second: {text}");
+    assert_eq!(
+        unlogged(lines[0]),
+        0,
+        "the first rejection is logged: {text}"
+    );
     for line in &lines {
         assert!(line.contains("WARN"), "{line}");
         assert!(line.contains(r#"kind="signature_mismatch""#), "{line}");
@@ -308,6 +327,4 @@ async fn rejections_are_logged_with_the_likely_mistake_at_most_once_a_second() {
             "{line}"
         );
     }
-    assert!(lines[0].contains("unlogged=0"), "{}", lines[0]);
-    assert!(lines[1].contains("unlogged=2"), "{}", lines[1]);
 }

@@ -162,7 +162,8 @@ pub async fn run(args: &InboxArgs, output: Output) -> Result<ExitCode, Failure> 
                 Ok(ExitCode::SUCCESS)
             } else {
                 Err(Failure::Failed(format!(
-                    "no dead or failed delivery has key {}: unknown, or processed already",
+                    "no dead or waiting delivery has key {}: unknown, processed already, or \
+                     held by a worker right now",
                     printable(key)
                 )))
             }
@@ -190,6 +191,23 @@ async fn connect() -> Result<tokio_postgres::Client, Failure> {
             "{DATABASE_URL} is not a PostgreSQL connection string"
         ))
     })?;
+    // These commands speak PostgreSQL without TLS: payment bodies must not cross a network in
+    // cleartext unless the user said so.
+    let local = |host: &tokio_postgres::config::Host| match host {
+        tokio_postgres::config::Host::Tcp(name) => {
+            matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1")
+        }
+        tokio_postgres::config::Host::Unix(_) => true,
+    };
+    if !config.get_hosts().iter().all(local)
+        && config.get_ssl_mode() != tokio_postgres::config::SslMode::Disable
+    {
+        return Err(Failure::Usage(format!(
+            "{DATABASE_URL} names a host other than this machine, and these commands do not \
+             speak TLS: connect through a local tunnel (ssh -L), or add sslmode=disable to \
+             accept cleartext"
+        )));
+    }
     let (client, connection) = config
         .connect(tokio_postgres::NoTls)
         .await

@@ -14,11 +14,23 @@ use std::time::Duration;
 use monime_inbox::{Delivery, PgQueue, RetryPolicy, Worked};
 
 fn cli(database_url: &str, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_monime-webhooks"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_monime-webhooks"))
         .args(args)
         .env("DATABASE_URL", database_url)
-        .output()
-        .unwrap()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A regression that hangs (a connection that never answers) fails instead.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("`{}` still running after 30 s", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
 }
 
 fn text(output: &Output) -> String {
@@ -155,7 +167,7 @@ fn the_database_url_is_required_and_never_printed() {
         .args(["inbox", "list"])
         .env_remove("DATABASE_URL")
         .output()
-        .unwrap();
+        .unwrap(); // exits at once: nothing to connect to
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing).contains("DATABASE_URL"));
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -172,6 +184,13 @@ fn the_database_url_is_required_and_never_printed() {
         "{}",
         text(&unreachable)
     );
+    let remote = cli(
+        // Loopback, but not a name the guard accepts: a regression connects to nothing.
+        "postgres://app:hunter2@127.0.0.2/shop",
+        &["inbox", "list"],
+    );
+    assert_eq!(remote.status.code(), Some(2), "{}", text(&remote));
+    assert!(text(&remote).contains("TLS") && !text(&remote).contains("hunter2"));
     let garbage = cli("postgres://[", &["inbox", "list"]);
     assert_eq!(garbage.status.code(), Some(2), "{}", text(&garbage));
     assert!(!text(&garbage).contains("postgres://["));

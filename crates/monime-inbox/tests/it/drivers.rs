@@ -44,6 +44,8 @@ pub enum Conn {
 pub enum Script {
     /// Writes its effect (event id, `worker`).
     Effect(i32),
+    /// Writes its effect, then holds the transaction open for a while.
+    EffectThenPause(i32, Duration),
     /// Writes its effect, then an audit row that hits a unique key, and returns `Ok` anyway.
     SwallowFailedStatement,
     /// Rolls the transaction back itself and returns `Ok`.
@@ -172,13 +174,16 @@ impl Conn {
         pause: Duration,
         fail: impl Fn(&Job) -> Option<String>,
     ) -> Vec<Report> {
-        let outcome = |job: &Job| match fail(job) {
+        // `fail` is asked first, when the handler starts (it may record that), and its answer
+        // applied at the end.
+        let outcome = |failure: Option<String>| match failure {
             Some(message) => Err(message),
             None => Ok(()),
         };
         match self {
             Conn::TokioPostgres(c) => queue
                 .work(c, policy, async |tx, job| {
+                    let failure = fail(job);
                     tx.execute(
                         "INSERT INTO effects VALUES ($1, $2)",
                         &[&job.event_id, &worker],
@@ -187,7 +192,7 @@ impl Conn {
                     .map_err(|e| e.to_string())?;
                     assert_eq!(job.event().unwrap().id, job.event_id);
                     tokio::time::sleep(pause).await;
-                    outcome(job)
+                    outcome(failure)
                 })
                 .await
                 .unwrap()
@@ -196,6 +201,7 @@ impl Conn {
                 .collect(),
             Conn::Sqlx(c) => queue
                 .work_sqlx(c, policy, async |tx, job| {
+                    let failure = fail(job);
                     sqlx::query("INSERT INTO effects VALUES ($1, $2)")
                         .bind(&job.event_id)
                         .bind(worker)
@@ -204,7 +210,7 @@ impl Conn {
                         .map_err(|e| e.to_string())?;
                     assert_eq!(job.event().unwrap().id, job.event_id);
                     tokio::time::sleep(pause).await;
-                    outcome(job)
+                    outcome(failure)
                 })
                 .await
                 .unwrap()
@@ -284,9 +290,12 @@ impl Conn {
             Conn::TokioPostgres(c) => inbox
                 .process(c, id, async |tx| {
                     match script {
-                        Script::Effect(worker) => {
+                        Script::Effect(worker) | Script::EffectThenPause(worker, _) => {
                             tx.execute("INSERT INTO effects VALUES ($1, $2)", &[&id, &worker])
                                 .await?;
+                            if let Script::EffectThenPause(_, pause) = script {
+                                tokio::time::sleep(pause).await;
+                            }
                         }
                         Script::SwallowFailedStatement => {
                             tx.execute("INSERT INTO effects VALUES ($1, 0)", &[&id])
@@ -306,12 +315,15 @@ impl Conn {
             Conn::Sqlx(c) => inbox
                 .process_sqlx(c, id, async |tx| {
                     match script {
-                        Script::Effect(worker) => {
+                        Script::Effect(worker) | Script::EffectThenPause(worker, _) => {
                             sqlx::query("INSERT INTO effects VALUES ($1, $2)")
                                 .bind(id)
                                 .bind(worker)
                                 .execute(&mut *tx)
                                 .await?;
+                            if let Script::EffectThenPause(_, pause) = script {
+                                tokio::time::sleep(pause).await;
+                            }
                         }
                         Script::SwallowFailedStatement => {
                             sqlx::query("INSERT INTO effects VALUES ($1, 0)")

@@ -3,7 +3,8 @@
 //! does not decode is kept as dead.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
 
 use crate::server::PgServer;
 
@@ -35,13 +36,16 @@ fn receiver_binary() -> PathBuf {
 fn the_example_receiver_stores_processes_and_keeps_what_does_not_decode() {
     let server = PgServer::start();
     let run = || {
-        let output = Command::new(receiver_binary())
+        let child = Command::new(receiver_binary())
             .env(
                 "DATABASE_URL",
                 format!("postgres://postgres@127.0.0.1:{}/postgres", server.port),
             )
-            .output()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
+        let output = output_within(child, Duration::from_secs(90));
         let stdout = String::from_utf8(output.stdout).unwrap();
         assert!(
             output.status.success(),
@@ -95,4 +99,17 @@ fn the_example_receiver_stores_processes_and_keeps_what_does_not_decode() {
         0,
         "nothing processed twice: {second}"
     );
+}
+
+/// The child's output once it exits; killed, and the test failed, if it takes over `limit`.
+pub fn output_within(mut child: Child, limit: Duration) -> Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
 }

@@ -40,6 +40,7 @@ async fn within<T>(limit: Duration, work: impl std::future::Future<Output = T>) 
 on_both_drivers!(
     workers_retry_with_backoff_and_set_aside_what_keeps_failing,
     a_lease_that_runs_out_is_recovered_or_set_aside,
+    a_slow_batch_gives_its_unstarted_rows_back,
     prune_keeps_the_floor,
     the_migration_files_are_the_tables_the_library_uses,
     workers_killed_mid_handler_lose_and_repeat_nothing,
@@ -175,11 +176,11 @@ fn a_lease_that_runs_out_is_recovered_or_set_aside(driver: Driver) {
         conn.accept(&queue, "wkd-1").await;
         let policy = RetryPolicy {
             max_attempts: 2,
-            lease: Duration::from_millis(300),
+            lease: Duration::from_millis(600),
             ..quick()
         };
-        // A worker that leases and dies: idle in its transaction, as a worker is when its
-        // process dies, and then its connection closes.
+        // A worker that leases, starts the job and vanishes: its connection closes with the
+        // job's transaction open, which PostgreSQL rolls back.
         for _ in 0..2 {
             let mut doomed = driver.connect(&server).await;
             let work = doomed.work(&queue, &policy, 9, Duration::from_secs(30), |_| None);
@@ -194,7 +195,7 @@ fn a_lease_that_runs_out_is_recovered_or_set_aside(driver: Driver) {
                 .work(&queue, &policy, 0, Duration::ZERO, |_| None)
                 .await;
             assert!(none.is_empty(), "{none:?}");
-            tokio::time::sleep(Duration::from_millis(350)).await;
+            tokio::time::sleep(Duration::from_millis(650)).await;
         }
         let reports = conn
             .work(&queue, &policy, 0, Duration::ZERO, |_| None)
@@ -209,6 +210,44 @@ fn a_lease_that_runs_out_is_recovered_or_set_aside(driver: Driver) {
             Some("attempt 2 ended without an answer: its worker stopped, or outlived its lease")
         );
         assert_eq!(conn.count("SELECT count(*) FROM effects").await, 0);
+    }));
+}
+
+/// A batch whose first job takes more than half the lease gives the rest back unstarted,
+/// without spending their attempts; the next call processes them.
+fn a_slow_batch_gives_its_unstarted_rows_back(driver: Driver) {
+    let server = PgServer::start();
+    runtime().block_on(within(Duration::from_secs(60), async {
+        let mut conn = driver.connect(&server).await;
+        let queue = PgQueue::new("monime_deliveries").unwrap();
+        conn.create_queue(&queue).await;
+        conn.execute(EFFECTS).await;
+        for id in ["wkd-1", "wkd-2", "wkd-3"] {
+            conn.accept(&queue, id).await;
+        }
+        let policy = RetryPolicy {
+            lease: Duration::from_millis(400),
+            batch: 3,
+            ..quick()
+        };
+        let slow = conn
+            .work(&queue, &policy, 0, Duration::from_millis(250), |_| None)
+            .await;
+        assert_eq!(slow.len(), 1, "one job ran, the rest went back: {slow:?}");
+        assert!(slow[0].3);
+        let back = "SELECT count(*) FROM monime_deliveries \
+                    WHERE status = 'pending' AND attempts = 0 AND leased_until IS NULL";
+        assert_eq!(
+            conn.count(back).await,
+            2,
+            "unstarted, unleased, no attempt spent"
+        );
+        let rest = conn
+            .work(&queue, &policy, 0, Duration::ZERO, |_| None)
+            .await;
+        assert_eq!(rest.len(), 2);
+        assert!(rest.iter().all(|r| r.1 == 1 && r.3), "{rest:?}");
+        assert_eq!(conn.count("SELECT count(*) FROM effects").await, 3);
     }));
 }
 
@@ -286,6 +325,8 @@ fn the_migration_files_are_the_tables_the_library_uses(driver: Driver) {
 
 const CHILD: &str = "MONIME_QUEUE_TEST_WORKER_PORT";
 const CHILD_DRIVER: &str = "MONIME_QUEUE_TEST_WORKER_DRIVER";
+/// A file the child appends each job's event id to when its handler starts.
+const CHILD_STARTED: &str = "MONIME_QUEUE_TEST_WORKER_STARTED";
 
 /// Not a test of its own: the worker process that
 /// `workers_killed_mid_handler_lose_and_repeat_nothing` starts (this binary again, with
@@ -312,10 +353,21 @@ fn queue_worker_child_process() {
             batch: 4,
             ..quick()
         };
+        let started_file = std::env::var(CHILD_STARTED).unwrap();
+        let started = |job: &monime_inbox::Job| {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&started_file)
+                .unwrap();
+            writeln!(file, "{}", job.event_id).unwrap();
+            None
+        };
         loop {
             // The handler's time, during which the parent's SIGKILL usually lands.
             let pause = Duration::from_millis(fastrand::u64(2..12));
-            let reports = conn.work(&queue, &policy, worker, pause, |_| None).await;
+            let reports = conn.work(&queue, &policy, worker, pause, started).await;
             if reports.is_empty() {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
@@ -336,6 +388,11 @@ fn workers_killed_mid_handler_lose_and_repeat_nothing(driver: Driver) {
         let queue = PgQueue::new("monime_deliveries").unwrap();
         conn.create_queue(&queue).await;
         conn.execute(EFFECTS).await;
+        let started_file = std::env::temp_dir().join(format!(
+            "monime-queue-started-{}-{driver:?}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&started_file);
         let mut accepted = 0;
         while accepted < 100 {
             conn.accept(&queue, &format!("wkd-{accepted:04}")).await;
@@ -351,6 +408,7 @@ fn workers_killed_mid_handler_lose_and_repeat_nothing(driver: Driver) {
                     "1",
                 ])
                 .env(CHILD, server.port.to_string())
+                .env(CHILD_STARTED, &started_file)
                 .env(
                     CHILD_DRIVER,
                     if driver == Driver::Sqlx {
@@ -399,6 +457,17 @@ fn workers_killed_mid_handler_lose_and_repeat_nothing(driver: Driver) {
             recovered > 0,
             "some leases were recovered from killed workers"
         );
+        // A job whose handler started more often than it committed was cut mid-handler, and
+        // its writes rolled back.
+        let starts = std::fs::read_to_string(&started_file)
+            .unwrap()
+            .lines()
+            .count();
+        let _ = std::fs::remove_file(&started_file);
+        assert!(
+            starts > EVENTS,
+            "{starts} handler starts for {EVENTS} events: no kill landed mid-handler"
+        );
         let workers_seen = conn
             .count("SELECT count(DISTINCT worker) FROM effects")
             .await;
@@ -410,8 +479,8 @@ fn workers_killed_mid_handler_lose_and_repeat_nothing(driver: Driver) {
     }));
 }
 
-/// Pools work as they are: four workers on one deadpool-postgres pool and receivers on it,
-/// with the inbox on the same pool, each event processed once.
+/// Pools work as they are: deliveries accepted through a deadpool-postgres pool, then four
+/// workers on the same pool, each event processed once.
 #[test]
 fn workers_and_receivers_share_a_deadpool_pool() {
     const EVENTS: usize = 200;
