@@ -63,6 +63,8 @@ pub enum Command {
     SendTestEvent(SendArgs),
     /// Receive deliveries on 127.0.0.1, verify each one and forward it to your app.
     Listen(ListenArgs),
+    /// Send deliveries recorded by `listen --record` to a receiver again.
+    Replay(ReplayArgs),
     /// Inspect and repair a receiver's stored deliveries (PostgreSQL at DATABASE_URL).
     Inbox(crate::inbox::InboxArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -297,6 +299,47 @@ pub struct ListenArgs {
     /// stops at once).
     #[arg(long, value_name = "MS", default_value_t = 2_000)]
     pub shutdown_grace_ms: u64,
+    /// Write each delivery (raw body, headers, receive time, verdict) to its own file in this
+    /// folder, for `replay`. The files hold header values: they are readable by you only.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+}
+
+/// `replay` flags.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The folder `listen --record` wrote.
+    pub dir: PathBuf,
+    /// The receiver's URL: every delivery goes there, and nowhere else.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Re-sign each delivery with this secret and a fresh timestamp (without a secret, the
+    /// recorded Monime-Signature goes as it is, and may be past the receiver's tolerance).
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// Send this fraction of extra copies of recordings picked at random (0.5: half as many
+    /// again), to test the receiver's deduplication.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub duplicates: f64,
+    /// Send in random order.
+    #[arg(long)]
+    pub shuffle: bool,
+    /// The seed of --duplicates and --shuffle, to repeat a run exactly.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Deliveries in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Send every recording this many times.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: u32,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=10.0).contains(&rate) => Ok(rate),
+        _ => Err(format!("`{text}` is not a rate between 0 and 10")),
+    }
 }
 
 /// `completions` flags.

@@ -25,6 +25,7 @@ use tokio::sync::Notify;
 use crate::cli::{Failure, ListenArgs, Output, read_file};
 use crate::diagnose::{Key, likely_mistake, missing_secret, unix_now, without_hints};
 use crate::output::{errln, json_text, printable};
+use crate::record::{Recorder, Recording};
 
 /// Deliveries larger than this are refused with 413; Monime's events are a few kilobytes.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -58,6 +59,7 @@ struct Listener {
     max_events: Option<u64>,
     done: Notify,
     lines: Lines,
+    recorder: Option<Recorder>,
 }
 
 /// The event lines, written to stdout by a thread of their own: a reader that stops reading
@@ -161,6 +163,7 @@ pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCod
         max_events: args.max_events,
         done: Notify::new(),
         lines: Lines::start(),
+        recorder: args.record.as_deref().map(Recorder::create).transpose()?,
     });
     // On stderr, so stdout holds only event lines (one JSON object each with --output json).
     match &state.forward_to {
@@ -352,6 +355,16 @@ async fn receive(
         }
     };
     let verdict = judge(&listener, &headers, &body);
+    if let Some(recorder) = &listener.recorder {
+        record(
+            recorder,
+            &received_at,
+            uri.path(),
+            &headers,
+            &body,
+            &verdict,
+        );
+    }
     let forwarded = match &listener.forward_to {
         Some(url) => Some(forward(&listener, url, method, &headers, body.clone()).await),
         None => None,
@@ -391,6 +404,32 @@ async fn receive(
             json!({ "received": true, "valid": verdict.valid }).to_string(),
         )
             .into_response(),
+    }
+}
+
+/// Writes the delivery for `replay`; a failure to write is reported, not fatal.
+fn record(
+    recorder: &Recorder,
+    received_at: &chrono::DateTime<chrono::Utc>,
+    path: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    verdict: &Verdict,
+) {
+    let recording = Recording {
+        received_at: received_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        path: path.to_owned(),
+        headers: headers
+            .iter()
+            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+            .collect(),
+        body: body.to_vec(),
+        valid: verdict.valid,
+        reason: verdict.reason.clone(),
+    };
+    let id = Event::parse(body).ok().map(|event| event.id);
+    if let Err(error) = recorder.write(&recording, id.as_deref()) {
+        errln!("could not record a delivery: {error}");
     }
 }
 

@@ -13,6 +13,8 @@ mod inbox;
 mod listen;
 mod manage;
 mod output;
+mod record;
+mod replay;
 mod send;
 
 use std::io::IsTerminal;
@@ -61,6 +63,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::SendTestEvent(args) => send::send_test_event(&args).await,
         Command::Listen(args) => listen::listen(&args, cli.output).await,
         Command::Inbox(args) => inbox::run(&args, output).await,
+        Command::Replay(args) => replay::replay(&args, output).await,
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
         command => manage::run(command, cli.api_url, view).await,

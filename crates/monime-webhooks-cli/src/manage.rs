@@ -63,6 +63,7 @@ pub async fn run(
         | Command::SendTestEvent(_)
         | Command::Listen(_)
         | Command::Inbox(_)
+        | Command::Replay(_)
         | Command::Completions(_)
         | Command::Man(_) => {
             unreachable!("handled without the API")

@@ -88,6 +88,7 @@ fn every_help_text() {
         vec!["send-test-event", "--help"],
         vec!["listen", "--help"],
         vec!["inbox", "--help"],
+        vec!["replay", "--help"],
     ] {
         let output = cli(None, &args);
         assert!(output.status.success(), "{args:?}");

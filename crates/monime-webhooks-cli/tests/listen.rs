@@ -751,3 +751,271 @@ fn a_stalled_output_reader_blocks_neither_deliveries_nor_the_stop() {
         started.elapsed()
     );
 }
+
+/// An app that answers 500: `listen` passes the 500 back, the emulator records it and
+/// retries, and every attempt reaches the app. A regression that answered 200 would make
+/// Monime stop retrying and lose the event.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_failing_with_500_is_passed_back_and_the_emulator_retries() {
+    async fn failing(State(hits): State<Arc<Mutex<u32>>>) -> (StatusCode, &'static str) {
+        *hits.lock().unwrap() += 1;
+        (StatusCode::INTERNAL_SERVER_ERROR, "handler crashed")
+    }
+    let hits = Arc::new(Mutex::new(0));
+    let app_url = serve(Router::new().fallback(failing).with_state(hits.clone())).await;
+    let attempts = DeliveryPolicy::fast().max_attempts;
+    let listener = listen(&[
+        "--secret",
+        SECRET,
+        "--forward-to",
+        &format!("{app_url}/hooks"),
+        "--output",
+        "json",
+        "--max-events",
+        &attempts.to_string(),
+    ]);
+    let mock = emulator().await;
+    create_webhook(
+        &mock,
+        &format!("{}/monime", listener.url),
+        json!({ "type": "HS256", "secret": SECRET }),
+    )
+    .await;
+    trigger(&mock, "payment.completed", "payment", "pay-500").await;
+    assert!(mock.settle(Duration::from_secs(30)).await);
+    let (code, stdout, stderr) = listener.finish();
+    assert_eq!(code, 0, "the deliveries verified: {stdout}{stderr}");
+
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), attempts as usize, "{stdout}");
+    for line in &lines {
+        assert_eq!(line["valid"], json!(true), "{line}");
+        assert_eq!(line["forward"]["status"], json!(500), "{line}");
+    }
+    assert_eq!(
+        *hits.lock().unwrap(),
+        attempts,
+        "every attempt reached the app"
+    );
+    let deliveries = mock.deliveries();
+    assert_eq!(deliveries.len(), attempts as usize, "{deliveries:?}");
+    assert!(
+        deliveries.iter().all(|d| d.status == Some(500)),
+        "{deliveries:?}"
+    );
+    let numbers: Vec<u32> = deliveries.iter().map(|d| d.attempt).collect();
+    assert_eq!(
+        numbers,
+        (1..=attempts).collect::<Vec<_>>(),
+        "retried in order"
+    );
+}
+
+/// An app that is down: `listen` answers 502 with a generic body, and the emulator records
+/// the 502 and retries.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_that_is_down_gets_502_and_the_emulator_retries() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let attempts = DeliveryPolicy::fast().max_attempts;
+    let listener = listen(&[
+        "--secret",
+        SECRET,
+        "--forward-to",
+        &format!("http://127.0.0.1:{port}/hooks"),
+        "--output",
+        "json",
+        "--max-events",
+        &attempts.to_string(),
+    ]);
+    let mock = emulator().await;
+    create_webhook(
+        &mock,
+        &format!("{}/monime", listener.url),
+        json!({ "type": "HS256", "secret": SECRET }),
+    )
+    .await;
+    trigger(&mock, "payout.failed", "payout", "pyt-502").await;
+    assert!(mock.settle(Duration::from_secs(30)).await);
+    let (_, stdout, stderr) = listener.finish();
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), attempts as usize, "{stdout}{stderr}");
+    for line in &lines {
+        assert_eq!(line["valid"], json!(true), "{line}");
+        assert!(line["forward"]["error"].is_string(), "{line}");
+    }
+    let deliveries = mock.deliveries();
+    assert_eq!(deliveries.len(), attempts as usize, "{deliveries:?}");
+    assert!(
+        deliveries.iter().all(|d| d.status == Some(502)),
+        "{deliveries:?}"
+    );
+}
+
+/// The bodies a test app received, in order, with their Monime-Signature.
+fn bodies(received: &Received) -> Vec<(Bytes, String)> {
+    received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, headers, body)| {
+            let signature = headers["monime-signature"].to_str().unwrap().to_owned();
+            (body.clone(), signature)
+        })
+        .collect()
+}
+
+fn replay(dir: &std::path::Path, to: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .arg("replay")
+        .arg(dir)
+        .args(["--to", to, "--output", "json"])
+        .args(args)
+        .env_remove("MONIME_WEBHOOK_SECRET")
+        .output()
+        .unwrap()
+}
+
+/// The emulator delivers to `listen --record`, which forwards to the app; `replay` sends the
+/// recordings to a second app: the bodies match the first app's byte for byte, re-signed with
+/// a fresh timestamp that verifies with the secret, or with the recorded signature when no
+/// secret is given. Duplicates and shuffling change the count and the order, not the bodies.
+#[tokio::test(flavor = "multi_thread")]
+async fn recorded_deliveries_replay_byte_for_byte() {
+    let dir = std::env::temp_dir().join(format!("monime-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (first_url, first) = start_app().await;
+    let listener = listen(&[
+        "--secret",
+        SECRET,
+        "--forward-to",
+        &first_url,
+        "--record",
+        dir.to_str().unwrap(),
+        "--max-events",
+        "4",
+    ]);
+    let mock = emulator().await;
+    create_webhook(
+        &mock,
+        &format!("{}/monime", listener.url),
+        json!({ "type": "HS256", "secret": SECRET }),
+    )
+    .await;
+    for (name, object, id) in [
+        ("payment.completed", "payment", "pay-r1"),
+        ("payout.failed", "payout", "pyt-r2"),
+        ("payment.completed", "payment", "pay-r3"),
+        ("payout.failed", "payout", "pyt-r4"),
+    ] {
+        trigger(&mock, name, object, id).await;
+    }
+    assert!(mock.settle(Duration::from_secs(30)).await);
+    let (code, stdout, stderr) = listener.finish();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let recorded = bodies(&first);
+    assert_eq!(recorded.len(), 4);
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        4,
+        "one file per delivery"
+    );
+
+    // Re-signed: the same bytes, a fresh signature that verifies.
+    let (second_url, second) = start_app().await;
+    let output = tokio::task::spawn_blocking({
+        let (dir, url) = (dir.clone(), second_url.clone());
+        move || replay(&dir, &url, &["--secret", SECRET])
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let replayed = bodies(&second);
+    assert_eq!(replayed.len(), 4);
+    let verifier = Verifier::hs256(SECRET).unwrap();
+    let mut originals: Vec<&Bytes> = recorded.iter().map(|(body, _)| body).collect();
+    for (body, signature) in &replayed {
+        assert!(
+            originals.contains(&body),
+            "a replayed body is one received, byte for byte"
+        );
+        verifier.verify(signature, body).unwrap();
+    }
+    let order =
+        |sent: &[(Bytes, String)]| -> Vec<Bytes> { sent.iter().map(|(b, _)| b.clone()).collect() };
+    assert_eq!(order(&replayed), order(&recorded), "in recorded order");
+    let lines = json_lines(&String::from_utf8(output.stdout).unwrap());
+    assert!(
+        lines.iter().all(|line| line["status"] == json!(202)),
+        "{lines:?}"
+    );
+
+    // Not re-signed: the recorded signature goes as it is.
+    let (third_url, third) = start_app().await;
+    let output = tokio::task::spawn_blocking({
+        let (dir, url) = (dir.clone(), third_url.clone());
+        move || replay(&dir, &url, &[])
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        bodies(&third),
+        recorded,
+        "bodies and signatures as recorded"
+    );
+
+    // Duplicates and shuffling: half as many again, in another order.
+    let (fourth_url, fourth) = start_app().await;
+    let output = tokio::task::spawn_blocking({
+        let (dir, url) = (dir.clone(), fourth_url.clone());
+        move || {
+            replay(
+                &dir,
+                &url,
+                &[
+                    "--secret",
+                    SECRET,
+                    "--duplicates",
+                    "0.5",
+                    "--shuffle",
+                    "--seed",
+                    "3",
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success());
+    let hammered = order(&bodies(&fourth));
+    assert_eq!(hammered.len(), 6, "4 recordings and 2 duplicates");
+    originals.sort();
+    let mut distinct = hammered.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.iter().collect::<Vec<_>>(),
+        originals,
+        "every recording, nothing else"
+    );
+    assert_ne!(hammered[..4], order(&recorded)[..], "shuffled");
+
+    // A receiver that fails makes replay fail.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let output = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || replay(&dir, &format!("http://127.0.0.1:{port}/"), &[])
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
