@@ -299,6 +299,9 @@ pub struct ListenArgs {
     /// stops at once).
     #[arg(long, value_name = "MS", default_value_t = 2_000)]
     pub shutdown_grace_ms: u64,
+    /// With --output json, add each delivery's raw body to its line, as text.
+    #[arg(long)]
+    pub include_body: bool,
     /// Write each delivery (raw body, headers, receive time, verdict) to its own file in this
     /// folder, for `replay`. The files hold header values: they are readable by you only.
     #[arg(long, value_name = "DIR")]

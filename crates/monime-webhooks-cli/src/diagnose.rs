@@ -6,8 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use monime_signature::{Error, Signer, Verifier};
 
-use crate::cli::{Failure, SECRET_ENV, SignArgs, VerifyArgs, read_file};
-use crate::output::outln;
+use serde_json::json;
+
+use crate::cli::{Failure, Output, SECRET_ENV, SignArgs, VerifyArgs, read_file};
+use crate::output::{json_text, outln};
 
 pub(crate) fn unix_now() -> i64 {
     let seconds = SystemTime::now()
@@ -32,7 +34,7 @@ impl Key {
     }
 }
 
-pub fn verify(args: &VerifyArgs) -> Result<ExitCode, Failure> {
+pub fn verify(args: &VerifyArgs, output: Option<Output>) -> Result<ExitCode, Failure> {
     let body = read_file(&args.body_file)?;
     let key = match &args.public_key {
         Some(path) => Key::PublicKey(String::from_utf8_lossy(&read_file(path)?).into_owned()),
@@ -44,7 +46,18 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode, Failure> {
     let outcome = verifier
         .with_tolerance(Duration::from_secs(args.tolerance))
         .verify_explained_at(&args.signature, &body, now);
+    let json = output == Some(Output::Json);
     match outcome {
+        Ok(verified) if json => {
+            let line = json!({
+                "valid": true,
+                "timestamp": verified.timestamp,
+                "now": now,
+                "skewSecs": verified.timestamp.abs_diff(now),
+            });
+            outln!("{}", json_text(&line, false))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Ok(verified) => {
             outln!(
                 "valid (t={}, {} s from now={now})",
@@ -52,6 +65,21 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode, Failure> {
                 verified.timestamp.abs_diff(now)
             )?;
             Ok(ExitCode::SUCCESS)
+        }
+        Err(error) if json => {
+            let hints: Vec<&str> = match &error {
+                Error::SignatureMismatch { hints } => hints.iter().map(|h| h.kind()).collect(),
+                _ => Vec::new(),
+            };
+            let line = json!({
+                "valid": false,
+                "kind": error.kind(),
+                "reason": without_hints(&error).to_string(),
+                "hints": hints,
+                "likelyMistake": likely_mistake(&error),
+            });
+            outln!("{}", json_text(&line, false))?;
+            Ok(ExitCode::from(1))
         }
         Err(error) => {
             outln!("invalid: {}", without_hints(&error))?;
@@ -93,7 +121,7 @@ pub(crate) fn missing_secret() -> Failure {
     ))
 }
 
-pub fn sign(args: &SignArgs) -> Result<ExitCode, Failure> {
+pub fn sign(args: &SignArgs, output: Option<Output>) -> Result<ExitCode, Failure> {
     let body = read_file(&args.body_file)?;
     let secret = args.secret.resolve()?.ok_or_else(|| {
         Failure::Usage(format!(
@@ -101,9 +129,13 @@ pub fn sign(args: &SignArgs) -> Result<ExitCode, Failure> {
         ))
     })?;
     let signer = Signer::hs256(&secret).map_err(|e| Failure::Usage(e.to_string()))?;
-    outln!(
-        "{}",
-        signer.sign(args.timestamp.unwrap_or_else(unix_now), &body)
-    )?;
+    let timestamp = args.timestamp.unwrap_or_else(unix_now);
+    let header = signer.sign(timestamp, &body);
+    if output == Some(Output::Json) {
+        let line = json!({ "header": header, "timestamp": timestamp });
+        outln!("{}", json_text(&line, false))?;
+    } else {
+        outln!("{header}")?;
+    }
     Ok(ExitCode::SUCCESS)
 }

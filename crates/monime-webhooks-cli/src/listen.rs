@@ -60,6 +60,7 @@ struct Listener {
     done: Notify,
     lines: Lines,
     recorder: Option<Recorder>,
+    include_body: bool,
 }
 
 /// The event lines, written to stdout by a thread of their own: a reader that stops reading
@@ -164,6 +165,7 @@ pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCod
         done: Notify::new(),
         lines: Lines::start(),
         recorder: args.record.as_deref().map(Recorder::create).transpose()?,
+        include_body: args.include_body,
     });
     // On stderr, so stdout holds only event lines (one JSON object each with --output json).
     match &state.forward_to {
@@ -375,6 +377,9 @@ async fn receive(
         event: Event::parse(&body).ok(),
         verdict: &verdict,
         forwarded: forwarded.as_ref(),
+        body: listener
+            .include_body
+            .then(|| String::from_utf8_lossy(&body)),
     };
     listener.lines.print(line.render(listener.output));
     if !verdict.valid {
@@ -441,6 +446,8 @@ struct Line<'a> {
     event: Option<Event>,
     verdict: &'a Verdict,
     forwarded: Option<&'a Forwarded>,
+    /// The raw body, with `--include-body` (JSON lines only).
+    body: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl Line<'_> {
@@ -478,6 +485,9 @@ impl Line<'_> {
                 line["forward"] = json!({ "error": error, "latencyMs": millis(*latency) });
             }
             None => {}
+        }
+        if let Some(body) = &self.body {
+            line["body"] = json!(body);
         }
         line
     }

@@ -58,9 +58,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         show_secrets: cli.show_secrets,
     };
     match cli.command {
-        Command::Verify(args) => diagnose::verify(&args),
-        Command::Sign(args) => diagnose::sign(&args),
-        Command::SendTestEvent(args) => send::send_test_event(&args).await,
+        // Text unless `--output json` is given: their lines are read by people first.
+        Command::Verify(args) => diagnose::verify(&args, cli.output),
+        Command::Sign(args) => diagnose::sign(&args, cli.output),
+        Command::SendTestEvent(args) => send::send_test_event(&args, cli.output).await,
         Command::Listen(args) => listen::listen(&args, cli.output).await,
         Command::Inbox(args) => inbox::run(&args, output).await,
         Command::Replay(args) => replay::replay(&args, output).await,

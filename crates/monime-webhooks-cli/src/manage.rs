@@ -8,7 +8,7 @@ use monime_webhooks::{Client, ClientBuilder};
 use serde_json::Value;
 
 use crate::body_flags::Change;
-use crate::cli::{Command, CreateArgs, Failure, UpdateArgs};
+use crate::cli::{Command, CreateArgs, Failure, Output, UpdateArgs};
 use crate::output::View;
 
 fn client(api_url: Option<String>) -> Result<Client, Failure> {
@@ -56,7 +56,11 @@ pub async fn run(
                 return Ok(ExitCode::from(1));
             }
             client.delete(&id).await?;
-            writeln!(out, "deleted {id}").map_err(io)?;
+            if view.output == Output::Json {
+                writeln!(out, "{}", serde_json::json!({ "deleted": id })).map_err(io)?;
+            } else {
+                writeln!(out, "deleted {id}").map_err(io)?;
+            }
         }
         Command::Verify(_)
         | Command::Sign(_)

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use monime_signature::{Event, EventName, ObjectRef, Signer};
 use serde_json::{Value, json};
 
-use crate::cli::{Failure, SECRET_ENV, SendArgs, read_file};
-use crate::output::{outln, printable};
+use crate::cli::{Failure, Output, SECRET_ENV, SendArgs, read_file};
+use crate::output::{json_text, outln, printable};
 
 /// The most of a receiver's answer read: enough for the excerpt and the de-duplication
 /// comparison, and a receiver that streams forever cannot hold the command.
@@ -63,7 +63,7 @@ fn id_prefix(object_type: &str) -> &str {
     }
 }
 
-pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
+pub async fn send_test_event(args: &SendArgs, output: Option<Output>) -> Result<ExitCode, Failure> {
     let target = reqwest::Url::parse(&args.to)
         .map_err(|e| Failure::Usage(format!("--to is not a URL ({e})")))?;
     if !matches!(target.scheme(), "http" | "https") {
@@ -115,7 +115,10 @@ pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
     };
     let body = event.to_json();
     let http = receiver_client(Duration::from_secs(args.timeout))?;
-    outln!("event {} {} to {}", event.id, event.name, args.to)?;
+    let json = output == Some(Output::Json);
+    if !json {
+        outln!("event {} {} to {}", event.id, event.name, args.to)?;
+    }
     let mut answers = Vec::new();
     for attempt in 1..=args.repeat {
         let header = signer.sign_now(&body);
@@ -138,11 +141,23 @@ pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
                     Some(to) => format!("(a redirect to {to}, not followed) {excerpt}"),
                     None => excerpt,
                 };
-                let excerpt = printable(&excerpt);
-                outln!(
-                    "#{attempt}: {status} in {:.1} ms {excerpt}",
-                    elapsed.as_secs_f64() * 1000.0
-                )?;
+                if json {
+                    let line = json!({
+                        "event": event.id,
+                        "name": event.name.to_string(),
+                        "attempt": attempt,
+                        "status": status,
+                        "latencyMs": (elapsed.as_secs_f64() * 10_000.0).round() / 10.0,
+                        "answer": excerpt,
+                    });
+                    outln!("{}", json_text(&line, false))?;
+                } else {
+                    let excerpt = printable(&excerpt);
+                    outln!(
+                        "#{attempt}: {status} in {:.1} ms {excerpt}",
+                        elapsed.as_secs_f64() * 1000.0
+                    )?;
+                }
                 answers.push((status, text));
             }
             Err(error) => {
@@ -151,16 +166,35 @@ pub async fn send_test_event(args: &SendArgs) -> Result<ExitCode, Failure> {
                 } else {
                     error.to_string()
                 };
-                outln!(
-                    "#{attempt}: failed after {:.1} ms: {}",
-                    elapsed.as_secs_f64() * 1000.0,
-                    printable(&error)
-                )?;
+                if json {
+                    let line = json!({
+                        "event": event.id,
+                        "name": event.name.to_string(),
+                        "attempt": attempt,
+                        "error": error,
+                        "latencyMs": (elapsed.as_secs_f64() * 10_000.0).round() / 10.0,
+                    });
+                    outln!("{}", json_text(&line, false))?;
+                } else {
+                    outln!(
+                        "#{attempt}: failed after {:.1} ms: {}",
+                        elapsed.as_secs_f64() * 1000.0,
+                        printable(&error)
+                    )?;
+                }
                 return Ok(ExitCode::from(1));
             }
         }
     }
-    if args.repeat > 1 {
+    if args.repeat > 1 && json {
+        let first = &answers[0];
+        let line = json!({
+            "event": event.id,
+            "copies": args.repeat,
+            "answeredAlike": answers.iter().skip(1).all(|answer| answer == first),
+        });
+        outln!("{}", json_text(&line, false))?;
+    } else if args.repeat > 1 {
         let first = &answers[0];
         if answers.iter().skip(1).all(|answer| answer == first) {
             outln!(

@@ -206,7 +206,7 @@ async fn create_get_update_list_delete_with_the_table_view() {
         "one JSON object per line"
     );
 
-    let deleted = cli(Some(&url), &["delete", &id]);
+    let deleted = cli(Some(&url), &["--output", "table", "delete", &id]);
     assert!(
         deleted.status.success(),
         "stdin is not a terminal: no question asked"
@@ -759,4 +759,165 @@ async fn every_known_event_name_sends_data_the_typed_api_decodes() {
             data
         );
     }
+}
+
+/// One JSON value per line, every line parsed.
+fn json_lines(output: &Output) -> Vec<serde_json::Value> {
+    stdout(output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+/// `--output json` on the commands that print results (the webhook commands, `verify`,
+/// `sign`, `send-test-event`, `delete`): one JSON value per line, and what a receiver or the
+/// API sent escaped where it could steer a terminal (C1, DEL, bidi), still valid JSON.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_answers_in_json_with_what_could_steer_a_terminal_escaped() {
+    let body = temp_file("json-body.json", BODY.as_bytes());
+    let body = body.to_str().unwrap().to_owned();
+    let run = |args: Vec<String>| async move {
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli(None, &args)
+        })
+        .await
+        .unwrap()
+    };
+    let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    let valid = run(args(&[
+        "--output",
+        "json",
+        "verify",
+        "--signature",
+        "t=1771803194,v1=o+nIL3gPpRzqpfhdMgNU+sxBdncVzFkqwrPZcnZ6TcM=",
+        "--body-file",
+        &body,
+        "--secret",
+        SECRET,
+        "--now",
+        "1771803194",
+    ]))
+    .await;
+    assert_eq!(
+        json_lines(&valid),
+        [serde_json::json!({
+            "valid": true, "timestamp": 1771803194, "now": 1771803194, "skewSecs": 0
+        })]
+    );
+    let period = run(args(&[
+        "--output",
+        "json",
+        "verify",
+        "--signature",
+        "t=1771803194,v1=mzpZLUL5DjSVlLjosG4R2IVaeOnzUbFAQYk1F+VYa7g=",
+        "--body-file",
+        &body,
+        "--secret",
+        SECRET,
+        "--now",
+        "1771803194",
+    ]))
+    .await;
+    assert_eq!(period.status.code(), Some(1));
+    let line = &json_lines(&period)[0];
+    assert_eq!(line["valid"], false);
+    assert_eq!(line["kind"], "signature_mismatch");
+    assert_eq!(line["hints"], serde_json::json!(["period_separator"]));
+    assert!(
+        line["likelyMistake"]
+            .as_str()
+            .unwrap()
+            .contains("period separator")
+    );
+
+    let signed = run(args(&[
+        "--output",
+        "json",
+        "sign",
+        "--secret",
+        SECRET,
+        "--body-file",
+        &body,
+        "--timestamp",
+        "1771803194",
+    ]))
+    .await;
+    assert_eq!(
+        json_lines(&signed),
+        [serde_json::json!({
+            "header": "t=1771803194,v1=o+nIL3gPpRzqpfhdMgNU+sxBdncVzFkqwrPZcnZ6TcM=",
+            "timestamp": 1771803194
+        })]
+    );
+
+    // A receiver whose answer carries a bidi override, a C1 control and DEL.
+    let hostile = "ok \u{202e}gnp.exe\u{85}\u{7f}";
+    let app =
+        axum::Router::new().route("/hook", axum::routing::post(move || async move { hostile }));
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let to = format!("http://{}/hook", socket.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(socket, app).await.unwrap() });
+    let sent = run(args(&[
+        "--output",
+        "json",
+        "send-test-event",
+        "--to",
+        &to,
+        "--event",
+        "payment.completed",
+        "--secret",
+        SECRET,
+        "--repeat",
+        "2",
+    ]))
+    .await;
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let text = stdout(&sent);
+    assert!(!text.contains('\u{202e}') && !text.contains('\u{85}') && !text.contains('\u{7f}'));
+    assert!(
+        text.contains("\\u202e") && text.contains("\\u0085") && text.contains("\\u007f"),
+        "{text}"
+    );
+    let lines = json_lines(&sent);
+    assert_eq!(lines.len(), 3, "two attempts and the summary: {text}");
+    assert_eq!(lines[0]["attempt"], 1);
+    assert_eq!(lines[0]["status"], 200);
+    assert_eq!(lines[0]["answer"], hostile, "escaped, the same text");
+    assert_eq!(lines[2]["copies"], 2);
+    assert_eq!(lines[2]["answeredAlike"], true);
+
+    let mock = MonimeMock::start_with(MockConfig::default(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = mock.base_url();
+    let created = run(args(&[
+        "--api-url",
+        &url,
+        "--output",
+        "json",
+        "create",
+        "--name",
+        "json",
+        "--url",
+        "https://shop.example/hook",
+        "--event",
+        "payment.completed",
+    ]))
+    .await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    // One webhook: one JSON document (pretty-printed).
+    let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let deleted = run(args(&[
+        "--api-url",
+        &url,
+        "--output",
+        "json",
+        "delete",
+        &id,
+    ]))
+    .await;
+    assert_eq!(json_lines(&deleted), [serde_json::json!({ "deleted": id })]);
 }

@@ -639,6 +639,7 @@ fn listen_leaks_nothing_of_the_forward_url_and_escapes_its_json() {
         "1",
         "--output",
         "json",
+        "--include-body",
     ]);
     let (body, header) = signed_delivery("payment.\u{202e}completed\u{85}");
     let answer = send_delivery(&listen.url, &body, &header);
@@ -659,6 +660,9 @@ fn listen_leaks_nothing_of_the_forward_url_and_escapes_its_json() {
         !stdout.contains('\u{202e}') && !stdout.contains('\u{85}'),
         "{stdout}"
     );
+    // --include-body: the raw body, escaped in the text, the same once parsed.
+    let line: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["body"], json!(body));
 }
 
 fn signal(child: &Child, name: &str) {
