@@ -24,8 +24,10 @@ pub fn run(root: &Path) -> Result<()> {
             upstream::run(root, &upstream::Theirs::Committed, Some(&allow))
         },
     )?;
-    step("formatting", || {
-        cargo(root, &["fmt", "--all", "--check"], &[])
+    step("formatting, and docs without warnings", || {
+        let deny = [("RUSTDOCFLAGS", "-D warnings")];
+        cargo(root, &["fmt", "--all", "--check"], &[])?;
+        cargo(root, &["doc", "--workspace", "--no-deps"], &deny)
     })?;
     step("spec lint (Redocly CLI)", || lint_spec(root))?;
     // The workspace, then the feature sets users build that the workspace's unified features
@@ -58,9 +60,7 @@ pub fn run(root: &Path) -> Result<()> {
         })?;
     }
     step("tests", || run_tests(root))?;
-    step("contract: Schemathesis against monime-mock", || {
-        schemathesis(root)
-    })?;
+    step("contract (Schemathesis)", || schemathesis(root))?;
     step("quickstart, in process and through Prism's proxy", || {
         quickstart(root)
     })?;

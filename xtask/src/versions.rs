@@ -3,7 +3,7 @@
 //! the bump `cargo xtask diff` derives from the two releases' specs.
 //!
 //! The released versions come from CHANGELOG.md: a `## [<core>] - <date>` heading followed by
-//! a line naming `Monime API release: `<release>``.
+//! a line naming `Monime API release: <release>`.
 
 use std::path::Path;
 
