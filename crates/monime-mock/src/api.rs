@@ -59,6 +59,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let controls = Router::new()
         .route("/_mock/events", post(trigger_event))
         .route("/_mock/deliveries", get(deliveries))
+        .route("/_mock/deliveries/{id}/resend", post(resend))
         .route("/_mock/stats", get(stats));
     api.merge(controls)
         .fallback(not_found)
@@ -349,6 +350,40 @@ async fn deliveries(State(shared): State<Arc<Shared>>) -> Response {
         serde_json::to_value(attempts).unwrap_or(Value::Null),
     ))
     .into_response()
+}
+
+/// `POST /_mock/deliveries/{id}/resend`: sends the body of attempt `id` to its webhook again,
+/// signed now, as one new attempt (no retries), and answers with that attempt.
+async fn resend(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Answer {
+    let original = shared
+        .lock_deliveries()
+        .iter()
+        .find(|attempt| attempt.id == id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("no delivery attempt `{id}` in the log")))?;
+    let webhook = shared
+        .lock_store()
+        .delivery_target(&original.space_id, &original.webhook_id)
+        .ok_or_else(|| missing(&original.webhook_id))?;
+    let number = shared
+        .lock_deliveries()
+        .iter()
+        .filter(|a| a.event_id == original.event_id && a.webhook_id == original.webhook_id)
+        .map(|a| a.attempt)
+        .max()
+        .unwrap_or(original.attempt)
+        + 1;
+    let sent = delivery::Sent {
+        event_id: &original.event_id,
+        event_name: &original.event_name,
+        body: original.body.as_bytes(),
+        attempt: number,
+    };
+    let attempt = delivery::attempt_once(&shared, &webhook, &sent).await;
+    Ok(axum::Json(success(
+        serde_json::to_value(attempt).unwrap_or(Value::Null),
+    ))
+    .into_response())
 }
 
 async fn stats(State(shared): State<Arc<Shared>>) -> Response {

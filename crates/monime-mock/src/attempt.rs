@@ -7,9 +7,13 @@ use serde::Serialize;
 use crate::outgoing::SkippedHeader;
 
 /// One delivery attempt, as `GET /_mock/deliveries` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryAttempt {
+    /// This attempt's id (`dla-...`), for `POST /_mock/deliveries/{id}/resend`.
+    pub id: String,
+    /// The space of the webhook.
+    pub space_id: String,
     /// The webhook delivered to.
     pub webhook_id: String,
     /// The event's id (`wkd-...`), the same on every attempt.
@@ -30,4 +34,13 @@ pub struct DeliveryAttempt {
     pub skipped_headers: Vec<SkippedHeader>,
     /// When the attempt was made.
     pub time: DateTime<Utc>,
+    /// The request's headers as sent, in order (the signature and the webhook's custom
+    /// headers among them).
+    pub request_headers: Vec<(String, String)>,
+    /// The request body, exactly as sent.
+    pub body: String,
+    /// How long the receiver took to answer (or to fail), in milliseconds.
+    pub latency_ms: f64,
+    /// The start of the receiver's answer body (at most 200 characters).
+    pub response_excerpt: Option<String>,
 }

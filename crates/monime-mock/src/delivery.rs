@@ -108,43 +108,13 @@ async fn deliver(shared: &Shared, webhook: &StoredWebhook, event: &Event) {
     let body = event.to_json();
     let policy = &shared.config.delivery;
     for attempt in 1..=policy.max_attempts.max(1) {
-        let now = shared.clock.now();
-        let signature = webhook
-            .signer()
-            .map(|signer| signer.sign(unix_seconds(now), &body));
-        let (headers, skipped_headers) = delivery_headers(webhook.headers.as_ref(), signature);
-        let outcome = shared
-            .http
-            .post(&webhook.url)
-            .timeout(policy.timeout)
-            .headers(headers)
-            .body(body.clone())
-            .send()
-            .await;
-        let (status, error) = match &outcome {
-            Ok(response) => (Some(response.status().as_u16()), None),
-            Err(error) => (None, Some(error.to_string())),
-        };
-        let location = outcome.as_ref().ok().and_then(|response| {
-            let location = response.headers().get(reqwest::header::LOCATION)?;
-            Some(String::from_utf8_lossy(location.as_bytes()).into_owned())
-        });
-        shared
-            .counters
-            .delivery_attempts
-            .fetch_add(1, Ordering::Relaxed);
-        shared.record_delivery(DeliveryAttempt {
-            webhook_id: webhook.id.clone(),
-            event_id: event.id.clone(),
-            event_name: event.name.to_string(),
-            url: webhook.url.clone(),
+        let sent = Sent {
+            event_id: &event.id,
+            event_name: event.name.as_str(),
+            body: &body,
             attempt,
-            status,
-            error,
-            location,
-            skipped_headers,
-            time: DateTime::<Utc>::from(now),
-        });
+        };
+        let status = attempt_once(shared, webhook, &sent).await.status;
         if status.is_some_and(|s| (200..300).contains(&s)) {
             return;
         }
@@ -152,4 +122,89 @@ async fn deliver(shared: &Shared, webhook: &StoredWebhook, event: &Event) {
             tokio::time::sleep(policy.delay_after(attempt)).await;
         }
     }
+}
+
+/// What one attempt sends: the event's body, unchanged from attempt to attempt.
+pub(crate) struct Sent<'a> {
+    pub event_id: &'a str,
+    pub event_name: &'a str,
+    pub body: &'a [u8],
+    pub attempt: u32,
+}
+
+/// Makes one attempt, signed now, and records it in the delivery log.
+pub(crate) async fn attempt_once(
+    shared: &Shared,
+    webhook: &StoredWebhook,
+    sent: &Sent<'_>,
+) -> DeliveryAttempt {
+    let policy = &shared.config.delivery;
+    let now = shared.clock.now();
+    let signature = webhook
+        .signer()
+        .map(|signer| signer.sign(unix_seconds(now), sent.body));
+    let (headers, skipped_headers) = delivery_headers(webhook.headers.as_ref(), signature);
+    let request_headers = headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.to_string(), value)
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let outcome = shared
+        .http
+        .post(&webhook.url)
+        .timeout(policy.timeout)
+        .headers(headers)
+        .body(sent.body.to_vec())
+        .send()
+        .await;
+    let (status, error, location, response_excerpt) = match outcome {
+        Ok(response) => {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned());
+            let status = response.status().as_u16();
+            (Some(status), None, location, Some(excerpt(response).await))
+        }
+        Err(error) => (None, Some(error.to_string()), None, None),
+    };
+    shared
+        .counters
+        .delivery_attempts
+        .fetch_add(1, Ordering::Relaxed);
+    let record = DeliveryAttempt {
+        id: format!("dla-{}", uuid::Uuid::new_v4().simple()),
+        space_id: webhook.space_id.clone(),
+        webhook_id: webhook.id.clone(),
+        event_id: sent.event_id.to_owned(),
+        event_name: sent.event_name.to_owned(),
+        url: webhook.url.clone(),
+        attempt: sent.attempt,
+        status,
+        error,
+        location,
+        skipped_headers,
+        time: DateTime::<Utc>::from(now),
+        request_headers,
+        body: String::from_utf8_lossy(sent.body).into_owned(),
+        latency_ms: (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
+        response_excerpt,
+    };
+    shared.record_delivery(record.clone());
+    record
+}
+
+/// The first 200 characters of an answer body, reading at most 4 KiB of it.
+async fn excerpt(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < 4096 {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&bytes).chars().take(200).collect()
 }

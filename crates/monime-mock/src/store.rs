@@ -51,6 +51,7 @@ struct Entry {
 #[derive(Clone)]
 pub struct StoredWebhook {
     pub id: String,
+    pub space_id: String,
     pub url: String,
     pub headers: Option<BTreeMap<String, String>>,
     signer: Option<Signer>,
@@ -131,9 +132,10 @@ impl Entry {
         json
     }
 
-    fn delivery_view(&self) -> StoredWebhook {
+    fn delivery_view(&self, space: &str) -> StoredWebhook {
         StoredWebhook {
             id: self.id.clone(),
+            space_id: space.to_owned(),
             url: self.webhook.url.clone(),
             headers: self.webhook.headers.clone(),
             signer: self.signer.clone(),
@@ -400,8 +402,8 @@ impl Store {
     }
 
     /// Enabled webhooks of `space` subscribed to `event`.
-    pub fn subscribers(&self, space: &str, event: &str) -> Vec<StoredWebhook> {
-        let Some(space) = self.spaces.get(space) else {
+    pub fn subscribers(&self, space_id: &str, event: &str) -> Vec<StoredWebhook> {
+        let Some(space) = self.spaces.get(space_id) else {
             return Vec::new();
         };
         space
@@ -410,8 +412,19 @@ impl Store {
             .filter(|entry| {
                 entry.webhook.enabled && entry.webhook.events.iter().any(|n| n == event)
             })
-            .map(Entry::delivery_view)
+            .map(|entry| entry.delivery_view(space_id))
             .collect()
+    }
+
+    /// Webhook `id` of `space` as deliveries use it, enabled or not (a resend is asked for).
+    pub fn delivery_target(&self, space: &str, id: &str) -> Option<StoredWebhook> {
+        let entries = self.spaces.get(space)?;
+        Some(
+            entries
+                .webhooks
+                .get(entries.seq_by_id.get(id)?)?
+                .delivery_view(space),
+        )
     }
 
     /// How many webhooks exist, in all spaces.

@@ -65,6 +65,8 @@ pub enum Command {
     Listen(ListenArgs),
     /// Send deliveries recorded by `listen --record` to a receiver again.
     Replay(ReplayArgs),
+    /// The emulator's delivery log: list attempts, show one, resend one (needs --api-url).
+    Deliveries(crate::deliveries::DeliveriesArgs),
     /// Inspect and repair a receiver's stored deliveries (PostgreSQL at DATABASE_URL).
     Inbox(crate::inbox::InboxArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

@@ -8,6 +8,7 @@
 mod body_flags;
 mod cli;
 mod completions;
+mod deliveries;
 mod diagnose;
 mod inbox;
 mod listen;
@@ -65,6 +66,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Listen(args) => listen::listen(&args, cli.output).await,
         Command::Inbox(args) => inbox::run(&args, output).await,
         Command::Replay(args) => replay::replay(&args, output).await,
+        Command::Deliveries(args) => {
+            deliveries::run(&args, cli.api_url, output, cli.show_secrets).await
+        }
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
         command => manage::run(command, cli.api_url, view).await,

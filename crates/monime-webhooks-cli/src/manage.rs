@@ -68,6 +68,7 @@ pub async fn run(
         | Command::Listen(_)
         | Command::Inbox(_)
         | Command::Replay(_)
+        | Command::Deliveries(_)
         | Command::Completions(_)
         | Command::Man(_) => {
             unreachable!("handled without the API")

@@ -89,6 +89,7 @@ fn every_help_text() {
         vec!["listen", "--help"],
         vec!["inbox", "--help"],
         vec!["replay", "--help"],
+        vec!["deliveries", "--help"],
     ] {
         let output = cli(None, &args);
         assert!(output.status.success(), "{args:?}");

@@ -1023,3 +1023,142 @@ async fn recorded_deliveries_replay_byte_for_byte() {
     assert_eq!(output.status.code(), Some(1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The emulator's delivery log through `deliveries`: each attempt with its request (custom
+/// header values masked unless --show-secrets), latency and the start of the answer; an
+/// attempt resent goes to the same receiver with the same body, as the next attempt.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_delivery_log_lists_shows_and_resends_attempts() {
+    async fn failing(
+        State(received): State<Received>,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> (StatusCode, &'static str) {
+        received
+            .lock()
+            .unwrap()
+            .push((uri.path().to_owned(), headers, body));
+        (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance")
+    }
+    let received = Received::default();
+    let app = serve(Router::new().fallback(failing).with_state(received.clone())).await;
+    let mock = emulator().await;
+    create_webhook(
+        &mock,
+        &format!("{app}/hook"),
+        json!({ "type": "HS256", "secret": SECRET }),
+    )
+    .await;
+    trigger(&mock, "payment.completed", "payment", "pay-log").await;
+    assert!(mock.settle(Duration::from_secs(30)).await);
+    let attempts = DeliveryPolicy::fast().max_attempts as usize;
+
+    let mock_ref = &mock;
+    let listed = tokio::task::spawn_blocking({
+        let mock = MonimeMockUrl(mock_ref.base_url());
+        move || mock.deliveries(&["list", "--output", "json"])
+    })
+    .await
+    .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let lines = json_lines(&String::from_utf8(listed.stdout).unwrap());
+    assert_eq!(lines.len(), attempts);
+    let first = &lines[0];
+    assert_eq!(first["status"], json!(503));
+    assert_eq!(first["responseExcerpt"], json!("down for maintenance"));
+    assert!(first["latencyMs"].as_f64().unwrap() >= 0.0);
+    let sent = received.lock().unwrap()[0].2.clone();
+    assert_eq!(
+        first["body"].as_str().unwrap().as_bytes(),
+        &sent[..],
+        "the body as sent"
+    );
+    let header = |line: &Value, name: &str| {
+        line["requestHeaders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|pair| pair[0] == json!(name))
+            .map(|pair| pair[1].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        header(first, "x-shop").as_deref(),
+        Some("********"),
+        "masked"
+    );
+    assert!(header(first, "monime-signature").unwrap().starts_with("t="));
+
+    let id = first["id"].as_str().unwrap().to_owned();
+    let shown = tokio::task::spawn_blocking({
+        let (mock, id) = (MonimeMockUrl(mock_ref.base_url()), id.clone());
+        move || mock.deliveries(&["show", &id, "--output", "json", "--show-secrets"])
+    })
+    .await
+    .unwrap();
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(
+        header(&shown, "x-shop").as_deref(),
+        Some("main"),
+        "--show-secrets"
+    );
+
+    let resent = tokio::task::spawn_blocking({
+        let (mock, id) = (MonimeMockUrl(mock_ref.base_url()), id.clone());
+        move || mock.deliveries(&["resend", &id, "--output", "json"])
+    })
+    .await
+    .unwrap();
+    assert!(
+        resent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resent.stderr)
+    );
+    let resent = &json_lines(&String::from_utf8(resent.stdout).unwrap())[0];
+    assert_eq!(resent["attempt"], json!(attempts + 1), "the next attempt");
+    assert_ne!(resent["id"], json!(id));
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), attempts + 1);
+    assert_eq!(received[attempts].2, sent, "the same body again");
+    Verifier::hs256(SECRET)
+        .unwrap()
+        .verify(
+            received[attempts].1["monime-signature"].to_str().unwrap(),
+            &sent,
+        )
+        .unwrap();
+    assert_eq!(mock.deliveries().len(), attempts + 1, "logged too");
+
+    // Only the emulator has a delivery log: its URL must be named; ids stay in their segment.
+    let unnamed = Command::new(BIN)
+        .args(["deliveries", "list"])
+        .env_remove("MONIME_API_URL")
+        .output()
+        .unwrap();
+    assert_eq!(unnamed.status.code(), Some(2));
+    let escaping = tokio::task::spawn_blocking({
+        let mock = MonimeMockUrl(mock_ref.base_url());
+        move || mock.deliveries(&["resend", "dla-../../v1/webhooks"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(escaping.status.code(), Some(2));
+}
+
+/// The emulator's URL, for `deliveries` run on a blocking thread.
+struct MonimeMockUrl(String);
+
+impl MonimeMockUrl {
+    fn deliveries(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .args(["--api-url", &self.0, "deliveries"])
+            .args(args)
+            .env_remove("MONIME_API_URL")
+            .output()
+            .unwrap()
+    }
+}
