@@ -40,6 +40,7 @@
 
 mod decode;
 mod open;
+mod overrides;
 mod sample;
 mod timestamp;
 
@@ -54,5 +55,6 @@ mod generated;
 
 pub use decode::{DecodeError, EventDataSeed};
 pub use generated::*;
+pub use overrides::{Override, OverrideError, apply_overrides};
 pub use sample::sample;
 pub use timestamp::Timestamp;

@@ -313,8 +313,9 @@ fn missing(id: &str) -> ApiError {
     ApiError::not_found(format!("no webhook `{id}` in this space"))
 }
 
-/// `POST /_mock/events` `{name, object {id, type}, data}`: deliver an event to every enabled
-/// webhook of the space (`Monime-Space-Id`) subscribed to `name`.
+/// `POST /_mock/events` `{name, object {id, type}, data, set}`: deliver an event to every
+/// enabled webhook of the space (`Monime-Space-Id`) subscribed to `name`; `set` changes fields
+/// of `data` (or of the sample), checked against the object's type.
 async fn trigger_event(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -336,6 +337,22 @@ async fn trigger_event(
     let data = body.get("data").cloned().unwrap_or_else(|| {
         serde_json::to_value(monime_signature::sample(name, &object.id)).unwrap_or_default()
     });
+    // `"set": {"data.amount.value": 5000}`: fields changed, checked against the object's type.
+    let overrides = match body.get("set") {
+        None => Vec::new(),
+        Some(Value::Object(set)) => set
+            .iter()
+            .map(|(path, value)| monime_signature::Override::new(path, value.clone()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| ApiError::invalid(format!("set: {e}")))?,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "set: must be {\"data.path\": value, ...}",
+            ));
+        }
+    };
+    let data = monime_signature::apply_overrides(&object.kind, data, &overrides)
+        .map_err(|e| ApiError::invalid(format!("set: {e}")))?;
     let subscribers = shared.lock_store().subscribers(&space, name);
     let scheduled = delivery::schedule(&shared, subscribers, name, object, data);
     Ok(axum::Json(success(

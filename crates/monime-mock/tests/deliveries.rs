@@ -323,3 +323,56 @@ async fn a_redirecting_receiver_is_not_followed() {
     assert_eq!(listed.body["result"][0]["location"], json!(location));
     mock.shutdown().await;
 }
+
+/// `/_mock/events` with `set` changes fields of the sample, checked against the object's
+/// type: the receiver gets the shaped object, and a value the type refuses is a 400 naming
+/// its path, with nothing delivered.
+#[tokio::test]
+async fn events_are_shaped_with_set_and_checked_against_the_type() {
+    let (mock, api) = fast_mock().await;
+    let (url, receiver) = start_receiver(vec![]).await;
+    let mut body = valid_body();
+    body["url"] = json!(format!("{url}/shaped"));
+    body["events"] = json!(["payment.completed"]);
+    api.create_id(&body).await;
+    let shaped = json!({
+        "name": "payment.completed",
+        "object": { "id": "pay-9", "type": "payment" },
+        "set": { "data.amount.value": 5000, "data.status": "failed" },
+    });
+    let reply = Api::send(
+        api.request(reqwest::Method::POST, "/_mock/events")
+            .json(&shaped),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{:#}", reply.body);
+    let refused = json!({
+        "name": "payment.completed",
+        "object": { "id": "pay-10", "type": "payment" },
+        "set": { "data.amount.value": "lots" },
+    });
+    let reply = Api::send(
+        api.request(reqwest::Method::POST, "/_mock/events")
+            .json(&refused),
+    )
+    .await;
+    reply.assert_error(400, "invalid_request");
+    assert!(
+        reply.body.to_string().contains("data.amount.value"),
+        "{:#}",
+        reply.body
+    );
+    assert!(mock.settle(Duration::from_secs(10)).await);
+    let received = receiver.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1, "the refused event was not delivered");
+    let event = monime_signature::Event::parse(&received[0].2).unwrap();
+    let monime_signature::EventData::Payment(payment) = event.typed_data().unwrap() else {
+        panic!("a payment");
+    };
+    assert_eq!(payment.amount.and_then(|a| a.value), Some(5000));
+    assert_eq!(
+        payment.status.map(|s| s.as_str().to_owned()).as_deref(),
+        Some("failed")
+    );
+    mock.shutdown().await;
+}

@@ -150,6 +150,11 @@ pub struct SendArgs {
     /// A JSON file to send as the event's data (default: a realistic object for the event).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
+    /// Change one field of the data, checked against the object's type: `--set
+    /// data.amount.value=5000 --set data.status=failed` (the value is JSON when it parses as
+    /// JSON, else text).
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_override)]
+    pub overrides: Vec<monime_signature::Override>,
     #[command(flatten)]
     pub secret: SecretArgs,
     /// Sign with ES256 and this private key (PKCS#8 PEM file).
@@ -338,6 +343,11 @@ pub struct ReplayArgs {
     /// Send every recording this many times.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub repeat: u32,
+}
+
+fn parse_override(text: &str) -> Result<monime_signature::Override, String> {
+    text.parse()
+        .map_err(|e: monime_signature::OverrideError| e.to_string())
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

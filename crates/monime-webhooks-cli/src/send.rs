@@ -95,6 +95,8 @@ pub async fn send_test_event(args: &SendArgs, output: Option<Output>) -> Result<
             .map_err(|e| Failure::Usage(format!("{} is not JSON: {e}", path.display())))?,
         None => sample_data(name.as_str(), &object_id),
     };
+    let data = monime_signature::apply_overrides(&object_type, data, &args.overrides)
+        .map_err(|e| Failure::Usage(format!("--set {e}")))?;
     let now = i64::try_from(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -922,3 +922,54 @@ async fn every_command_answers_in_json_with_what_could_steer_a_terminal_escaped(
     .await;
     assert_eq!(json_lines(&deleted), [serde_json::json!({ "deleted": id })]);
 }
+
+/// `send-test-event --set` shapes the sample: the receiver gets the changed fields, typed; a
+/// value the type refuses is a usage error naming the path, and nothing is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn send_test_event_shapes_the_data_with_set() {
+    let (url, received) = receiver(false).await;
+    let send = |sets: Vec<&'static str>| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut args = vec![
+                "send-test-event",
+                "--to",
+                &url,
+                "--event",
+                "payout.failed",
+                "--secret",
+                SECRET,
+            ];
+            for set in &sets {
+                args.extend(["--set", set]);
+            }
+            cli(None, &args)
+        })
+    };
+    let sent = send(vec![
+        "data.amount.value=5000",
+        "data.failureDetail.code=account_blocked",
+    ])
+    .await
+    .unwrap();
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let refused = send(vec!["data.amount.value=lots"]).await.unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("data.amount.value"),
+        "{}",
+        stderr(&refused)
+    );
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1, "nothing sent for the refused value");
+    let event = monime_signature::Event::parse(&received[0].1).unwrap();
+    let monime_signature::EventData::Payout(payout) = event.typed_data().unwrap() else {
+        panic!("a payout");
+    };
+    assert_eq!(payout.amount.and_then(|a| a.value), Some(5000));
+    let code = payout
+        .failure_detail
+        .and_then(|d| d.code)
+        .map(|c| c.as_str().to_owned());
+    assert_eq!(code.as_deref(), Some("account_blocked"));
+}
