@@ -55,6 +55,20 @@ fn run_installer(command: &mut Command, what: &str, hint: &str) -> Result<()> {
         .ok_or_else(|| fail!("{what} failed ({status}). {hint}"))
 }
 
+/// Debian's Chromium and ChromeDriver, for the emulator dashboard's browser test.
+pub fn chromium() -> Result<()> {
+    let hint = "install Debian's chromium and chromium-driver (as root)";
+    for args in [
+        &["update"][..],
+        &["install", "-y", "chromium", "chromium-driver"],
+    ] {
+        if !Path::new("/usr/bin/chromedriver").exists() {
+            run_installer(Command::new("apt-get").args(args), "apt-get", hint)?;
+        }
+    }
+    Ok(())
+}
+
 /// Installs the npm tools of `tools/package-lock.json` into the cache and returns the
 /// folder holding their executables.
 pub fn node_bin(root: &Path) -> Result<PathBuf> {

@@ -60,7 +60,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_mock/events", post(trigger_event))
         .route("/_mock/deliveries", get(deliveries))
         .route("/_mock/deliveries/{id}/resend", post(resend))
-        .route("/_mock/stats", get(stats));
+        .route("/_mock/stats", get(stats))
+        .route("/_mock/", get(crate::dashboard::page))
+        .route("/_mock", get(crate::dashboard::page))
+        .route("/_mock/webhooks", get(crate::dashboard::webhooks));
     api.merge(controls)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

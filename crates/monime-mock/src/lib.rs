@@ -27,6 +27,7 @@
 mod api;
 mod attempt;
 mod clock;
+mod dashboard;
 mod delivery;
 mod error;
 mod faults;

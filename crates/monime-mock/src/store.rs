@@ -427,6 +427,32 @@ impl Store {
         )
     }
 
+    /// The webhooks the dashboard shows (of `space`, or of every space): what identifies them
+    /// and where they deliver, never a secret or a header value.
+    pub fn overview(&self, space: Option<&str>) -> Vec<Value> {
+        let mut spaces: Vec<(&String, &Space)> = self
+            .spaces
+            .iter()
+            .filter(|(id, _)| space.is_none_or(|wanted| wanted == id.as_str()))
+            .collect();
+        spaces.sort_by(|a, b| a.0.cmp(b.0));
+        spaces
+            .into_iter()
+            .flat_map(|(space_id, space)| {
+                space.webhooks.values().map(move |entry| {
+                    serde_json::json!({
+                        "spaceId": space_id,
+                        "id": entry.id,
+                        "name": entry.webhook.name,
+                        "url": entry.webhook.url,
+                        "events": entry.webhook.events,
+                        "enabled": entry.webhook.enabled,
+                    })
+                })
+            })
+            .collect()
+    }
+
     /// How many webhooks exist, in all spaces.
     pub fn webhook_count(&self) -> usize {
         self.spaces.values().map(|space| space.webhooks.len()).sum()
