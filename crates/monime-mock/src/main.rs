@@ -102,6 +102,8 @@ fn main() -> std::process::ExitCode {
             }
         };
         println!("{}{}", monime_mock::LISTENING_LINE_PREFIX, mock.base_url());
+        // On stderr: stdout's first line is what scripts read the address from.
+        eprintln!("dashboard: {}/_mock/", mock.base_url());
         wait_for_stop_signal().await;
         mock.shutdown().await;
         std::process::ExitCode::SUCCESS

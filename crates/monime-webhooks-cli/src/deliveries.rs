@@ -67,7 +67,7 @@ pub async fn run(
             let attempts = attempts.as_array().cloned().unwrap_or_default();
             if output == Output::Table {
                 outln!(
-                    "{:<24}  {:<36}  {:>2}  {:>6}  {:>9}  {:<36}  EVENT",
+                    "{:<30}  {:<36}  {:>2}  {:>6}  {:>9}  {:<36}  EVENT",
                     "TIME",
                     "ATTEMPT",
                     "#",
@@ -180,7 +180,7 @@ fn print_attempt(attempt: &Value, output: Output, show_secrets: bool) -> Result<
         .as_u64()
         .map_or_else(|| "---".to_owned(), |s| s.to_string());
     outln!(
-        "{:<24}  {:<36}  {:>2}  {:>6}  {:>6.1} ms  {:<36}  {}",
+        "{:<30}  {:<36}  {:>2}  {:>6}  {:>6.1} ms  {:<36}  {}",
         printable(&text("time")),
         printable(&text("id")),
         attempt["attempt"].as_u64().unwrap_or(0),
