@@ -63,7 +63,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_mock/stats", get(stats))
         .route("/_mock/", get(crate::dashboard::page))
         .route("/_mock", get(crate::dashboard::page))
-        .route("/_mock/webhooks", get(crate::dashboard::webhooks));
+        .route("/_mock/webhooks", get(crate::dashboard::webhooks))
+        .route_layer(axum::middleware::from_fn(loopback_only));
     api.merge(controls)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -73,6 +74,37 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 }
 
 type Answer = Result<Response, ApiError>;
+
+/// The `/_mock` controls answer only requests addressed by a loopback name, and POSTs from no
+/// other origin: a web page that rebinds its own domain to 127.0.0.1, or posts across origins,
+/// can neither read the delivery log nor trigger anything.
+async fn loopback_only(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if addressed_locally(request.headers()) {
+        return next.run(request).await;
+    }
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "the /_mock controls answer only on localhost, 127.0.0.1 and [::1], from their own page",
+    )
+    .into_response()
+}
+
+fn addressed_locally(headers: &HeaderMap) -> bool {
+    let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
+    let host = header(header::HOST).unwrap_or("");
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let same_origin = header(header::ORIGIN).is_none_or(|origin| {
+        let origin = origin
+            .strip_prefix("http://")
+            .or(origin.strip_prefix("https://"));
+        origin == Some(host)
+    });
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]") && same_origin
+}
 
 fn success(result: Value) -> Value {
     json!({ "success": true, "messages": [], "result": result })
@@ -364,8 +396,23 @@ async fn trigger_event(
     .into_response())
 }
 
-async fn deliveries(State(shared): State<Arc<Shared>>) -> Response {
-    let attempts = shared.lock_deliveries().clone();
+#[derive(serde::Deserialize)]
+struct Newest {
+    limit: Option<usize>,
+}
+
+/// `GET /_mock/deliveries[?limit=N]`: the logged attempts, oldest first (the newest N).
+async fn deliveries(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Query(newest): axum::extract::Query<Newest>,
+) -> Response {
+    let attempts: Vec<crate::DeliveryAttempt> = {
+        let log = shared.lock_deliveries();
+        let skip = newest
+            .limit
+            .map_or(0, |limit| log.len().saturating_sub(limit));
+        log.iter().skip(skip).cloned().collect()
+    };
     axum::Json(success(
         serde_json::to_value(attempts).unwrap_or(Value::Null),
     ))
@@ -396,7 +443,7 @@ async fn resend(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> An
     let sent = delivery::Sent {
         event_id: &original.event_id,
         event_name: &original.event_name,
-        body: original.body.as_bytes(),
+        body: original.body.clone(),
         attempt: number,
     };
     let attempt = delivery::attempt_once(&shared, &webhook, &sent).await;

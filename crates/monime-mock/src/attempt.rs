@@ -1,6 +1,8 @@
 //! One delivery attempt as the emulator records it: kept by the server's shared state and
 //! written by the deliveries, so it lives apart from both.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -37,10 +39,15 @@ pub struct DeliveryAttempt {
     /// The request's headers as sent, in order (the signature and the webhook's custom
     /// headers among them).
     pub request_headers: Vec<(String, String)>,
-    /// The request body, exactly as sent.
-    pub body: String,
+    /// The request body, exactly as sent (shared by the event's attempts).
+    #[serde(serialize_with = "as_text")]
+    pub body: Arc<str>,
     /// How long the receiver took to answer (or to fail), in milliseconds.
     pub latency_ms: f64,
     /// The start of the receiver's answer body (at most 200 characters).
     pub response_excerpt: Option<String>,
+}
+
+fn as_text<S: serde::Serializer>(text: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(text)
 }

@@ -96,7 +96,7 @@ async function refresh() {
     const query = space ? "?space=" + encodeURIComponent(space) : "";
     const [webhooks, log] = await Promise.all([
       call("/_mock/webhooks" + query),
-      call("/_mock/deliveries"),
+      call("/_mock/deliveries?limit=500"),
     ]);
     renderWebhooks(webhooks);
     attempts = log;

@@ -105,13 +105,14 @@ pub(crate) fn schedule(
 }
 
 async fn deliver(shared: &Shared, webhook: &StoredWebhook, event: &Event) {
-    let body = event.to_json();
+    // One copy of the body for every attempt the log keeps.
+    let body: Arc<str> = String::from_utf8_lossy(&event.to_json()).into();
     let policy = &shared.config.delivery;
     for attempt in 1..=policy.max_attempts.max(1) {
         let sent = Sent {
             event_id: &event.id,
             event_name: event.name.as_str(),
-            body: &body,
+            body: body.clone(),
             attempt,
         };
         let status = attempt_once(shared, webhook, &sent).await.status;
@@ -128,7 +129,7 @@ async fn deliver(shared: &Shared, webhook: &StoredWebhook, event: &Event) {
 pub(crate) struct Sent<'a> {
     pub event_id: &'a str,
     pub event_name: &'a str,
-    pub body: &'a [u8],
+    pub body: Arc<str>,
     pub attempt: u32,
 }
 
@@ -142,7 +143,7 @@ pub(crate) async fn attempt_once(
     let now = shared.clock.now();
     let signature = webhook
         .signer()
-        .map(|signer| signer.sign(unix_seconds(now), sent.body));
+        .map(|signer| signer.sign(unix_seconds(now), sent.body.as_bytes()));
     let (headers, skipped_headers) = delivery_headers(webhook.headers.as_ref(), signature);
     let request_headers = headers
         .iter()
@@ -157,7 +158,7 @@ pub(crate) async fn attempt_once(
         .post(&webhook.url)
         .timeout(policy.timeout)
         .headers(headers)
-        .body(sent.body.to_vec())
+        .body(sent.body.as_bytes().to_vec())
         .send()
         .await;
     let (status, error, location, response_excerpt) = match outcome {
@@ -189,7 +190,7 @@ pub(crate) async fn attempt_once(
         skipped_headers,
         time: DateTime::<Utc>::from(now),
         request_headers,
-        body: String::from_utf8_lossy(sent.body).into_owned(),
+        body: sent.body.clone(),
         latency_ms: (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
         response_excerpt,
     };

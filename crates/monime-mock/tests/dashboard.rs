@@ -247,7 +247,8 @@ async fn the_dashboard_triggers_shows_and_resends_deliveries_in_a_real_browser()
         let api = Api::new(&mock);
         let (url, received) = receiver().await;
         let mut body = valid_body();
-        body["name"] = json!("dashboard test");
+        // A name holding markup is shown as text too.
+        body["name"] = json!("dashboard test <img src=x onerror=\"window.pwned = 3\">");
         body["url"] = json!(url);
         body["events"] = json!(["payment.completed"]);
         body["verificationMethod"] = json!({ "type": "HS256", "secret": SECRET });
@@ -270,9 +271,10 @@ async fn the_dashboard_triggers_shows_and_resends_deliveries_in_a_real_browser()
         browser
             .wait_for_text("#trigger-result", |t| t == "sent to 1 webhook(s)")
             .await;
-        let row = browser
-            .wait_for_text("#attempts tbody tr.attempt", |t| t.contains("200"))
+        browser
+            .wait_for_text("#attempts tbody tr.attempt td.ok", |t| t == "200")
             .await;
+        let row = browser.text("#attempts tbody tr.attempt").await;
         assert!(row.contains("payment.completed"), "{row}");
 
         // Opening it shows its headers and its body, pretty-printed.
@@ -316,11 +318,12 @@ async fn the_dashboard_triggers_shows_and_resends_deliveries_in_a_real_browser()
                 "data": { "id": "pay-xss", "description": hostile },
             }));
         assert_eq!(Api::send(trigger).await.status, 200);
-        browser
-            .wait_for_text("#attempts tbody tr.attempt", |t| {
-                t.contains("td") || t.contains("payment")
-            })
-            .await;
+        let rows = "return document.querySelectorAll('#attempts tbody tr.attempt').length";
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while browser.script(rows).await != json!(3) {
+            assert!(Instant::now() < deadline, "the third attempt never showed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             browser.click("#attempts tbody tr.attempt td").await;
@@ -346,6 +349,38 @@ async fn the_dashboard_triggers_shows_and_resends_deliveries_in_a_real_browser()
             .script("return document.querySelectorAll('img, #details-body *').length")
             .await;
         assert_eq!(images, json!(0), "no element made from the body");
+
+        // The page's own script only: the policy names it by hash.
+        let page = reqwest::get(format!("{}/_mock/", mock.base_url()))
+            .await
+            .unwrap();
+        let policy = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            policy.starts_with("default-src 'none'; script-src 'sha256-"),
+            "{policy}"
+        );
+        // The controls answer only to this machine's names and their own page.
+        let rebound = reqwest::Client::new()
+            .get(format!("{}/_mock/deliveries", mock.base_url()))
+            .header("host", "attacker.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(rebound.status(), 403);
+        let cross_site = reqwest::Client::new()
+            .post(format!("{}/_mock/events", mock.base_url()))
+            .header("origin", "https://attacker.example")
+            .header("monime-space-id", SPACE)
+            .json(
+                &json!({ "name": "payment.completed", "object": { "id": "p", "type": "payment" } }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cross_site.status(), 403);
 
         browser.screenshot(&screenshot_path()).await;
         browser.quit().await;

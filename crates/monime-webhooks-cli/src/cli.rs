@@ -343,6 +343,10 @@ pub struct ReplayArgs {
     /// Send every recording this many times.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub repeat: u32,
+    /// Also send the recordings whose signature did not verify when recorded (re-signed, they
+    /// would reach the app as genuine: only for deliveries you made yourself).
+    #[arg(long)]
+    pub include_invalid: bool,
 }
 
 fn parse_override(text: &str) -> Result<monime_signature::Override, String> {

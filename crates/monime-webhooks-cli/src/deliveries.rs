@@ -158,14 +158,19 @@ async fn call(request: reqwest::RequestBuilder) -> Result<Value, Failure> {
 /// `attempt` with its request header values masked, unless `show_secrets`.
 fn masked(attempt: &Value, show_secrets: bool) -> Value {
     let mut attempt = attempt.clone();
-    if !show_secrets && let Some(headers) = attempt["requestHeaders"].as_array_mut() {
-        for pair in headers {
-            let shown = pair[0]
-                .as_str()
-                .is_some_and(|name| SHOWN_HEADERS.contains(&name.to_ascii_lowercase().as_str()));
-            if !shown {
-                pair[1] = Value::String(MASK.to_owned());
-            }
+    if show_secrets {
+        return attempt;
+    }
+    let headers = attempt
+        .get_mut("requestHeaders")
+        .and_then(Value::as_array_mut);
+    for pair in headers.into_iter().flatten() {
+        let shown = pair
+            .get(0)
+            .and_then(Value::as_str)
+            .is_some_and(|name| SHOWN_HEADERS.contains(&name.to_ascii_lowercase().as_str()));
+        if let Some(value) = pair.get_mut(1).filter(|_| !shown) {
+            *value = Value::String(MASK.to_owned());
         }
     }
     attempt

@@ -65,6 +65,9 @@ impl Recording {
     }
 }
 
+/// The most recordings one folder takes (at most 1 MiB each).
+const MAX_RECORDINGS: u64 = 10_000;
+
 /// Writes recordings into a folder, numbered in arrival order.
 #[derive(Debug)]
 pub struct Recorder {
@@ -73,13 +76,21 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Creates `dir` if needed.
+    /// Creates `dir` if needed; numbering goes on after the recordings already there.
     pub fn create(dir: &Path) -> Result<Recorder, Failure> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::Usage(format!("cannot create {}: {e}", dir.display())))?;
+        let last = std::fs::read_dir(dir)
+            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", dir.display())))?
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name();
+                name.to_str()?.split('-').next()?.parse::<u64>().ok()
+            })
+            .max()
+            .unwrap_or(0);
         Ok(Recorder {
             dir: dir.to_owned(),
-            next: AtomicU64::new(1),
+            next: AtomicU64::new(last + 1),
         })
     }
 
@@ -88,13 +99,19 @@ impl Recorder {
     /// body, so only letters, digits, `-` and `_` of it reach the file name.
     pub fn write(&self, recording: &Recording, event_id: Option<&str>) -> std::io::Result<PathBuf> {
         let number = self.next.fetch_add(1, Ordering::SeqCst);
+        // A flood of deliveries must not fill the disk.
+        if number > MAX_RECORDINGS {
+            return Err(std::io::Error::other(format!(
+                "{MAX_RECORDINGS} recordings in one folder: not recording more"
+            )));
+        }
         let id: String = event_id
             .unwrap_or("unknown")
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
             .take(64)
             .collect();
-        let path = self.dir.join(format!("{number:06}-{id}.json"));
+        let path = self.dir.join(format!("{number:08}-{id}.json"));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -164,9 +181,14 @@ mod tests {
         recorder.write(&binary, None).unwrap();
         let read = read_all(&dir).unwrap();
         assert_eq!(read.len(), 2);
-        assert_eq!(read[0].0.file_name().unwrap(), "000001-etcpasswd.json");
+        assert_eq!(read[0].0.file_name().unwrap(), "00000001-etcpasswd.json");
+        // A second session in the same folder goes on after the first.
+        let again = Recorder::create(&dir).unwrap();
+        let third = again.write(&text, Some("wkd-3")).unwrap();
+        assert_eq!(third.file_name().unwrap(), "00000003-wkd-3.json");
         assert_eq!(read[0].1, text);
         assert_eq!(read[1].1, binary);
+        assert_eq!(read_all(&dir).unwrap().len(), 3);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -57,7 +57,22 @@ pub async fn replay(args: &ReplayArgs, output: Output) -> Result<ExitCode, Failu
         Some(secret) => Some(Signer::hs256(&secret).map_err(|e| Failure::Usage(e.to_string()))?),
         None => None,
     };
-    let recordings = read_all(&args.dir)?;
+    let mut recordings = read_all(&args.dir)?;
+    // Anyone who reached `listen` could have recorded a body: one that did not verify is not
+    // replayed, least of all re-signed with the real secret, unless asked for.
+    let recorded = recordings.len();
+    if !args.include_invalid {
+        recordings.retain(|(_, recording)| recording.valid);
+    }
+    if recordings.len() < recorded {
+        errln!(
+            "{} recordings did not verify when recorded and are not sent (--include-invalid sends them)",
+            recorded - recordings.len()
+        );
+    }
+    if recordings.is_empty() {
+        return Err(Failure::Usage("no recording to send".to_owned()));
+    }
     let mut rng = args
         .seed
         .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
