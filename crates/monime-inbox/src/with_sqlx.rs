@@ -79,6 +79,21 @@ async fn commit_if_holder<E>(
     }
 }
 
+/// Runs a prune statement, once `older_than` is checked against the floor.
+async fn prune(
+    statement: &str,
+    executor: impl PgExecutor<'_>,
+    older_than: std::time::Duration,
+) -> Result<u64, PruneError<sqlx::Error>> {
+    let seconds = checked_age(older_than)?;
+    let done = sqlx::query(sql(statement))
+        .bind(seconds)
+        .execute(executor)
+        .await
+        .map_err(PruneError::Database)?;
+    Ok(done.rows_affected())
+}
+
 impl PgInbox {
     /// [`PgInbox::create_table`] on sqlx.
     pub async fn create_table_sqlx(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
@@ -122,13 +137,7 @@ impl PgInbox {
         executor: impl PgExecutor<'_>,
         older_than: std::time::Duration,
     ) -> Result<u64, PruneError<sqlx::Error>> {
-        let seconds = checked_age(older_than)?;
-        let done = sqlx::query(sql(&self.prune))
-            .bind(seconds)
-            .execute(executor)
-            .await
-            .map_err(PruneError::Database)?;
-        Ok(done.rows_affected())
+        prune(&self.prune, executor, older_than).await
     }
 }
 
@@ -290,12 +299,6 @@ impl PgQueue {
         executor: impl PgExecutor<'_>,
         older_than: std::time::Duration,
     ) -> Result<u64, PruneError<sqlx::Error>> {
-        let seconds = checked_age(older_than)?;
-        let done = sqlx::query(sql(&self.prune))
-            .bind(seconds)
-            .execute(executor)
-            .await
-            .map_err(PruneError::Database)?;
-        Ok(done.rows_affected())
+        prune(&self.prune, executor, older_than).await
     }
 }

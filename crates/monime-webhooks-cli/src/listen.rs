@@ -37,8 +37,9 @@ const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
 /// How long the app may take to answer a forwarded delivery.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Headers that describe one connection, not the delivery, so they are not forwarded.
-const HOP_BY_HOP: [&str; 6] = [
+/// Headers that describe one connection, not the delivery, so they are not forwarded (nor
+/// replayed).
+pub(crate) const HOP_BY_HOP: [&str; 6] = [
     "host",
     "content-length",
     "connection",

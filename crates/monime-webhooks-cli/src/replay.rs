@@ -11,18 +11,9 @@ use serde_json::json;
 
 use crate::cli::{Failure, Output, ReplayArgs};
 use crate::diagnose::unix_now;
+use crate::listen::HOP_BY_HOP;
 use crate::output::{errln, json_text, outln, printable};
 use crate::record::{Recording, read_all};
-
-/// Headers that describe the recorded connection, not the delivery.
-const NOT_REPLAYED: [&str; 6] = [
-    "host",
-    "content-length",
-    "connection",
-    "transfer-encoding",
-    "keep-alive",
-    "upgrade",
-];
 
 /// How long the receiver may take to answer one delivery.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -157,7 +148,7 @@ async fn send(
     let mut request = http.post(to.clone()).body(recording.body.clone());
     for (name, value) in &recording.headers {
         let name_lower = name.to_ascii_lowercase();
-        if NOT_REPLAYED.contains(&name_lower.as_str())
+        if HOP_BY_HOP.contains(&name_lower.as_str())
             || (signer.is_some() && name_lower == SIGNATURE_HEADER)
         {
             continue;

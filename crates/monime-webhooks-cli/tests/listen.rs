@@ -785,6 +785,29 @@ fn a_stalled_output_reader_blocks_neither_deliveries_nor_the_stop() {
     );
 }
 
+/// Starts `listen` with `args` (the secret and JSON output added), points an emulator webhook
+/// at it and triggers `event` (name, object type, id); returns once the emulator has settled
+/// and `listen` stopped on its `--max-events`: the emulator, and listen's exit code, stdout
+/// and stderr.
+async fn through_listen(
+    args: &[&str],
+    (name, object_type, id): (&str, &str, &str),
+) -> (MonimeMock, (i32, String, String)) {
+    let mut all = vec!["--secret", SECRET, "--output", "json"];
+    all.extend_from_slice(args);
+    let listener = listen(&all);
+    let mock = emulator().await;
+    create_webhook(
+        &mock,
+        &format!("{}/monime", listener.url),
+        json!({ "type": "HS256", "secret": SECRET }),
+    )
+    .await;
+    trigger(&mock, name, object_type, id).await;
+    assert!(mock.settle(Duration::from_secs(30)).await);
+    (mock, listener.finish())
+}
+
 /// An app that answers 500: `listen` passes the 500 back, the emulator records it and
 /// retries, and every attempt reaches the app. A regression that answered 200 would make
 /// Monime stop retrying and lose the event.
@@ -797,26 +820,11 @@ async fn an_app_failing_with_500_is_passed_back_and_the_emulator_retries() {
     let hits = Arc::new(Mutex::new(0));
     let app_url = serve(Router::new().fallback(failing).with_state(hits.clone())).await;
     let attempts = DeliveryPolicy::fast().max_attempts;
-    let listener = listen(&[
-        "--secret",
-        SECRET,
-        "--forward-to",
-        &format!("{app_url}/hooks"),
-        "--output",
-        "json",
-        "--max-events",
-        &attempts.to_string(),
-    ]);
-    let mock = emulator().await;
-    create_webhook(
-        &mock,
-        &format!("{}/monime", listener.url),
-        json!({ "type": "HS256", "secret": SECRET }),
-    )
-    .await;
-    trigger(&mock, "payment.completed", "payment", "pay-500").await;
-    assert!(mock.settle(Duration::from_secs(30)).await);
-    let (code, stdout, stderr) = listener.finish();
+    let forward = format!("{app_url}/hooks");
+    let max = attempts.to_string();
+    let event = ("payment.completed", "payment", "pay-500");
+    let (mock, (code, stdout, stderr)) =
+        through_listen(&["--forward-to", &forward, "--max-events", &max], event).await;
     assert_eq!(code, 0, "the deliveries verified: {stdout}{stderr}");
 
     let lines = json_lines(&stdout);
@@ -852,26 +860,11 @@ async fn an_app_that_is_down_gets_502_and_the_emulator_retries() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let attempts = DeliveryPolicy::fast().max_attempts;
-    let listener = listen(&[
-        "--secret",
-        SECRET,
-        "--forward-to",
-        &format!("http://127.0.0.1:{port}/hooks"),
-        "--output",
-        "json",
-        "--max-events",
-        &attempts.to_string(),
-    ]);
-    let mock = emulator().await;
-    create_webhook(
-        &mock,
-        &format!("{}/monime", listener.url),
-        json!({ "type": "HS256", "secret": SECRET }),
-    )
-    .await;
-    trigger(&mock, "payout.failed", "payout", "pyt-502").await;
-    assert!(mock.settle(Duration::from_secs(30)).await);
-    let (_, stdout, stderr) = listener.finish();
+    let forward = format!("http://127.0.0.1:{port}/hooks");
+    let max = attempts.to_string();
+    let event = ("payout.failed", "payout", "pyt-502");
+    let (mock, (_, stdout, stderr)) =
+        through_listen(&["--forward-to", &forward, "--max-events", &max], event).await;
     let lines = json_lines(&stdout);
     assert_eq!(lines.len(), attempts as usize, "{stdout}{stderr}");
     for line in &lines {
