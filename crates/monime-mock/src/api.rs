@@ -432,19 +432,11 @@ async fn resend(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> An
         .lock_store()
         .delivery_target(&original.space_id, &original.webhook_id)
         .ok_or_else(|| missing(&original.webhook_id))?;
-    let number = shared
-        .lock_deliveries()
-        .iter()
-        .filter(|a| a.event_id == original.event_id && a.webhook_id == original.webhook_id)
-        .map(|a| a.attempt)
-        .max()
-        .unwrap_or(original.attempt)
-        + 1;
     let sent = delivery::Sent {
         event_id: &original.event_id,
         event_name: &original.event_name,
         body: original.body.clone(),
-        attempt: number,
+        attempt: 0,
     };
     let attempt = delivery::attempt_once(&shared, &webhook, &sent).await;
     Ok(axum::Json(success(

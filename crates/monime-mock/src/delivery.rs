@@ -130,6 +130,7 @@ pub(crate) struct Sent<'a> {
     pub event_id: &'a str,
     pub event_name: &'a str,
     pub body: Arc<str>,
+    /// The attempt's number; 0 to number it when it is logged (a resend).
     pub attempt: u32,
 }
 
@@ -194,8 +195,7 @@ pub(crate) async fn attempt_once(
         latency_ms: (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
         response_excerpt,
     };
-    shared.record_delivery(record.clone());
-    record
+    shared.record_delivery(record)
 }
 
 /// The first 200 characters of an answer body, reading at most 4 KiB of it.

@@ -78,12 +78,24 @@ impl Shared {
     }
 
     /// Appends to the delivery log, dropping the oldest attempts beyond the configured limit.
-    pub fn record_delivery(&self, attempt: DeliveryAttempt) {
+    /// An attempt numbered 0 (a resend) is numbered here, under the log's lock, after the
+    /// latest logged attempt of its event to its webhook: two resends at once get two numbers.
+    pub fn record_delivery(&self, mut attempt: DeliveryAttempt) -> DeliveryAttempt {
         let mut log = self.lock_deliveries();
-        log.push_back(attempt);
+        if attempt.attempt == 0 {
+            attempt.attempt = log
+                .iter()
+                .filter(|a| a.event_id == attempt.event_id && a.webhook_id == attempt.webhook_id)
+                .map(|a| a.attempt)
+                .max()
+                .unwrap_or(0)
+                + 1;
+        }
+        log.push_back(attempt.clone());
         while log.len() > self.config.delivery_log_limit {
             log.pop_front();
         }
+        attempt
     }
 
     fn roll_fault(&self) -> Fault {
