@@ -480,6 +480,28 @@ pub(crate) fn processed<T, E, D>(job: &Job, value: T) -> Worked<T, E, D> {
     Worked::Processed(value)
 }
 
+/// What a job whose handler and commit have ended comes to: `Ok(Ok(outcome))` to report now
+/// (processed, or a commit whose answer was lost), `Ok(Err(failure))` to record on the row as
+/// a failed attempt (the handler failed, the transaction was aborted, or the server refused
+/// the COMMIT), `Err` when the connection failed (the lease brings the row back).
+/// `answered` tells a driver error the server sent from a failed connection.
+#[allow(
+    clippy::type_complexity,
+    reason = "the three ends of a job, in the driver's types"
+)]
+pub(crate) fn settle<T, E, D>(
+    job: &Job,
+    ended: Result<T, PgProcessError<E, D>>,
+    answered: impl Fn(&D) -> bool,
+) -> Result<Result<Worked<T, E, D>, PgProcessError<E, D>>, D> {
+    match ended {
+        Ok(value) => Ok(Ok(processed(job, value))),
+        Err(PgProcessError::OutcomeUnknown(error)) => Ok(Ok(Worked::OutcomeUnknown(error))),
+        Err(PgProcessError::Database(error)) if !answered(&error) => Err(error),
+        Err(failure) => Ok(Err(failure)),
+    }
+}
+
 /// A failed job, once its failure was recorded: `status` is the row's status after the
 /// record, `None` when the row was no longer this lease's.
 pub(crate) fn failed<T, E, D>(
@@ -643,7 +665,7 @@ impl PgQueue {
             let outcome = if expired {
                 expired_outcome(&job)
             } else {
-                self.run_job(client, policy, &job, &mut handler)
+                self.run_job(client, policy, &limits, &job, &mut handler)
                     .instrument(job.span())
                     .await?
             };
@@ -656,6 +678,7 @@ impl PgQueue {
         &self,
         client: &mut Client,
         policy: &RetryPolicy,
+        limits: &Limits,
         job: &Job,
         handler: &mut impl AsyncFnMut(&Transaction<'_>, &Job) -> Result<T, E>,
     ) -> Result<Worked<T, E>, tokio_postgres::Error> {
@@ -665,26 +688,18 @@ impl PgQueue {
             tx.rollback().await?;
             return Ok(Worked::LeaseLost);
         };
-        let error = match handler(&tx, job).await {
-            Ok(value) => match commit_if_holder(tx, &holder).await {
-                Ok(()) => return Ok(processed(job, value)),
-                Err(PgProcessError::OutcomeUnknown(error)) => {
-                    return Ok(Worked::OutcomeUnknown(error));
-                }
-                // The connection failed: the lease brings the row back.
-                Err(PgProcessError::Database(error)) if error.as_db_error().is_none() => {
-                    return Err(error);
-                }
-                // Aborted, or the server refused the COMMIT: a failed attempt.
-                Err(failed) => failed,
-            },
+        let ended = match handler(&tx, job).await {
+            Ok(value) => commit_if_holder(tx, &holder).await.map(|()| value),
             Err(error) => {
                 let _ = tx.rollback().await;
-                PgProcessError::Handler(error)
+                Err(PgProcessError::Handler(error))
             }
         };
+        let error = match settle(job, ended, |e| e.as_db_error().is_some())? {
+            Ok(worked) => return Ok(worked),
+            Err(error) => error,
+        };
         let after = policy.backoff(job.attempt);
-        let limits = Limits::of(policy);
         let recorded = client
             .query_opt(
                 &self.failed,
@@ -693,7 +708,7 @@ impl PgQueue {
                     &job.token(),
                     &error.to_string(),
                     &after.as_secs_f64(),
-                    &job.max_attempts(&limits),
+                    &job.max_attempts(limits),
                 ],
             )
             .await?;

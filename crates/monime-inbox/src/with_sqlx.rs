@@ -11,7 +11,7 @@ use sqlx::postgres::{PgExecutor, PgRow};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Transaction};
 use tracing::Instrument;
 
-use crate::queue::{Limits, expired_outcome, failed, out_of_time, processed};
+use crate::queue::{Limits, expired_outcome, failed, out_of_time, settle};
 use crate::retention::{PruneError, checked_age};
 use crate::rows::Columns;
 use crate::{
@@ -196,7 +196,7 @@ impl PgQueue {
             let outcome = if expired {
                 expired_outcome(&job)
             } else {
-                self.run_job_sqlx(conn, policy, &job, &mut handler)
+                self.run_job_sqlx(conn, policy, &limits, &job, &mut handler)
                     .instrument(job.span())
                     .await?
             };
@@ -209,6 +209,7 @@ impl PgQueue {
         &self,
         conn: &mut PgConnection,
         policy: &RetryPolicy,
+        limits: &Limits,
         job: &Job,
         handler: &mut impl AsyncFnMut(&mut PgConnection, &Job) -> Result<T, E>,
     ) -> Result<Worked<T, E, sqlx::Error>, sqlx::Error> {
@@ -222,23 +223,16 @@ impl PgQueue {
             tx.rollback().await?;
             return Ok(Worked::LeaseLost);
         };
-        let error = match handler(&mut tx, job).await {
-            Ok(value) => match commit_if_holder(tx, &holder).await {
-                Ok(()) => return Ok(processed(job, value)),
-                Err(PgProcessError::OutcomeUnknown(error)) => {
-                    return Ok(Worked::OutcomeUnknown(error));
-                }
-                // The connection failed: the lease brings the row back.
-                Err(PgProcessError::Database(error)) if !is_database_error(&error) => {
-                    return Err(error);
-                }
-                // Aborted, or the server refused the COMMIT: a failed attempt.
-                Err(failed) => failed,
-            },
+        let ended = match handler(&mut tx, job).await {
+            Ok(value) => commit_if_holder(tx, &holder).await.map(|()| value),
             Err(error) => {
                 let _ = tx.rollback().await;
-                PgProcessError::Handler(error)
+                Err(PgProcessError::Handler(error))
             }
+        };
+        let error = match settle(job, ended, is_database_error)? {
+            Ok(worked) => return Ok(worked),
+            Err(error) => error,
         };
         let after = policy.backoff(job.attempt);
         let status: Option<String> = sqlx::query_scalar(sql(&self.failed))
@@ -246,7 +240,7 @@ impl PgQueue {
             .bind(job.token())
             .bind(error.to_string())
             .bind(after.as_secs_f64())
-            .bind(job.max_attempts(&Limits::of(policy)))
+            .bind(job.max_attempts(limits))
             .fetch_optional(&mut *conn)
             .await?;
         Ok(failed(job, status, error, after))
