@@ -51,15 +51,8 @@ pub async fn run(
                     .to_owned(),
             )
         })?;
-    let base = reqwest::Url::parse(&base)
-        .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https"))
-        .ok_or_else(|| Failure::Usage("the emulator's URL must be http or https".to_owned()))?;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| Failure::Failed(format!("cannot build the HTTP client: {e}")))?;
+    let base = crate::http::http_url(&base, "the emulator's URL")?;
+    let http = crate::http::client(Duration::from_secs(30))?;
     let url = |path: &str| base.join(path).map_err(|e| Failure::Usage(e.to_string()));
     match &args.command {
         DeliveriesCommand::List => {

@@ -121,27 +121,15 @@ fn key(args: &ListenArgs) -> Result<Key, Failure> {
     Ok(key)
 }
 
-fn forward_url(text: &str) -> Result<reqwest::Url, Failure> {
-    let url = reqwest::Url::parse(text)
-        .map_err(|e| Failure::Usage(format!("--forward-to is not a URL ({e})")))?;
-    if matches!(url.scheme(), "http" | "https") {
-        Ok(url)
-    } else {
-        Err(Failure::Usage(
-            "--forward-to must be an http or https URL".to_owned(),
-        ))
-    }
-}
-
 /// `monime-webhooks listen`: exit 0 when every delivery verified, 1 when one did not.
 pub async fn listen(args: &ListenArgs, output: Option<Output>) -> Result<ExitCode, Failure> {
     let key = key(args)?;
-    let forward_to = args.forward_to.as_deref().map(forward_url).transpose()?;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(FORWARD_TIMEOUT)
-        .build()
-        .map_err(|e| Failure::Failed(format!("cannot build the HTTP client: {e}")))?;
+    let forward_to = args
+        .forward_to
+        .as_deref()
+        .map(|url| crate::http::http_url(url, "--forward-to"))
+        .transpose()?;
+    let http = crate::http::client(FORWARD_TIMEOUT)?;
     let output = output.unwrap_or(if std::io::stdout().is_terminal() {
         Output::Table
     } else {

@@ -10,6 +10,7 @@ mod cli;
 mod completions;
 mod deliveries;
 mod diagnose;
+mod http;
 mod inbox;
 mod listen;
 mod manage;

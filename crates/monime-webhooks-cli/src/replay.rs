@@ -40,10 +40,7 @@ pub fn plan(
 }
 
 pub async fn replay(args: &ReplayArgs, output: Output) -> Result<ExitCode, Failure> {
-    let to = reqwest::Url::parse(&args.to)
-        .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https"))
-        .ok_or_else(|| Failure::Usage("--to must be an http or https URL".to_owned()))?;
+    let to = crate::http::http_url(&args.to, "--to")?;
     let signer = match args.secret.resolve()? {
         Some(secret) => Some(Signer::hs256(&secret).map_err(|e| Failure::Usage(e.to_string()))?),
         None => None,
@@ -74,11 +71,7 @@ pub async fn replay(args: &ReplayArgs, output: Output) -> Result<ExitCode, Failu
         args.shuffle,
         &mut rng,
     );
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(|e| Failure::Failed(format!("cannot build the HTTP client: {e}")))?;
+    let http = crate::http::client(TIMEOUT)?;
     let sends = order.iter().map(|&index| {
         let (http, to, signer) = (&http, &to, signer.as_ref());
         let recording = &recordings[index].1;

@@ -15,14 +15,6 @@ const RESPONSE_CAP: usize = 64 * 1024;
 
 /// The client deliveries go out on: a receiver's redirect is reported, never followed (the
 /// signed body would go to another host), and a silent receiver times out.
-fn receiver_client(timeout: Duration) -> Result<reqwest::Client, Failure> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .build()
-        .map_err(|e| Failure::Failed(format!("cannot build the HTTP client: {e}")))
-}
-
 fn redirect_target(response: &reqwest::Response) -> Option<String> {
     if !response.status().is_redirection() {
         return None;
@@ -64,13 +56,7 @@ fn id_prefix(object_type: &str) -> &str {
 }
 
 pub async fn send_test_event(args: &SendArgs, output: Option<Output>) -> Result<ExitCode, Failure> {
-    let target = reqwest::Url::parse(&args.to)
-        .map_err(|e| Failure::Usage(format!("--to is not a URL ({e})")))?;
-    if !matches!(target.scheme(), "http" | "https") {
-        return Err(Failure::Usage(
-            "--to must be an http or https URL".to_owned(),
-        ));
-    }
+    crate::http::http_url(&args.to, "--to")?;
     let signer = match &args.es256_key {
         Some(path) => Signer::es256(&String::from_utf8_lossy(&read_file(path)?)),
         None => match args.secret.resolve()? {
@@ -116,7 +102,7 @@ pub async fn send_test_event(args: &SendArgs, output: Option<Output>) -> Result<
         data,
     };
     let body = event.to_json();
-    let http = receiver_client(Duration::from_secs(args.timeout))?;
+    let http = crate::http::client(Duration::from_secs(args.timeout))?;
     let json = output == Some(Output::Json);
     if !json {
         outln!("event {} {} to {}", event.id, event.name, args.to)?;
