@@ -106,7 +106,7 @@ fn addressed_locally(headers: &HeaderMap) -> bool {
     matches!(name, "localhost" | "127.0.0.1" | "[::1]") && same_origin
 }
 
-fn success(result: Value) -> Value {
+pub(crate) fn success(result: Value) -> Value {
     json!({ "success": true, "messages": [], "result": result })
 }
 

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::server::Shared;
@@ -115,6 +115,5 @@ pub(crate) async fn webhooks(
     Query(filter): Query<SpaceFilter>,
 ) -> Response {
     let webhooks = shared.lock_store().overview(filter.space.as_deref());
-    axum::Json(json!({ "success": true, "messages": [], "result": Value::Array(webhooks) }))
-        .into_response()
+    axum::Json(crate::api::success(Value::Array(webhooks))).into_response()
 }
