@@ -892,14 +892,17 @@ fn bodies(received: &Received) -> Vec<(Bytes, String)> {
         .collect()
 }
 
-fn replay(dir: &std::path::Path, to: &str, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
+/// `monime-webhooks replay DIR --to TO --output json ARGS`, run on a blocking thread.
+async fn replay(dir: &std::path::Path, to: &str, args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(BIN);
+    command
         .arg("replay")
         .arg(dir)
         .args(["--to", to, "--output", "json"])
         .args(args)
-        .env_remove("MONIME_WEBHOOK_SECRET")
-        .output()
+        .env_remove("MONIME_WEBHOOK_SECRET");
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
         .unwrap()
 }
 
@@ -950,12 +953,7 @@ async fn recorded_deliveries_replay_byte_for_byte() {
 
     // Re-signed: the same bytes, a fresh signature that verifies.
     let (second_url, second) = start_app().await;
-    let output = tokio::task::spawn_blocking({
-        let (dir, url) = (dir.clone(), second_url.clone());
-        move || replay(&dir, &url, &["--secret", SECRET])
-    })
-    .await
-    .unwrap();
+    let output = replay(&dir, &second_url, &["--secret", SECRET]).await;
     assert!(
         output.status.success(),
         "{}",
@@ -996,12 +994,7 @@ async fn recorded_deliveries_replay_byte_for_byte() {
 
     // Not re-signed: the recorded signature goes as it is.
     let (third_url, third) = start_app().await;
-    let output = tokio::task::spawn_blocking({
-        let (dir, url) = (dir.clone(), third_url.clone());
-        move || replay(&dir, &url, &[])
-    })
-    .await
-    .unwrap();
+    let output = replay(&dir, &third_url, &[]).await;
     assert!(output.status.success());
     assert_eq!(
         bodies(&third),
@@ -1011,26 +1004,16 @@ async fn recorded_deliveries_replay_byte_for_byte() {
 
     // Duplicates and shuffling: half as many again, in another order.
     let (fourth_url, fourth) = start_app().await;
-    let output = tokio::task::spawn_blocking({
-        let (dir, url) = (dir.clone(), fourth_url.clone());
-        move || {
-            replay(
-                &dir,
-                &url,
-                &[
-                    "--secret",
-                    SECRET,
-                    "--duplicates",
-                    "0.5",
-                    "--shuffle",
-                    "--seed",
-                    "3",
-                ],
-            )
-        }
-    })
-    .await
-    .unwrap();
+    let hammer = [
+        "--secret",
+        SECRET,
+        "--duplicates",
+        "0.5",
+        "--shuffle",
+        "--seed",
+        "3",
+    ];
+    let output = replay(&dir, &fourth_url, &hammer).await;
     assert!(output.status.success());
     let hammered = order(&bodies(&fourth));
     assert_eq!(hammered.len(), 6, "4 recordings and 2 duplicates");
@@ -1051,21 +1034,11 @@ async fn recorded_deliveries_replay_byte_for_byte() {
     forged["verdict"]["valid"] = json!(false);
     std::fs::write(&files[0], forged.to_string()).unwrap();
     let (fifth_url, fifth) = start_app().await;
-    let output = tokio::task::spawn_blocking({
-        let (dir, url) = (dir.clone(), fifth_url.clone());
-        move || replay(&dir, &url, &["--secret", SECRET])
-    })
-    .await
-    .unwrap();
+    let output = replay(&dir, &fifth_url, &["--secret", SECRET]).await;
     assert!(output.status.success());
     assert_eq!(bodies(&fifth).len(), 3, "the unverified one left out");
     assert!(String::from_utf8_lossy(&output.stderr).contains("--include-invalid"));
-    let output = tokio::task::spawn_blocking({
-        let (dir, url) = (dir.clone(), fifth_url.clone());
-        move || replay(&dir, &url, &["--secret", SECRET, "--include-invalid"])
-    })
-    .await
-    .unwrap();
+    let output = replay(&dir, &fifth_url, &["--secret", SECRET, "--include-invalid"]).await;
     assert!(output.status.success());
     assert_eq!(bodies(&fifth).len(), 3 + 4);
 
@@ -1073,12 +1046,7 @@ async fn recorded_deliveries_replay_byte_for_byte() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let output = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || replay(&dir, &format!("http://127.0.0.1:{port}/"), &[])
-    })
-    .await
-    .unwrap();
+    let output = replay(&dir, &format!("http://127.0.0.1:{port}/"), &[]).await;
     assert_eq!(output.status.code(), Some(1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -1113,13 +1081,8 @@ async fn the_delivery_log_lists_shows_and_resends_attempts() {
     assert!(mock.settle(Duration::from_secs(30)).await);
     let attempts = DeliveryPolicy::fast().max_attempts as usize;
 
-    let mock_ref = &mock;
-    let listed = tokio::task::spawn_blocking({
-        let mock = MonimeMockUrl(mock_ref.base_url());
-        move || mock.deliveries(&["list", "--output", "json"])
-    })
-    .await
-    .unwrap();
+    let url = mock.base_url();
+    let listed = deliveries(&url, &["list", "--output", "json"]).await;
     assert!(
         listed.status.success(),
         "{}",
@@ -1153,12 +1116,7 @@ async fn the_delivery_log_lists_shows_and_resends_attempts() {
     assert!(header(first, "monime-signature").unwrap().starts_with("t="));
 
     let id = first["id"].as_str().unwrap().to_owned();
-    let shown = tokio::task::spawn_blocking({
-        let (mock, id) = (MonimeMockUrl(mock_ref.base_url()), id.clone());
-        move || mock.deliveries(&["show", &id, "--output", "json", "--show-secrets"])
-    })
-    .await
-    .unwrap();
+    let shown = deliveries(&url, &["show", &id, "--output", "json", "--show-secrets"]).await;
     let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(
         header(&shown, "x-shop").as_deref(),
@@ -1166,12 +1124,7 @@ async fn the_delivery_log_lists_shows_and_resends_attempts() {
         "--show-secrets"
     );
 
-    let resent = tokio::task::spawn_blocking({
-        let (mock, id) = (MonimeMockUrl(mock_ref.base_url()), id.clone());
-        move || mock.deliveries(&["resend", &id, "--output", "json"])
-    })
-    .await
-    .unwrap();
+    let resent = deliveries(&url, &["resend", &id, "--output", "json"]).await;
     assert!(
         resent.status.success(),
         "{}",
@@ -1199,25 +1152,18 @@ async fn the_delivery_log_lists_shows_and_resends_attempts() {
         .output()
         .unwrap();
     assert_eq!(unnamed.status.code(), Some(2));
-    let escaping = tokio::task::spawn_blocking({
-        let mock = MonimeMockUrl(mock_ref.base_url());
-        move || mock.deliveries(&["resend", "dla-../../v1/webhooks"])
-    })
-    .await
-    .unwrap();
+    let escaping = deliveries(&url, &["resend", "dla-../../v1/webhooks"]).await;
     assert_eq!(escaping.status.code(), Some(2));
 }
 
-/// The emulator's URL, for `deliveries` run on a blocking thread.
-struct MonimeMockUrl(String);
-
-impl MonimeMockUrl {
-    fn deliveries(&self, args: &[&str]) -> std::process::Output {
-        Command::new(BIN)
-            .args(["--api-url", &self.0, "deliveries"])
-            .args(args)
-            .env_remove("MONIME_API_URL")
-            .output()
-            .unwrap()
-    }
+/// `monime-webhooks --api-url URL deliveries ARGS`, run on a blocking thread.
+async fn deliveries(url: &str, args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(BIN);
+    command
+        .args(["--api-url", url, "deliveries"])
+        .args(args)
+        .env_remove("MONIME_API_URL");
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
 }
