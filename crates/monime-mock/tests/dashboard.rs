@@ -8,15 +8,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::routing::post;
-use common::{Api, SECRET, SPACE, valid_body};
-use monime_mock::{DeliveryPolicy, MockConfig, MonimeMock};
+use common::{Api, SECRET, SPACE, fast_mock, start_receiver, valid_body};
 use serde_json::{Value, json};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -208,23 +202,6 @@ impl Browser {
     }
 }
 
-type Received = Arc<Mutex<Vec<Bytes>>>;
-
-async fn receiver() -> (String, Received) {
-    async fn receive(State(received): State<Received>, body: Bytes) -> &'static str {
-        received.lock().unwrap().push(body);
-        "ok"
-    }
-    let received = Received::default();
-    let app = Router::new()
-        .route("/hook", post(receive))
-        .with_state(received.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, received)
-}
-
 /// Where the screenshot goes: the target folder, which CI keeps.
 fn screenshot_path() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -237,15 +214,9 @@ fn screenshot_path() -> PathBuf {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_triggers_shows_and_resends_deliveries_in_a_real_browser() {
     tokio::time::timeout(Duration::from_secs(120), async {
-        let config = MockConfig {
-            delivery: DeliveryPolicy::fast(),
-            ..MockConfig::default()
-        };
-        let mock = MonimeMock::start_with(config, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let api = Api::new(&mock);
-        let (url, received) = receiver().await;
+        let (mock, api) = fast_mock().await;
+        let (receiver_url, receiver) = start_receiver(vec![]).await;
+        let url = format!("{receiver_url}/hook");
         let mut body = valid_body();
         // A name holding markup is shown as text too.
         body["name"] = json!("dashboard test <img src=x onerror=\"window.pwned = 3\">");
@@ -288,7 +259,7 @@ async fn the_dashboard_triggers_shows_and_resends_deliveries_in_a_real_browser()
             "custom values masked: {headers}"
         );
         let shown = browser.text("#details-body").await;
-        let sent: Value = serde_json::from_slice(&received.lock().unwrap()[0]).unwrap();
+        let sent: Value = serde_json::from_slice(&receiver.received.lock().unwrap()[0].2).unwrap();
         assert_eq!(serde_json::from_str::<Value>(&shown).unwrap(), sent);
         assert!(
             shown.contains("\n  \"apiVersion\""),
@@ -303,9 +274,9 @@ async fn the_dashboard_triggers_shows_and_resends_deliveries_in_a_real_browser()
             .wait_for_text("#attempts tbody tr.attempt td.number", |t| t == "2")
             .await;
         {
-            let received = received.lock().unwrap();
+            let received = receiver.received.lock().unwrap();
             assert_eq!(received.len(), 2);
-            assert_eq!(received[0], received[1]);
+            assert_eq!(received[0].2, received[1].2);
         }
 
         // A body holding markup is shown as text and runs nothing.

@@ -3,76 +3,19 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::{Api, SECRET, valid_body};
+use common::{Api, SECRET, fast_mock, start_receiver, valid_body};
 use hmac::{Hmac, Mac};
-use monime_mock::{DeliveryPolicy, MockConfig, MonimeMock};
 use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use p256::pkcs8::DecodePublicKey;
 use serde_json::{Value, json};
-
-#[derive(Clone, Default)]
-struct Receiver {
-    received: Arc<Mutex<Vec<(String, HeaderMap, Bytes)>>>,
-    /// Statuses to answer, in order; 200 once exhausted.
-    script: Arc<Mutex<Vec<u16>>>,
-}
-
-async fn receive(
-    State(receiver): State<Receiver>,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    receiver
-        .received
-        .lock()
-        .unwrap()
-        .push((uri.path().to_owned(), headers, body));
-    let mut script = receiver.script.lock().unwrap();
-    let status = if script.is_empty() {
-        200
-    } else {
-        script.remove(0)
-    };
-    StatusCode::from_u16(status).unwrap()
-}
-
-async fn start_receiver(script: Vec<u16>) -> (String, Receiver) {
-    let receiver = Receiver {
-        script: Arc::new(Mutex::new(script)),
-        ..Receiver::default()
-    };
-    let app = Router::new()
-        .route("/{*path}", post(receive))
-        .with_state(receiver.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, receiver)
-}
-
-async fn fast_mock() -> (MonimeMock, Api) {
-    let config = MockConfig {
-        delivery: DeliveryPolicy::fast(),
-        ..MockConfig::default()
-    };
-    let mock = MonimeMock::start_with(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let api = Api::new(&mock);
-    (mock, api)
-}
 
 async fn trigger(api: &Api, name: &str) -> Value {
     let request = api

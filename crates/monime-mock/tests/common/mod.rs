@@ -3,7 +3,14 @@
 
 #![allow(dead_code)]
 
-use monime_mock::MonimeMock;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use monime_mock::{DeliveryPolicy, MockConfig, MonimeMock};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -162,4 +169,59 @@ pub fn valid_body() -> Value {
         "events": ["payment.completed", "payout.failed"],
         "verificationMethod": { "type": "HS256", "secret": SECRET },
     })
+}
+
+/// A receiver on 127.0.0.1 that records what it gets and answers scripted statuses.
+#[derive(Clone, Default)]
+pub struct Receiver {
+    pub received: Arc<Mutex<Vec<(String, HeaderMap, Bytes)>>>,
+    /// Statuses to answer, in order; 200 once exhausted.
+    pub script: Arc<Mutex<Vec<u16>>>,
+}
+
+async fn receive(
+    State(receiver): State<Receiver>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    receiver
+        .received
+        .lock()
+        .unwrap()
+        .push((uri.path().to_owned(), headers, body));
+    let mut script = receiver.script.lock().unwrap();
+    let status = if script.is_empty() {
+        200
+    } else {
+        script.remove(0)
+    };
+    StatusCode::from_u16(status).unwrap()
+}
+
+pub async fn start_receiver(script: Vec<u16>) -> (String, Receiver) {
+    let receiver = Receiver {
+        script: Arc::new(Mutex::new(script)),
+        ..Receiver::default()
+    };
+    let app = Router::new()
+        .route("/{*path}", post(receive))
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, receiver)
+}
+
+/// An emulator on 127.0.0.1 retrying deliveries quickly, and its API.
+pub async fn fast_mock() -> (MonimeMock, Api) {
+    let config = MockConfig {
+        delivery: DeliveryPolicy::fast(),
+        ..MockConfig::default()
+    };
+    let mock = MonimeMock::start_with(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let api = Api::new(&mock);
+    (mock, api)
 }
