@@ -153,28 +153,28 @@ async fn verify_request(
     request: Request,
     now: i64,
 ) -> Result<VerifiedEvent, Rejected> {
-    let header = signature_header(request.headers()).map(str::to_owned);
+    // The header's text is copied only for a rejection's warning.
+    let header_text = |headers| signature_header(headers).ok().map(str::to_owned);
     // What needs no body is checked first, so a request without a usable header is
     // answered at once instead of after reading up to the limit.
-    if let Err(error) = header
-        .as_deref()
-        .map_err(Clone::clone)
-        .and_then(|header| settings.verifier.check_header_at(header, now).map(|_| ()))
-    {
-        return Err((Rejection::Invalid(error), header.ok(), Bytes::new()));
+    let checked = signature_header(request.headers())
+        .and_then(|header| settings.verifier.check_header_at(header, now).map(|_| ()));
+    if let Err(error) = checked {
+        let header = header_text(request.headers());
+        return Err((Rejection::Invalid(error), header, Bytes::new()));
     }
-    let header = header.ok();
     let (parts, body) = request.with_limited_body().into_parts();
     let raw = match read_limited(body, settings.body_limit).await {
         Ok(raw) => raw,
-        Err(rejection) => return Err((rejection, header, Bytes::new())),
+        Err(rejection) => return Err((rejection, header_text(&parts.headers), Bytes::new())),
     };
+    let invalid = |error, raw| (Rejection::Invalid(error), header_text(&parts.headers), raw);
     let verified = match settings
         .verifier
         .verify_headers_at(&parts.headers, &raw, now)
     {
         Ok(verified) => verified,
-        Err(error) => return Err((Rejection::Invalid(error), header, raw)),
+        Err(error) => return Err(invalid(error, raw)),
     };
     match Event::parse(&raw) {
         Ok(event) => Ok(VerifiedEvent {
@@ -182,7 +182,7 @@ async fn verify_request(
             raw,
             timestamp: verified.timestamp,
         }),
-        Err(error) => Err((Rejection::Invalid(error), header, raw)),
+        Err(error) => Err(invalid(error, raw)),
     }
 }
 
