@@ -92,8 +92,14 @@ type Received = Arc<Mutex<Vec<(String, HeaderMap, Bytes)>>>;
 
 /// The app being written: records each request and answers 202.
 async fn start_app() -> (String, Received) {
+    start_app_answering(StatusCode::ACCEPTED, "queued").await
+}
+
+/// An app that records each request and answers `status` with `text`.
+async fn start_app_answering(status: StatusCode, text: &'static str) -> (String, Received) {
+    type App = (Received, StatusCode, &'static str);
     async fn receive(
-        State(received): State<Received>,
+        State((received, status, text)): State<App>,
         uri: Uri,
         headers: HeaderMap,
         body: Bytes,
@@ -102,10 +108,12 @@ async fn start_app() -> (String, Received) {
             .lock()
             .unwrap()
             .push((uri.path().to_owned(), headers, body));
-        (StatusCode::ACCEPTED, "queued")
+        (status, text)
     }
     let received = Received::default();
-    let app = Router::new().fallback(receive).with_state(received.clone());
+    let app = Router::new()
+        .fallback(receive)
+        .with_state((received.clone(), status, text));
     (serve(app).await, received)
 }
 
@@ -813,12 +821,8 @@ async fn through_listen(
 /// Monime stop retrying and lose the event.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_app_failing_with_500_is_passed_back_and_the_emulator_retries() {
-    async fn failing(State(hits): State<Arc<Mutex<u32>>>) -> (StatusCode, &'static str) {
-        *hits.lock().unwrap() += 1;
-        (StatusCode::INTERNAL_SERVER_ERROR, "handler crashed")
-    }
-    let hits = Arc::new(Mutex::new(0));
-    let app_url = serve(Router::new().fallback(failing).with_state(hits.clone())).await;
+    let (app_url, received) =
+        start_app_answering(StatusCode::INTERNAL_SERVER_ERROR, "handler crashed").await;
     let attempts = DeliveryPolicy::fast().max_attempts;
     let forward = format!("{app_url}/hooks");
     let max = attempts.to_string();
@@ -834,8 +838,8 @@ async fn an_app_failing_with_500_is_passed_back_and_the_emulator_retries() {
         assert_eq!(line["forward"]["status"], json!(500), "{line}");
     }
     assert_eq!(
-        *hits.lock().unwrap(),
-        attempts,
+        received.lock().unwrap().len(),
+        attempts as usize,
         "every attempt reached the app"
     );
     let deliveries = mock.deliveries();
@@ -1056,20 +1060,8 @@ async fn recorded_deliveries_replay_byte_for_byte() {
 /// attempt resent goes to the same receiver with the same body, as the next attempt.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_delivery_log_lists_shows_and_resends_attempts() {
-    async fn failing(
-        State(received): State<Received>,
-        uri: Uri,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> (StatusCode, &'static str) {
-        received
-            .lock()
-            .unwrap()
-            .push((uri.path().to_owned(), headers, body));
-        (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance")
-    }
-    let received = Received::default();
-    let app = serve(Router::new().fallback(failing).with_state(received.clone())).await;
+    let (app, received) =
+        start_app_answering(StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").await;
     let mock = emulator().await;
     create_webhook(
         &mock,
