@@ -62,8 +62,10 @@ pub enum PgProcessError<E, D = tokio_postgres::Error> {
     /// failed inside it and the handler went on (PostgreSQL then answers `COMMIT` with
     /// `ROLLBACK`; everything was rolled back, and the error is the one PostgreSQL gave), or
     /// it ended the transaction itself (`None`: with `ROLLBACK` nothing was kept; with its own
-    /// `COMMIT` the claim was committed and the redelivery is a `Duplicate`). Answer non-2xx
-    /// either way: the redelivery settles it. Handlers must not end the transaction.
+    /// `COMMIT` an inbox's claim was committed and the redelivery is a `Duplicate`, but a
+    /// queue job's writes were committed without its row, so its next attempt runs again).
+    /// Answer non-2xx either way: the redelivery settles it. Handlers must not end the
+    /// transaction.
     Aborted(Option<D>),
     /// `COMMIT` was sent but its answer never came (the connection was lost): the claim and
     /// the handler's writes may or may not be committed. Answer non-2xx and let Monime
@@ -88,8 +90,8 @@ impl<E: fmt::Display, D: fmt::Display> fmt::Display for PgProcessError<E, D> {
             ),
             PgProcessError::Aborted(None) => write!(
                 f,
-                "the handler ended its transaction itself, so this call no longer holds the \
-                 claim; the redelivery settles whether the event was processed"
+                "the handler ended its transaction itself, so the event was not marked \
+                 processed with its writes; a redelivery, or the queue's next attempt, settles it"
             ),
             PgProcessError::OutcomeUnknown(e) => write!(
                 f,

@@ -9,8 +9,9 @@
 //!
 //! - a **lease** (one committed statement, `FOR UPDATE SKIP LOCKED`) takes a batch of due rows
 //!   and counts an attempt on each;
-//! - each row is then processed in **one transaction** that marks it done and runs the
-//!   handler with it, so the handler's writes commit exactly when the row becomes done;
+//! - each row is then processed in **one transaction**: the handler runs in it, and its last
+//!   statement marks the row done, so the handler's writes commit exactly when the row becomes
+//!   done;
 //! - a failure rolls both back and makes the row due again after an exponential backoff with
 //!   jitter; after [`RetryPolicy::max_attempts`] the row is set aside as `dead`, keeping the
 //!   last error, until an operator retries it ([`PgQueue::retry`]);
@@ -28,15 +29,20 @@ use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use monime_signature::Event;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, GenericClient, Transaction};
 use tracing::Instrument;
 
 use crate::PgProcessError;
-use crate::postgres::commit_if_holder;
 use crate::retention::{PruneError, checked_age};
 use crate::rows::Columns;
 use crate::schema::{self, InvalidTableName, QUEUE_MIGRATION, QUEUE_TABLE};
+
+/// Set at the start of each job's transaction, and gone when it ends: the statement that marks
+/// a job's row done matches only inside the transaction the job began, so a handler that
+/// ended it (a `ROLLBACK` of its own) cannot have the row marked done without its writes.
+pub(crate) const JOB_MARK: &str = "SET LOCAL monime_inbox.job TO 'on'";
 
 /// The deliveries table of one receiver application, as
 /// [`QUEUE_MIGRATION`](crate::QUEUE_MIGRATION) creates it.
@@ -140,7 +146,9 @@ pub struct RetryPolicy {
     /// How long a leased row stays with its worker. A worker that dies leaves its rows for
     /// this long. A batch's jobs run one after the other: once half the lease has gone by,
     /// [`PgQueue::work`] gives the batch's unstarted rows back instead of starting them, so a
-    /// handler must finish well within half of it.
+    /// handler must finish well within half of it. A handler that outlives its lease may run
+    /// alongside the next attempt's; only one of them commits (the other ends as
+    /// [`Worked::LeaseLost`]), but what they do outside the database happens twice.
     pub lease: Duration,
     /// Rows leased at once by [`PgQueue::work`].
     pub batch: u32,
@@ -551,11 +559,13 @@ impl PgQueue {
                  RETURNING d.key, d.event_id, d.event_name, d.body, d.signature, d.attempts, \
                    d.status, extract(epoch FROM d.received_at)::float8"
             ),
-            // Takes the row's lock for the job's transaction, if the lease is still this one.
+            // The job's last statement: it fails in an aborted transaction, and matches
+            // nothing once the lease is no longer this one or outside the job's transaction
+            // (the handler ended it, and [`JOB_MARK`] with it).
             done: format!(
                 "UPDATE {t} SET status = 'done', done_at = now(), leased_until = NULL \
                  WHERE key = $1 AND attempts = $2 AND status = 'pending' \
-                 RETURNING pg_current_xact_id()::text"
+                 AND current_setting('monime_inbox.job', true) = 'on' RETURNING 1"
             ),
             failed: format!(
                 "UPDATE {t} SET leased_until = NULL, last_error = $3, \
@@ -683,13 +693,9 @@ impl PgQueue {
         handler: &mut impl AsyncFnMut(&Transaction<'_>, &Job) -> Result<T, E>,
     ) -> Result<Worked<T, E>, tokio_postgres::Error> {
         let tx = client.transaction().await?;
-        let holder = tx.query_opt(&self.done, &[&job.key, &job.token()]).await?;
-        let Some(holder) = holder.map(|row| row.text(0)) else {
-            tx.rollback().await?;
-            return Ok(Worked::LeaseLost);
-        };
+        tx.batch_execute(JOB_MARK).await?;
         let ended = match handler(&tx, job).await {
-            Ok(value) => commit_if_holder(tx, &holder).await.map(|()| value),
+            Ok(value) => self.finish(tx, job).await.map(|()| value),
             Err(error) => {
                 let _ = tx.rollback().await;
                 Err(PgProcessError::Handler(error))
@@ -713,6 +719,35 @@ impl PgQueue {
             )
             .await?;
         Ok(failed(job, recorded.map(|row| row.text(0)), error, after))
+    }
+
+    /// Marks the job's row done and commits, everything the handler wrote with it. A
+    /// transaction the handler left aborted, or ended, is rolled back instead and reported as
+    /// [`PgProcessError::Aborted`]: PostgreSQL answers `COMMIT` on an aborted transaction with
+    /// `ROLLBACK`, which the driver reports as success.
+    async fn finish<E>(&self, tx: Transaction<'_>, job: &Job) -> Result<(), PgProcessError<E>> {
+        let params: [(&(dyn ToSql + Sync), Type); 2] =
+            [(&job.key, Type::TEXT), (&job.token(), Type::INT4)];
+        match tx.query_typed(&self.done, &params).await {
+            Ok(rows) if !rows.is_empty() => {}
+            // Recorded as a failed attempt, or as the lease lost when the row is no longer
+            // this lease's.
+            Ok(_) => {
+                let _ = tx.rollback().await;
+                return Err(PgProcessError::Aborted(None));
+            }
+            Err(error) if error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
+                let _ = tx.rollback().await;
+                return Err(PgProcessError::Aborted(Some(error)));
+            }
+            Err(error) => return Err(PgProcessError::Database(error)),
+        }
+        match tx.commit().await {
+            Ok(()) => Ok(()),
+            // The server answered, refusing the commit: nothing was committed.
+            Err(error) if error.as_db_error().is_some() => Err(PgProcessError::Database(error)),
+            Err(error) => Err(PgProcessError::OutcomeUnknown(error)),
+        }
     }
 
     /// The stored deliveries with `status` (all when `None`), newest first, at most `limit`.

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgExecutor, PgRow};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Transaction};
 use tracing::Instrument;
 
-use crate::queue::{Limits, expired_outcome, failed, out_of_time, settle};
+use crate::queue::{JOB_MARK, Limits, expired_outcome, failed, out_of_time, settle};
 use crate::retention::{PruneError, checked_age};
 use crate::rows::Columns;
 use crate::{
@@ -63,20 +63,27 @@ async fn commit_if_holder<E>(
             let _ = tx.rollback().await;
             return Err(PgProcessError::Aborted(None));
         }
-        Err(error)
-            if error.as_database_error().and_then(|e| e.code()).as_deref()
-                == Some(IN_FAILED_SQL_TRANSACTION) =>
-        {
+        Err(error) if sqlstate(&error).as_deref() == Some(IN_FAILED_SQL_TRANSACTION) => {
             let _ = tx.rollback().await;
             return Err(PgProcessError::Aborted(Some(error)));
         }
         Err(error) => return Err(PgProcessError::Database(error)),
     }
-    match tx.commit().await {
+    committed(tx.commit().await)
+}
+
+/// What a COMMIT's answer means: a refusal from the server committed nothing; no answer at
+/// all leaves the outcome unknown.
+fn committed<E>(commit: Result<(), sqlx::Error>) -> Result<(), PgProcessError<E, sqlx::Error>> {
+    match commit {
         Ok(()) => Ok(()),
         Err(error) if is_database_error(&error) => Err(PgProcessError::Database(error)),
         Err(error) => Err(PgProcessError::OutcomeUnknown(error)),
     }
+}
+
+fn sqlstate(error: &sqlx::Error) -> Option<std::borrow::Cow<'_, str>> {
+    error.as_database_error().and_then(|e| e.code())
 }
 
 /// Runs a prune statement, once `older_than` is checked against the floor.
@@ -213,18 +220,10 @@ impl PgQueue {
         job: &Job,
         handler: &mut impl AsyncFnMut(&mut PgConnection, &Job) -> Result<T, E>,
     ) -> Result<Worked<T, E, sqlx::Error>, sqlx::Error> {
-        let mut tx = conn.begin().await?;
-        let holder: Option<String> = sqlx::query_scalar(sql(&self.done))
-            .bind(&job.key)
-            .bind(job.token())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(holder) = holder else {
-            tx.rollback().await?;
-            return Ok(Worked::LeaseLost);
-        };
+        // The mark goes with the BEGIN: one round trip.
+        let mut tx = conn.begin_with(sql(&format!("BEGIN; {JOB_MARK}"))).await?;
         let ended = match handler(&mut tx, job).await {
-            Ok(value) => commit_if_holder(tx, &holder).await.map(|()| value),
+            Ok(value) => self.finish_sqlx(tx, job).await.map(|()| value),
             Err(error) => {
                 let _ = tx.rollback().await;
                 Err(PgProcessError::Handler(error))
@@ -244,6 +243,32 @@ impl PgQueue {
             .fetch_optional(&mut *conn)
             .await?;
         Ok(failed(job, status, error, after))
+    }
+
+    /// `PgQueue::finish` on sqlx.
+    async fn finish_sqlx<E>(
+        &self,
+        mut tx: Transaction<'_, Postgres>,
+        job: &Job,
+    ) -> Result<(), PgProcessError<E, sqlx::Error>> {
+        let done = sqlx::query(sql(&self.done))
+            .bind(&job.key)
+            .bind(job.token())
+            .fetch_optional(&mut *tx)
+            .await;
+        match done {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let _ = tx.rollback().await;
+                return Err(PgProcessError::Aborted(None));
+            }
+            Err(error) if sqlstate(&error).as_deref() == Some(IN_FAILED_SQL_TRANSACTION) => {
+                let _ = tx.rollback().await;
+                return Err(PgProcessError::Aborted(Some(error)));
+            }
+            Err(error) => return Err(PgProcessError::Database(error)),
+        }
+        committed(tx.commit().await)
     }
 
     /// [`PgQueue::list`] on sqlx.

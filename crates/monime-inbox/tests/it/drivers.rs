@@ -288,67 +288,116 @@ impl Conn {
     ) -> Result<Outcome<()>, (Failure, String)> {
         match self {
             Conn::TokioPostgres(c) => inbox
-                .process(c, id, async |tx| {
-                    match script {
-                        Script::Effect(worker) | Script::EffectThenPause(worker, _) => {
-                            tx.execute("INSERT INTO effects VALUES ($1, $2)", &[&id, &worker])
-                                .await?;
-                            if let Script::EffectThenPause(_, pause) = script {
-                                tokio::time::sleep(pause).await;
-                            }
-                        }
-                        Script::SwallowFailedStatement => {
-                            tx.execute("INSERT INTO effects VALUES ($1, 0)", &[&id])
-                                .await?;
-                            let audit = tx.execute("INSERT INTO audit VALUES ($1)", &[&id]).await;
-                            assert!(
-                                audit.is_err(),
-                                "the audit insert fails, the handler goes on"
-                            );
-                        }
-                        Script::EndTransaction => tx.batch_execute("ROLLBACK").await?,
-                    }
-                    Ok::<_, tokio_postgres::Error>(())
-                })
+                .process(c, id, async |tx| play_tokio(tx, id, script).await)
                 .await
                 .map_err(|e| (failure(&e, tokio_sqlstate), e.to_string())),
             Conn::Sqlx(c) => inbox
-                .process_sqlx(c, id, async |tx| {
-                    match script {
-                        Script::Effect(worker) | Script::EffectThenPause(worker, _) => {
-                            sqlx::query("INSERT INTO effects VALUES ($1, $2)")
-                                .bind(id)
-                                .bind(worker)
-                                .execute(&mut *tx)
-                                .await?;
-                            if let Script::EffectThenPause(_, pause) = script {
-                                tokio::time::sleep(pause).await;
-                            }
-                        }
-                        Script::SwallowFailedStatement => {
-                            sqlx::query("INSERT INTO effects VALUES ($1, 0)")
-                                .bind(id)
-                                .execute(&mut *tx)
-                                .await?;
-                            let audit = sqlx::query("INSERT INTO audit VALUES ($1)")
-                                .bind(id)
-                                .execute(&mut *tx)
-                                .await;
-                            assert!(
-                                audit.is_err(),
-                                "the audit insert fails, the handler goes on"
-                            );
-                        }
-                        Script::EndTransaction => {
-                            sqlx::raw_sql("ROLLBACK").execute(&mut *tx).await?;
-                        }
-                    }
-                    Ok::<_, sqlx::Error>(())
-                })
+                .process_sqlx(c, id, async |tx| play_sqlx(tx, id, script).await)
                 .await
                 .map_err(|e| (failure(&e, sqlx_sqlstate), e.to_string())),
         }
     }
+
+    /// `PgQueue::work` with every job's handler playing `script` on its event id.
+    pub async fn work_scripted(
+        &mut self,
+        queue: &PgQueue,
+        policy: &RetryPolicy,
+        script: Script,
+    ) -> Vec<Report> {
+        match self {
+            Conn::TokioPostgres(c) => queue
+                .work(c, policy, async |tx, job| {
+                    play_tokio(tx, &job.event_id, script).await
+                })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(report)
+                .collect(),
+            Conn::Sqlx(c) => queue
+                .work_sqlx(c, policy, async |tx, job| {
+                    play_sqlx(tx, &job.event_id, script).await
+                })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(report)
+                .collect(),
+        }
+    }
+}
+
+async fn play_tokio(
+    tx: &tokio_postgres::Transaction<'_>,
+    id: &str,
+    script: Script,
+) -> Result<(), tokio_postgres::Error> {
+    match script {
+        Script::Effect(worker) | Script::EffectThenPause(worker, _) => {
+            tx.execute("INSERT INTO effects VALUES ($1, $2)", &[&id, &worker])
+                .await?;
+            if let Script::EffectThenPause(_, pause) = script {
+                tokio::time::sleep(pause).await;
+            }
+        }
+        Script::SwallowFailedStatement => {
+            tx.execute("INSERT INTO effects VALUES ($1, 0)", &[&id])
+                .await?;
+            let audit = tx.execute("INSERT INTO audit VALUES ($1)", &[&id]).await;
+            assert!(
+                audit.is_err(),
+                "the audit insert fails, the handler goes on"
+            );
+        }
+        Script::EndTransaction => {
+            tx.execute("INSERT INTO effects VALUES ($1, 0)", &[&id])
+                .await?;
+            tx.batch_execute("ROLLBACK").await?;
+        }
+    }
+    Ok(())
+}
+
+async fn play_sqlx(
+    tx: &mut sqlx::PgConnection,
+    id: &str,
+    script: Script,
+) -> Result<(), sqlx::Error> {
+    match script {
+        Script::Effect(worker) | Script::EffectThenPause(worker, _) => {
+            sqlx::query("INSERT INTO effects VALUES ($1, $2)")
+                .bind(id)
+                .bind(worker)
+                .execute(&mut *tx)
+                .await?;
+            if let Script::EffectThenPause(_, pause) = script {
+                tokio::time::sleep(pause).await;
+            }
+        }
+        Script::SwallowFailedStatement => {
+            sqlx::query("INSERT INTO effects VALUES ($1, 0)")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let audit = sqlx::query("INSERT INTO audit VALUES ($1)")
+                .bind(id)
+                .execute(&mut *tx)
+                .await;
+            assert!(
+                audit.is_err(),
+                "the audit insert fails, the handler goes on"
+            );
+        }
+        Script::EndTransaction => {
+            sqlx::query("INSERT INTO effects VALUES ($1, 0)")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::raw_sql("ROLLBACK").execute(&mut *tx).await?;
+        }
+    }
+    Ok(())
 }
 
 /// A delivery body for event `id`.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use monime_inbox::{Accepted, PgInbox, PgQueue, RETENTION_FLOOR, RetryPolicy, Status};
 
-use crate::drivers::{Driver, body, on_both_drivers};
+use crate::drivers::{Driver, Script, body, on_both_drivers};
 use crate::server::PgServer;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -39,6 +39,7 @@ async fn within<T>(limit: Duration, work: impl std::future::Future<Output = T>) 
 
 on_both_drivers!(
     workers_retry_with_backoff_and_set_aside_what_keeps_failing,
+    a_job_whose_transaction_was_aborted_or_ended_is_retried_not_processed,
     a_lease_that_runs_out_is_recovered_or_set_aside,
     a_slow_batch_gives_its_unstarted_rows_back,
     prune_keeps_the_floor,
@@ -161,6 +162,61 @@ fn workers_retry_with_backoff_and_set_aside_what_keeps_failing(driver: Driver) {
         assert!(reports[0].3, "{reports:?}");
         assert_eq!(conn.count(&format!("{effects}'wkd-broken'")).await, 1);
         assert!(conn.list(&queue, Some(Status::Dead)).await.is_empty());
+    }));
+}
+
+/// A job whose handler swallows a failed statement, or rolls its transaction back itself, and
+/// returns `Ok` is not processed: its row is not done, nothing it wrote is kept, the attempt is
+/// recorded as failed, and the next attempt processes it once. The row's `done` is the job's
+/// last statement, so this is what keeps it from committing on its own after a `ROLLBACK`.
+fn a_job_whose_transaction_was_aborted_or_ended_is_retried_not_processed(driver: Driver) {
+    let server = PgServer::start();
+    runtime().block_on(within(Duration::from_secs(60), async {
+        let mut conn = driver.connect(&server).await;
+        let queue = PgQueue::new("monime_deliveries").unwrap();
+        conn.create_queue(&queue).await;
+        conn.execute(EFFECTS).await;
+        conn.execute(
+            "CREATE TABLE audit (id text PRIMARY KEY); INSERT INTO audit VALUES ('wkd-a')",
+        )
+        .await;
+        let cases = [
+            (
+                "wkd-a",
+                Script::SwallowFailedStatement,
+                "left its transaction aborted",
+            ),
+            (
+                "wkd-b",
+                Script::EndTransaction,
+                "ended its transaction itself",
+            ),
+        ];
+        for (id, script, why) in cases {
+            conn.accept(&queue, id).await;
+            let failed = conn.work_scripted(&queue, &quick(), script).await;
+            assert_eq!(failed.len(), 1, "{failed:?}");
+            let (key, attempt, outcome, processed) = &failed[0];
+            assert_eq!((key.as_str(), *attempt, *processed), (id, 1, false));
+            assert!(
+                outcome.contains("retrying") && outcome.contains(why),
+                "{outcome}"
+            );
+            let (stored, _) = conn.show(&queue, id).await.unwrap();
+            assert_eq!(stored.status, Status::Failed, "not done: {stored:?}");
+            assert!(stored.last_error.unwrap().contains(why));
+            let effects = format!("SELECT count(*) FROM effects WHERE event_id = '{id}'");
+            assert_eq!(conn.count(&effects).await, 0, "nothing it wrote is kept");
+
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            let retried = conn
+                .work(&queue, &quick(), 1, Duration::ZERO, |_| None)
+                .await;
+            assert_eq!(retried.len(), 1, "{retried:?}");
+            assert_eq!((retried[0].1, retried[0].3), (2, true), "{retried:?}");
+            assert_eq!(conn.count(&effects).await, 1);
+            assert_eq!(conn.show(&queue, id).await.unwrap().0.status, Status::Done);
+        }
     }));
 }
 
