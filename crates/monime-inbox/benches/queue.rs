@@ -3,9 +3,10 @@
 //! bench starts its own PostgreSQL 15 on 127.0.0.1 (see `tests/it/server.rs`).
 //!
 //! - **Accept**: 16 senders POST signed deliveries to an axum receiver at once. Ours verifies
-//!   the signature (the axum extractor) and stores with `PgQueue::accept`; the floor is an
-//!   axum handler doing one bare prepared INSERT of the body. Both on one deadpool-postgres
-//!   pool of 16 connections. Goal: at least 0.85x the floor's throughput.
+//!   the signature (the axum extractor) and stores with an `Acceptor` (deliveries arriving
+//!   together share an INSERT); the floor is an axum handler doing one bare prepared INSERT of
+//!   the body. Per driver, both on one pool of 16 connections (deadpool-postgres, sqlx's
+//!   `PgPool`). Goal: at least 0.85x the floor's throughput.
 //! - **Processing**: 4 workers drain the same number of stored deliveries. Ours is
 //!   `PgQueue::work` with a handler that writes nothing; the floor is the bare loop (BEGIN,
 //!   `SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1`, UPDATE, COMMIT). Goal: at least 0.85x.
@@ -18,12 +19,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::post;
 use deadpool_postgres::{Manager, Pool};
-use monime_inbox::{Delivery, PgQueue, RetryPolicy};
+use monime_inbox::{Acceptor, Delivery, PgQueue, RetryPolicy};
 use monime_signature::axum::{VerifiedEvent, WebhookVerifier};
-use monime_signature::{SIGNATURE_HEADER, Signer, Verifier};
+use monime_signature::{Signer, Verifier};
 
 const SECRET: &str = "bench_secret_0123456789abcdef_0123456";
 const SENDERS: usize = 16;
@@ -44,7 +45,8 @@ fn body() -> Vec<u8> {
 #[derive(Clone)]
 struct App {
     verifier: WebhookVerifier,
-    queue: PgQueue,
+    acceptor: Acceptor<deadpool_postgres::PoolError>,
+    acceptor_sqlx: Acceptor<sqlx::Error>,
     pool: Pool,
     sqlx: sqlx::PgPool,
 }
@@ -55,28 +57,15 @@ impl axum::extract::FromRef<App> for WebhookVerifier {
     }
 }
 
-async fn ours(State(app): State<App>, headers: HeaderMap, delivery: VerifiedEvent) -> StatusCode {
-    let signature = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let conn = app.pool.get().await.unwrap();
-    let stored = Delivery::new(&delivery.event, &delivery.raw, signature);
-    app.queue.accept(&**conn, &stored).await.unwrap();
+async fn ours(State(app): State<App>, delivery: VerifiedEvent) -> StatusCode {
+    let stored = Delivery::new(&delivery.event, &delivery.raw, &delivery.signature);
+    app.acceptor.accept(&stored).await.unwrap();
     StatusCode::OK
 }
 
-async fn ours_sqlx(
-    State(app): State<App>,
-    headers: HeaderMap,
-    delivery: VerifiedEvent,
-) -> StatusCode {
-    let signature = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let stored = Delivery::new(&delivery.event, &delivery.raw, signature);
-    app.queue.accept_sqlx(&app.sqlx, &stored).await.unwrap();
+async fn ours_sqlx(State(app): State<App>, delivery: VerifiedEvent) -> StatusCode {
+    let stored = Delivery::new(&delivery.event, &delivery.raw, &delivery.signature);
+    app.acceptor_sqlx.accept(&stored).await.unwrap();
     StatusCode::OK
 }
 
@@ -292,17 +281,18 @@ fn main() {
             .await
             .unwrap();
         drop(setup);
+        let sqlx_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(SENDERS as u32)
+            .connect(&format!("postgres://postgres@127.0.0.1:{}/postgres", server.port))
+            .await
+            .unwrap();
         let app = App {
             verifier: WebhookVerifier::new(Verifier::hs256(SECRET).unwrap()),
-            queue: accepting,
+            acceptor: accepting.acceptor(pool.clone()),
+            acceptor_sqlx: accepting.acceptor_sqlx(sqlx_pool.clone()),
             pool: pool.clone(),
-            sqlx: sqlx::postgres::PgPoolOptions::new()
-                .max_connections(SENDERS as u32)
-                .connect(&format!("postgres://postgres@127.0.0.1:{}/postgres", server.port))
-                .await
-                .unwrap(),
+            sqlx: sqlx_pool.clone(),
         };
-        let sqlx_pool = app.sqlx.clone();
         let router = axum::Router::new()
             .route("/ours", post(ours))
             .route("/floor", post(floor))

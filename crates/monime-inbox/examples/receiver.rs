@@ -5,8 +5,8 @@
 //! DATABASE_URL=postgres://app@127.0.0.1/shop cargo run -p monime-inbox --example receiver
 //! ```
 //!
-//! The receiver verifies each delivery, stores it in `monime_deliveries` with one INSERT and
-//! answers 200 at once; two workers (in this process here, in as many processes as you like in
+//! The receiver verifies each delivery, stores it in `monime_deliveries` (deliveries that
+//! arrive together share one INSERT) and answers 200 once it is stored; two workers (in this process here, in as many processes as you like in
 //! production) process the stored deliveries, each in a transaction that also writes the
 //! shop's own rows. The example then plays Monime: a `payment.completed` delivered twice, a
 //! `payout.failed`, a delivery with a bad signature, and one whose object does not decode,
@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::post;
-use monime_inbox::{Accepted, Delivery, Job, PgQueue, RetryPolicy, Status, Worked};
+use monime_inbox::{Accepted, Acceptor, Delivery, Job, PgQueue, RetryPolicy, Status, Worked};
 use monime_signature::axum::{VerifiedEvent, WebhookVerifier};
-use monime_signature::{EventData, SIGNATURE_HEADER, Signer, Verifier};
+use monime_signature::{EventData, Signer, Verifier};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
@@ -30,8 +30,7 @@ const SECRET: &str = "example_secret_0123456789abcdef_0123";
 #[derive(Clone)]
 struct App {
     verifier: WebhookVerifier,
-    queue: PgQueue,
-    pool: PgPool,
+    acceptor: Acceptor<sqlx::Error>,
 }
 
 impl FromRef<App> for WebhookVerifier {
@@ -45,17 +44,9 @@ impl FromRef<App> for WebhookVerifier {
 ///   logs why (`tracing`, target `monime_signature`).
 /// - 200: stored, or stored before (a redelivery). A worker does the rest.
 /// - 503: the database did not take it. Nothing was stored, so Monime must retry.
-async fn receive(
-    State(app): State<App>,
-    headers: HeaderMap,
-    delivery: VerifiedEvent,
-) -> (StatusCode, String) {
-    let signature = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let stored = Delivery::new(&delivery.event, &delivery.raw, signature);
-    match app.queue.accept_sqlx(&app.pool, &stored).await {
+async fn receive(State(app): State<App>, delivery: VerifiedEvent) -> (StatusCode, String) {
+    let stored = Delivery::new(&delivery.event, &delivery.raw, &delivery.signature);
+    match app.acceptor.accept(&stored).await {
         Ok(Accepted::Stored) => (StatusCode::OK, "stored".to_owned()),
         Ok(Accepted::Duplicate) => (StatusCode::OK, "stored before".to_owned()),
         Err(error) => {
@@ -146,8 +137,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         std::process::exit(2);
     };
-    // One pool for the receiver and the workers: each delivery and each job gets its own
-    // connection, so nothing waits on a single one.
+    // One pool for the receiver and the workers: the acceptor takes a connection for each
+    // INSERT, each job gets its own, so nothing waits on a single one.
     let pool = PgPoolOptions::new()
         .max_connections(8)
         .connect(&url)
@@ -162,8 +153,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = App {
         verifier: WebhookVerifier::new(Verifier::hs256(SECRET)?),
-        queue: queue.clone(),
-        pool: pool.clone(),
+        acceptor: queue.acceptor_sqlx(pool.clone()),
     };
     let router = Router::new()
         .route("/hooks/monime", post(receive))

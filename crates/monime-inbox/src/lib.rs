@@ -10,7 +10,8 @@
 //!   either both commit (processed once) or both roll back (the retry processes it).
 //! - `PgQueue` (feature `postgres`): the durable path. The receiver stores each verified
 //!   delivery and answers at once; workers in any number of processes process the stored
-//!   deliveries later, with retries, backoff and a dead-letter status.
+//!   deliveries later, with retries, backoff and a dead-letter status. An [`Acceptor`]
+//!   (feature `sqlx` or `deadpool`) stores the deliveries of concurrent requests together.
 //!
 //! The tables' DDL ships as plain SQL migrations ([`INBOX_MIGRATION`], [`QUEUE_MIGRATION`],
 //! the files under `migrations/`) for your own migration tool.
@@ -37,6 +38,8 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "deadpool", feature = "sqlx"))]
+mod acceptor;
 mod dedupe;
 mod memory;
 #[cfg(feature = "postgres")]
@@ -51,6 +54,9 @@ mod schema;
 #[cfg(feature = "sqlx")]
 mod with_sqlx;
 
+#[cfg(any(feature = "deadpool", feature = "sqlx"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "deadpool", feature = "sqlx"))))]
+pub use acceptor::{AcceptError, Acceptor};
 pub use dedupe::DedupeKey;
 pub use memory::{Claim, MemoryClaim, MemoryInbox};
 #[cfg(feature = "postgres")]

@@ -78,6 +78,7 @@ pub(crate) const JOB_MARK: &str = "SET LOCAL monime_inbox.job TO 'on'";
 pub struct PgQueue {
     pub(crate) create: String,
     pub(crate) accept: String,
+    pub(crate) accept_many: String,
     pub(crate) lease: String,
     pub(crate) done: String,
     pub(crate) failed: String,
@@ -121,6 +122,47 @@ impl<'a> Delivery<'a> {
     /// The same delivery deduplicated by `key` instead of its event id.
     pub fn keyed_by(self, key: &'a str) -> Delivery<'a> {
         Delivery { key, ..self }
+    }
+}
+
+/// Deliveries as the columns of [`PgQueue::accept_many`]'s INSERT.
+pub(crate) struct DeliveryColumns<'a> {
+    pub(crate) keys: Vec<&'a str>,
+    pub(crate) event_ids: Vec<&'a str>,
+    pub(crate) event_names: Vec<&'a str>,
+    pub(crate) bodies: Vec<&'a [u8]>,
+    pub(crate) signatures: Vec<&'a str>,
+}
+
+/// The types of [`DeliveryColumns::params`].
+pub(crate) const ACCEPT_MANY_TYPES: [Type; 5] = [
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::BYTEA_ARRAY,
+    Type::TEXT_ARRAY,
+];
+
+impl<'a> DeliveryColumns<'a> {
+    /// The INSERT's parameters, in order.
+    pub(crate) fn params(&self) -> [&(dyn ToSql + Sync); 5] {
+        [
+            &self.keys,
+            &self.event_ids,
+            &self.event_names,
+            &self.bodies,
+            &self.signatures,
+        ]
+    }
+
+    pub(crate) fn of(deliveries: &[Delivery<'a>]) -> DeliveryColumns<'a> {
+        DeliveryColumns {
+            keys: deliveries.iter().map(|d| d.key).collect(),
+            event_ids: deliveries.iter().map(|d| d.event_id).collect(),
+            event_names: deliveries.iter().map(|d| d.event_name).collect(),
+            bodies: deliveries.iter().map(|d| d.body).collect(),
+            signatures: deliveries.iter().map(|d| d.signature).collect(),
+        }
     }
 }
 
@@ -541,6 +583,12 @@ impl PgQueue {
                 "INSERT INTO {t} (key, event_id, event_name, body, signature) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING RETURNING 1"
             ),
+            accept_many: format!(
+                "INSERT INTO {t} (key, event_id, event_name, body, signature) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], \
+                   $5::text[]) \
+                 ON CONFLICT (key) DO NOTHING RETURNING key"
+            ),
             // A row whose lease ran out with no attempt left is set aside here; any other
             // due row gets a lease and an attempt. The attempt count is the lease's token.
             lease: format!(
@@ -624,6 +672,39 @@ impl PgQueue {
         ];
         let stored = !client.query_typed(&self.accept, &params).await?.is_empty();
         Ok(self.counted(stored, delivery.key))
+    }
+
+    /// Stores verified deliveries in one INSERT, each unless one with the same key is stored
+    /// already (or comes earlier in `deliveries`): what [`crate::Acceptor`] does with the
+    /// deliveries that arrive together. One [`Accepted`] per delivery, in order.
+    pub async fn accept_many(
+        &self,
+        client: &impl GenericClient,
+        deliveries: &[Delivery<'_>],
+    ) -> Result<Vec<Accepted>, tokio_postgres::Error> {
+        let columns = DeliveryColumns::of(deliveries);
+        let params: Vec<_> = columns
+            .params()
+            .into_iter()
+            .zip(ACCEPT_MANY_TYPES)
+            .collect();
+        let rows = client.query_typed(&self.accept_many, &params).await?;
+        Ok(self.accepted(deliveries, &rows))
+    }
+
+    /// One [`Accepted`] per delivery, from the keys an INSERT stored: of the deliveries with
+    /// a stored key, the first is the one stored.
+    pub(crate) fn accepted(
+        &self,
+        deliveries: &[Delivery<'_>],
+        stored: &[impl Columns],
+    ) -> Vec<Accepted> {
+        let mut stored: std::collections::HashSet<String> =
+            stored.iter().map(|row| row.text(0)).collect();
+        deliveries
+            .iter()
+            .map(|delivery| self.counted(stored.remove(delivery.key), delivery.key))
+            .collect()
     }
 
     /// What an accept did, counted.

@@ -11,7 +11,9 @@ use sqlx::postgres::{PgExecutor, PgRow};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Transaction};
 use tracing::Instrument;
 
-use crate::queue::{JOB_MARK, Limits, expired_outcome, failed, out_of_time, settle};
+use crate::queue::{
+    DeliveryColumns, JOB_MARK, Limits, expired_outcome, failed, out_of_time, settle,
+};
 use crate::retention::{PruneError, checked_age};
 use crate::rows::Columns;
 use crate::{
@@ -171,6 +173,24 @@ impl PgQueue {
             .await?
             .is_some();
         Ok(self.counted(stored, delivery.key))
+    }
+
+    /// [`PgQueue::accept_many`] on sqlx; `executor` may be a `&PgPool`.
+    pub async fn accept_many_sqlx(
+        &self,
+        executor: impl PgExecutor<'_>,
+        deliveries: &[Delivery<'_>],
+    ) -> Result<Vec<Accepted>, sqlx::Error> {
+        let columns = DeliveryColumns::of(deliveries);
+        let stored: Vec<PgRow> = sqlx::query(sql(&self.accept_many))
+            .bind(&columns.keys)
+            .bind(&columns.event_ids)
+            .bind(&columns.event_names)
+            .bind(&columns.bodies)
+            .bind(&columns.signatures)
+            .fetch_all(executor)
+            .await?;
+        Ok(self.accepted(deliveries, &stored))
     }
 
     /// [`PgQueue::work`] on sqlx: the handler runs with the job's transaction.

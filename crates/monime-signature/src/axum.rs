@@ -85,6 +85,9 @@ pub struct VerifiedEvent {
     pub raw: Bytes,
     /// The signed `t`, in Unix seconds.
     pub timestamp: i64,
+    /// The `Monime-Signature` header that covered the body, as received: kept with a stored
+    /// delivery, it lets the delivery be verified again.
+    pub signature: String,
 }
 
 impl VerifiedEvent {
@@ -181,6 +184,9 @@ async fn verify_request(
             event,
             raw,
             timestamp: verified.timestamp,
+            signature: signature_header(&parts.headers)
+                .unwrap_or_default()
+                .to_owned(),
         }),
         Err(error) => Err(invalid(error, raw)),
     }

@@ -1,0 +1,257 @@
+//! Group accept: the deliveries of concurrent requests stored together.
+//!
+//! With [`PgQueue::accept`] each delivery costs a round trip, a statement and a commit of its
+//! own, and under load those are most of a receiver's database time. An [`Acceptor`] runs one
+//! task that stores what is waiting with one [`PgQueue::accept_many`]: the deliveries that
+//! arrive while an INSERT is on its way go in the next one. A delivery that arrives alone is
+//! stored at once, so nothing waits for a timer. Each caller learns its own delivery's fate,
+//! once that is durable.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+#[cfg(feature = "deadpool")]
+use crate::queue::{ACCEPT_MANY_TYPES, DeliveryColumns};
+use crate::{Accepted, Delivery, PgQueue};
+
+/// Deliveries stored by one INSERT at most. A bound on what one statement carries (bodies are
+/// limited by the receiver's own body limit).
+const MOST_AT_ONCE: usize = 64;
+
+/// Deliveries waiting for their INSERT at most; callers beyond wait to be queued.
+const WAITING: usize = 4 * MOST_AT_ONCE;
+
+/// Stores verified deliveries for the requests of a receiver, together when they arrive
+/// together. Cheap to clone; the task ends when the last clone is dropped.
+///
+/// Make one at start-up, inside the Tokio runtime, with [`PgQueue::acceptor`] (a
+/// deadpool-postgres pool, feature `deadpool`) or `PgQueue::acceptor_sqlx` (a `PgPool`,
+/// feature `sqlx`), and call [`Acceptor::accept`] from each request:
+///
+/// ```no_run
+/// # async fn receive(acceptor: &monime_inbox::Acceptor<sqlx::Error>, delivery: monime_signature::axum::VerifiedEvent) {
+/// use monime_inbox::Delivery;
+///
+/// let stored = Delivery::new(&delivery.event, &delivery.raw, &delivery.signature);
+/// let status = match acceptor.accept(&stored).await {
+///     Ok(_) => 200,  // stored, or stored before
+///     Err(_) => 503, // not known to be stored: Monime delivers it again
+/// };
+/// # }
+/// ```
+pub struct Acceptor<D> {
+    waiting: mpsc::Sender<Waiting<D>>,
+}
+
+impl<D> Clone for Acceptor<D> {
+    fn clone(&self) -> Acceptor<D> {
+        Acceptor {
+            waiting: self.waiting.clone(),
+        }
+    }
+}
+
+impl<D> fmt::Debug for Acceptor<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acceptor").finish_non_exhaustive()
+    }
+}
+
+/// Why [`Acceptor::accept`] could not say the delivery is stored. Answer Monime non-2xx: it
+/// delivers again, and a redelivery of one that was stored after all is a duplicate.
+#[derive(Debug)]
+pub enum AcceptError<D> {
+    /// The database failed. Shared by the deliveries of one INSERT when it failed as a whole
+    /// (the connection, say); a delivery the server refused on its own (one of several) gets
+    /// the server's answer to it alone.
+    Database(Arc<D>),
+    /// The acceptor's task is gone: its runtime shut down, or it panicked.
+    Stopped,
+}
+
+impl<D: fmt::Display> fmt::Display for AcceptError<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AcceptError::Database(error) => write!(f, "the delivery was not stored: {error}"),
+            AcceptError::Stopped => write!(f, "the acceptor's task has stopped"),
+        }
+    }
+}
+
+impl<D: std::error::Error + 'static> std::error::Error for AcceptError<D> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AcceptError::Database(error) => Some(&**error),
+            AcceptError::Stopped => None,
+        }
+    }
+}
+
+/// A delivery waiting for its INSERT, owned, and where its fate goes.
+struct Waiting<D> {
+    key: String,
+    event_id: String,
+    event_name: String,
+    body: Vec<u8>,
+    signature: String,
+    answer: oneshot::Sender<Result<Accepted, AcceptError<D>>>,
+}
+
+impl<D> Waiting<D> {
+    fn delivery(&self) -> Delivery<'_> {
+        Delivery {
+            key: &self.key,
+            event_id: &self.event_id,
+            event_name: &self.event_name,
+            body: &self.body,
+            signature: &self.signature,
+        }
+    }
+}
+
+/// Where an [`Acceptor`] stores: a pool of one of the drivers.
+pub(crate) trait Store: Send + Sync + 'static {
+    type Error: Send + Sync + 'static;
+
+    fn store(
+        &self,
+        queue: &PgQueue,
+        deliveries: &[Delivery<'_>],
+    ) -> impl Future<Output = Result<Vec<Accepted>, Self::Error>> + Send;
+
+    /// Whether the server answered with this error, refusing the statement; then each
+    /// delivery is tried on its own, so one the server refuses fails alone.
+    fn answered(error: &Self::Error) -> bool;
+}
+
+impl<D: Send + Sync + 'static> Acceptor<D> {
+    /// Spawns the task that stores into `queue` through `store`.
+    pub(crate) fn spawn(queue: PgQueue, store: impl Store<Error = D>) -> Acceptor<D> {
+        let (waiting, received) = mpsc::channel(WAITING);
+        tokio::spawn(run(queue, store, received));
+        Acceptor { waiting }
+    }
+
+    /// Stores `delivery` (with the deliveries waiting with it) and says what became of it, once
+    /// that is durable: answer Monime 2xx for both [`Accepted`]s.
+    pub async fn accept(&self, delivery: &Delivery<'_>) -> Result<Accepted, AcceptError<D>> {
+        let (answer, fate) = oneshot::channel();
+        let waiting = Waiting {
+            key: delivery.key.to_owned(),
+            event_id: delivery.event_id.to_owned(),
+            event_name: delivery.event_name.to_owned(),
+            body: delivery.body.to_vec(),
+            signature: delivery.signature.to_owned(),
+            answer,
+        };
+        self.waiting
+            .send(waiting)
+            .await
+            .map_err(|_| AcceptError::Stopped)?;
+        fate.await.unwrap_or(Err(AcceptError::Stopped))
+    }
+}
+
+async fn run<S: Store>(queue: PgQueue, store: S, mut received: mpsc::Receiver<Waiting<S::Error>>) {
+    let mut batch = Vec::with_capacity(MOST_AT_ONCE);
+    while received.recv_many(&mut batch, MOST_AT_ONCE).await > 0 {
+        let deliveries: Vec<Delivery<'_>> = batch.iter().map(Waiting::delivery).collect();
+        let stored = store.store(&queue, &deliveries).await;
+        drop(deliveries);
+        match stored {
+            Ok(accepted) => {
+                for (waiting, accepted) in batch.drain(..).zip(accepted) {
+                    let _ = waiting.answer.send(Ok(accepted));
+                }
+            }
+            Err(error) if S::answered(&error) && batch.len() > 1 => {
+                for waiting in batch.drain(..) {
+                    let alone = store.store(&queue, &[waiting.delivery()]).await;
+                    let fate = alone
+                        .map(|accepted| accepted[0])
+                        .map_err(|error| AcceptError::Database(Arc::new(error)));
+                    let _ = waiting.answer.send(fate);
+                }
+            }
+            Err(error) => {
+                let error = Arc::new(error);
+                for waiting in batch.drain(..) {
+                    let _ = waiting
+                        .answer
+                        .send(Err(AcceptError::Database(error.clone())));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "deadpool")]
+impl Store for deadpool_postgres::Pool {
+    type Error = deadpool_postgres::PoolError;
+
+    async fn store(
+        &self,
+        queue: &PgQueue,
+        deliveries: &[Delivery<'_>],
+    ) -> Result<Vec<Accepted>, deadpool_postgres::PoolError> {
+        // The pool's statement cache keeps the INSERT prepared on each connection.
+        let conn = self.get().await?;
+        let insert = conn
+            .prepare_typed_cached(&queue.accept_many, &ACCEPT_MANY_TYPES)
+            .await?;
+        let columns = DeliveryColumns::of(deliveries);
+        let stored = conn.query(&insert, &columns.params()).await?;
+        Ok(queue.accepted(deliveries, &stored))
+    }
+
+    fn answered(error: &deadpool_postgres::PoolError) -> bool {
+        matches!(error, deadpool_postgres::PoolError::Backend(e) if e.as_db_error().is_some())
+    }
+}
+
+#[cfg(feature = "sqlx")]
+impl Store for sqlx::PgPool {
+    type Error = sqlx::Error;
+
+    async fn store(
+        &self,
+        queue: &PgQueue,
+        deliveries: &[Delivery<'_>],
+    ) -> Result<Vec<Accepted>, sqlx::Error> {
+        queue.accept_many_sqlx(self, deliveries).await
+    }
+
+    fn answered(error: &sqlx::Error) -> bool {
+        matches!(error, sqlx::Error::Database(_))
+    }
+}
+
+impl PgQueue {
+    /// An [`Acceptor`] storing into this queue through a deadpool-postgres pool.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime, like `tokio::spawn`.
+    #[cfg(feature = "deadpool")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deadpool")))]
+    pub fn acceptor(
+        &self,
+        pool: deadpool_postgres::Pool,
+    ) -> Acceptor<deadpool_postgres::PoolError> {
+        Acceptor::spawn(self.clone(), pool)
+    }
+
+    /// [`PgQueue::acceptor`] through a sqlx `PgPool`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime, like `tokio::spawn`.
+    #[cfg(feature = "sqlx")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
+    pub fn acceptor_sqlx(&self, pool: sqlx::PgPool) -> Acceptor<sqlx::Error> {
+        Acceptor::spawn(self.clone(), pool)
+    }
+}
