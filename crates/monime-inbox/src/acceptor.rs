@@ -10,16 +10,27 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 #[cfg(feature = "deadpool")]
 use crate::queue::{ACCEPT_MANY_TYPES, DeliveryColumns};
 use crate::{Accepted, Delivery, PgQueue};
 
-/// Deliveries stored by one INSERT at most. A bound on what one statement carries (bodies are
-/// limited by the receiver's own body limit).
+/// Deliveries stored by one INSERT at most.
 const MOST_AT_ONCE: usize = 64;
+
+/// Body bytes one INSERT carries at most (but always one delivery): far below the 1 GiB a
+/// PostgreSQL message may hold, whatever the receiver's body limit.
+const MOST_BYTES: usize = 16 << 20;
+
+/// How long a delivery may wait for its INSERT to be answered, from [`Acceptor::accept`]. The
+/// task stores for every request of the receiver, so a database that does not answer (a lost
+/// network, a pool kept busy) must not hold them all: past this a delivery fails, and Monime
+/// delivers it again.
+pub const STORE_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 /// Deliveries waiting for their INSERT at most; callers beyond wait to be queued.
 const WAITING: usize = 4 * MOST_AT_ONCE;
@@ -60,7 +71,7 @@ impl<D> fmt::Debug for Acceptor<D> {
     }
 }
 
-/// Why [`Acceptor::accept`] could not say the delivery is stored. Answer Monime non-2xx: it
+/// Why [`Acceptor::accept`] cannot say the delivery is stored. Answer Monime non-2xx: it
 /// delivers again, and a redelivery of one that was stored after all is a duplicate.
 #[derive(Debug)]
 pub enum AcceptError<D> {
@@ -68,6 +79,8 @@ pub enum AcceptError<D> {
     /// (the connection, say); a delivery the server refused on its own (one of several) gets
     /// the server's answer to it alone.
     Database(Arc<D>),
+    /// The delivery waited [`STORE_TIME_LIMIT`] without an answer from the database.
+    TimedOut,
     /// The acceptor's task is gone: its runtime shut down, or it panicked.
     Stopped,
 }
@@ -75,7 +88,14 @@ pub enum AcceptError<D> {
 impl<D: fmt::Display> fmt::Display for AcceptError<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AcceptError::Database(error) => write!(f, "the delivery was not stored: {error}"),
+            AcceptError::Database(error) => {
+                write!(f, "the delivery is not known to be stored: {error}")
+            }
+            AcceptError::TimedOut => write!(
+                f,
+                "the delivery is not known to be stored: the database did not answer within {} s",
+                STORE_TIME_LIMIT.as_secs()
+            ),
             AcceptError::Stopped => write!(f, "the acceptor's task has stopped"),
         }
     }
@@ -85,7 +105,7 @@ impl<D: std::error::Error + 'static> std::error::Error for AcceptError<D> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             AcceptError::Database(error) => Some(&**error),
-            AcceptError::Stopped => None,
+            AcceptError::TimedOut | AcceptError::Stopped => None,
         }
     }
 }
@@ -97,6 +117,8 @@ struct Waiting<D> {
     event_name: String,
     body: Vec<u8>,
     signature: String,
+    /// When its wait ends: [`STORE_TIME_LIMIT`] after it was queued.
+    deadline: Instant,
     answer: oneshot::Sender<Result<Accepted, AcceptError<D>>>,
 }
 
@@ -145,6 +167,7 @@ impl<D: Send + Sync + 'static> Acceptor<D> {
             event_name: delivery.event_name.to_owned(),
             body: delivery.body.to_vec(),
             signature: delivery.signature.to_owned(),
+            deadline: Instant::now() + STORE_TIME_LIMIT,
             answer,
         };
         self.waiting
@@ -156,34 +179,78 @@ impl<D: Send + Sync + 'static> Acceptor<D> {
 }
 
 async fn run<S: Store>(queue: PgQueue, store: S, mut received: mpsc::Receiver<Waiting<S::Error>>) {
-    let mut batch = Vec::with_capacity(MOST_AT_ONCE);
-    while received.recv_many(&mut batch, MOST_AT_ONCE).await > 0 {
-        let deliveries: Vec<Delivery<'_>> = batch.iter().map(Waiting::delivery).collect();
-        let stored = store.store(&queue, &deliveries).await;
-        drop(deliveries);
-        match stored {
-            Ok(accepted) => {
-                for (waiting, accepted) in batch.drain(..).zip(accepted) {
-                    let _ = waiting.answer.send(Ok(accepted));
-                }
+    let mut waiting = Vec::with_capacity(MOST_AT_ONCE);
+    while received.recv_many(&mut waiting, MOST_AT_ONCE).await > 0 {
+        while !waiting.is_empty() {
+            let batch: Vec<Waiting<S::Error>> = waiting.drain(..within_bytes(&waiting)).collect();
+            store_batch(&queue, &store, batch).await;
+        }
+    }
+}
+
+/// How many of the first deliveries of `waiting` one INSERT takes: at least one, and no more
+/// than [`MOST_BYTES`] of bodies.
+fn within_bytes<D>(waiting: &[Waiting<D>]) -> usize {
+    let mut bytes = 0;
+    let fitting = waiting
+        .iter()
+        .take_while(|w| {
+            bytes += w.body.len();
+            bytes <= MOST_BYTES
+        })
+        .count();
+    fitting.max(1)
+}
+
+/// Stores `batch` in one INSERT and tells each caller its delivery's fate. When the server
+/// refuses the INSERT, each delivery is stored on its own, so one it refuses fails alone.
+async fn store_batch<S: Store>(queue: &PgQueue, store: &S, batch: Vec<Waiting<S::Error>>) {
+    // The first queued is the first whose wait ends.
+    let deadline = batch[0].deadline;
+    let deliveries: Vec<Delivery<'_>> = batch.iter().map(Waiting::delivery).collect();
+    let stored = store_until(deadline, queue, store, &deliveries).await;
+    drop(deliveries);
+    match stored {
+        Ok(accepted) => {
+            for (waiting, accepted) in batch.into_iter().zip(accepted) {
+                let _ = waiting.answer.send(Ok(accepted));
             }
-            Err(error) if S::answered(&error) && batch.len() > 1 => {
-                for waiting in batch.drain(..) {
-                    let alone = store.store(&queue, &[waiting.delivery()]).await;
-                    let fate = alone
-                        .map(|accepted| accepted[0])
-                        .map_err(|error| AcceptError::Database(Arc::new(error)));
-                    let _ = waiting.answer.send(fate);
-                }
+        }
+        Err(AcceptError::Database(error)) if S::answered(&error) && batch.len() > 1 => {
+            for waiting in batch {
+                let alone =
+                    store_until(waiting.deadline, queue, store, &[waiting.delivery()]).await;
+                let _ = waiting.answer.send(alone.map(|accepted| accepted[0]));
             }
-            Err(error) => {
-                let error = Arc::new(error);
-                for waiting in batch.drain(..) {
-                    let _ = waiting
-                        .answer
-                        .send(Err(AcceptError::Database(error.clone())));
-                }
+        }
+        Err(error) => {
+            for waiting in batch {
+                let _ = waiting.answer.send(Err(error.shared()));
             }
+        }
+    }
+}
+
+async fn store_until<S: Store>(
+    deadline: Instant,
+    queue: &PgQueue,
+    store: &S,
+    deliveries: &[Delivery<'_>],
+) -> Result<Vec<Accepted>, AcceptError<S::Error>> {
+    match tokio::time::timeout_at(deadline, store.store(queue, deliveries)).await {
+        Ok(Ok(accepted)) => Ok(accepted),
+        Ok(Err(error)) => Err(AcceptError::Database(Arc::new(error))),
+        Err(_) => Err(AcceptError::TimedOut),
+    }
+}
+
+impl<D> AcceptError<D> {
+    /// The same error, for another delivery of the same INSERT.
+    fn shared(&self) -> AcceptError<D> {
+        match self {
+            AcceptError::Database(error) => AcceptError::Database(error.clone()),
+            AcceptError::TimedOut => AcceptError::TimedOut,
+            AcceptError::Stopped => AcceptError::Stopped,
         }
     }
 }

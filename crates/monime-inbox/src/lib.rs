@@ -56,7 +56,7 @@ mod with_sqlx;
 
 #[cfg(any(feature = "deadpool", feature = "sqlx"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "deadpool", feature = "sqlx"))))]
-pub use acceptor::{AcceptError, Acceptor};
+pub use acceptor::{AcceptError, Acceptor, STORE_TIME_LIMIT};
 pub use dedupe::DedupeKey;
 pub use memory::{Claim, MemoryClaim, MemoryInbox};
 #[cfg(feature = "postgres")]

@@ -39,10 +39,26 @@ use crate::retention::{PruneError, checked_age};
 use crate::rows::Columns;
 use crate::schema::{self, InvalidTableName, QUEUE_MIGRATION, QUEUE_TABLE};
 
-/// Set at the start of each job's transaction, and gone when it ends: the statement that marks
-/// a job's row done matches only inside the transaction the job began, so a handler that
-/// ended it (a `ROLLBACK` of its own) cannot have the row marked done without its writes.
-pub(crate) const JOB_MARK: &str = "SET LOCAL monime_inbox.job TO 'on'";
+/// A job transaction's mark: set at its start and gone when it ends, so the statement that
+/// marks the job's row done matches only inside the transaction the job began, and a handler
+/// that ended it (a `ROLLBACK` of its own) cannot have the row marked done without its writes.
+/// Random, so that no setting made elsewhere (`ALTER ROLE ... SET`) stands in for it.
+pub(crate) struct JobMark(String);
+
+impl JobMark {
+    pub(crate) fn new() -> JobMark {
+        JobMark(format!("{:016x}", fastrand::u64(..)))
+    }
+
+    /// The statement that sets it (hex digits: nothing to escape).
+    pub(crate) fn set(&self) -> String {
+        format!("SET LOCAL monime_inbox.job TO '{}'", self.0)
+    }
+
+    pub(crate) fn value(&self) -> &str {
+        &self.0
+    }
+}
 
 /// The deliveries table of one receiver application, as
 /// [`QUEUE_MIGRATION`](crate::QUEUE_MIGRATION) creates it.
@@ -155,7 +171,11 @@ impl<'a> DeliveryColumns<'a> {
         ]
     }
 
+    /// The columns of `deliveries` in the order of their keys: two INSERTs sharing keys then
+    /// take their locks in the same order, and neither waits for the other in a deadlock.
     pub(crate) fn of(deliveries: &[Delivery<'a>]) -> DeliveryColumns<'a> {
+        let mut deliveries = deliveries.to_vec();
+        deliveries.sort_by_key(|delivery| delivery.key);
         DeliveryColumns {
             keys: deliveries.iter().map(|d| d.key).collect(),
             event_ids: deliveries.iter().map(|d| d.event_id).collect(),
@@ -189,8 +209,9 @@ pub struct RetryPolicy {
     /// this long. A batch's jobs run one after the other: once half the lease has gone by,
     /// [`PgQueue::work`] gives the batch's unstarted rows back instead of starting them, so a
     /// handler must finish well within half of it. A handler that outlives its lease may run
-    /// alongside the next attempt's; only one of them commits (the other ends as
-    /// [`Worked::LeaseLost`]), but what they do outside the database happens twice.
+    /// alongside the next attempt's, and only one of them commits (the other ends as
+    /// [`Worked::LeaseLost`]), but what they do outside the database happens twice; on the
+    /// last attempt, the next lease sets the row aside as dead instead.
     pub lease: Duration,
     /// Rows leased at once by [`PgQueue::work`].
     pub batch: u32,
@@ -323,7 +344,12 @@ impl<T, E: fmt::Display, D: fmt::Display> fmt::Display for Worked<T, E, D> {
             }
             Worked::Dead(error) => write!(f, "failed on its last attempt, set aside: {error}"),
             Worked::Expired => write!(f, "its last lease ran out, set aside"),
-            Worked::LeaseLost => write!(f, "lease lost to another worker, nothing ran"),
+            Worked::LeaseLost => {
+                write!(
+                    f,
+                    "lease lost to another worker, nothing of this attempt was committed"
+                )
+            }
             Worked::OutcomeUnknown(error) => write!(f, "commit outcome unknown: {error}"),
         }
     }
@@ -609,11 +635,11 @@ impl PgQueue {
             ),
             // The job's last statement: it fails in an aborted transaction, and matches
             // nothing once the lease is no longer this one or outside the job's transaction
-            // (the handler ended it, and [`JOB_MARK`] with it).
+            // (the handler ended it, and its [`JobMark`] with it).
             done: format!(
                 "UPDATE {t} SET status = 'done', done_at = now(), leased_until = NULL \
                  WHERE key = $1 AND attempts = $2 AND status = 'pending' \
-                 AND current_setting('monime_inbox.job', true) = 'on' RETURNING 1"
+                 AND current_setting('monime_inbox.job', true) = $3 RETURNING 1"
             ),
             failed: format!(
                 "UPDATE {t} SET leased_until = NULL, last_error = $3, \
@@ -773,10 +799,11 @@ impl PgQueue {
         job: &Job,
         handler: &mut impl AsyncFnMut(&Transaction<'_>, &Job) -> Result<T, E>,
     ) -> Result<Worked<T, E>, tokio_postgres::Error> {
+        let mark = JobMark::new();
         let tx = client.transaction().await?;
-        tx.batch_execute(JOB_MARK).await?;
+        tx.batch_execute(&mark.set()).await?;
         let ended = match handler(&tx, job).await {
-            Ok(value) => self.finish(tx, job).await.map(|()| value),
+            Ok(value) => self.finish(tx, job, &mark).await.map(|()| value),
             Err(error) => {
                 let _ = tx.rollback().await;
                 Err(PgProcessError::Handler(error))
@@ -806,9 +833,17 @@ impl PgQueue {
     /// transaction the handler left aborted, or ended, is rolled back instead and reported as
     /// [`PgProcessError::Aborted`]: PostgreSQL answers `COMMIT` on an aborted transaction with
     /// `ROLLBACK`, which the driver reports as success.
-    async fn finish<E>(&self, tx: Transaction<'_>, job: &Job) -> Result<(), PgProcessError<E>> {
-        let params: [(&(dyn ToSql + Sync), Type); 2] =
-            [(&job.key, Type::TEXT), (&job.token(), Type::INT4)];
+    async fn finish<E>(
+        &self,
+        tx: Transaction<'_>,
+        job: &Job,
+        mark: &JobMark,
+    ) -> Result<(), PgProcessError<E>> {
+        let params: [(&(dyn ToSql + Sync), Type); 3] = [
+            (&job.key, Type::TEXT),
+            (&job.token(), Type::INT4),
+            (&mark.value(), Type::TEXT),
+        ];
         match tx.query_typed(&self.done, &params).await {
             Ok(rows) if !rows.is_empty() => {}
             // Recorded as a failed attempt, or as the lease lost when the row is no longer

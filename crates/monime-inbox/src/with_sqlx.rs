@@ -12,7 +12,7 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Transaction};
 use tracing::Instrument;
 
 use crate::queue::{
-    DeliveryColumns, JOB_MARK, Limits, expired_outcome, failed, out_of_time, settle,
+    DeliveryColumns, JobMark, Limits, expired_outcome, failed, out_of_time, settle,
 };
 use crate::retention::{PruneError, checked_age};
 use crate::rows::Columns;
@@ -241,9 +241,12 @@ impl PgQueue {
         handler: &mut impl AsyncFnMut(&mut PgConnection, &Job) -> Result<T, E>,
     ) -> Result<Worked<T, E, sqlx::Error>, sqlx::Error> {
         // The mark goes with the BEGIN: one round trip.
-        let mut tx = conn.begin_with(sql(&format!("BEGIN; {JOB_MARK}"))).await?;
+        let mark = JobMark::new();
+        let mut tx = conn
+            .begin_with(sql(&format!("BEGIN; {}", mark.set())))
+            .await?;
         let ended = match handler(&mut tx, job).await {
-            Ok(value) => self.finish_sqlx(tx, job).await.map(|()| value),
+            Ok(value) => self.finish_sqlx(tx, job, &mark).await.map(|()| value),
             Err(error) => {
                 let _ = tx.rollback().await;
                 Err(PgProcessError::Handler(error))
@@ -270,10 +273,12 @@ impl PgQueue {
         &self,
         mut tx: Transaction<'_, Postgres>,
         job: &Job,
+        mark: &JobMark,
     ) -> Result<(), PgProcessError<E, sqlx::Error>> {
         let done = sqlx::query(sql(&self.done))
             .bind(&job.key)
             .bind(job.token())
+            .bind(mark.value())
             .fetch_optional(&mut *tx)
             .await;
         match done {

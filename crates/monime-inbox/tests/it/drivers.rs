@@ -48,7 +48,7 @@ pub enum Script {
     EffectThenPause(i32, Duration),
     /// Writes its effect, then an audit row that hits a unique key, and returns `Ok` anyway.
     SwallowFailedStatement,
-    /// Rolls the transaction back itself and returns `Ok`.
+    /// Writes its effect, rolls the transaction back itself and returns `Ok`.
     EndTransaction,
 }
 
@@ -161,6 +161,24 @@ impl Conn {
         match self {
             Conn::TokioPostgres(c) => queue.accept(&*c, &delivery).await.unwrap(),
             Conn::Sqlx(c) => queue.accept_sqlx(c, &delivery).await.unwrap(),
+        }
+    }
+
+    /// `accept_many`: each delivery's fate, or the SQLSTATE of the server's refusal.
+    pub async fn accept_many(
+        &mut self,
+        queue: &PgQueue,
+        deliveries: &[Delivery<'_>],
+    ) -> Result<Vec<Accepted>, Option<String>> {
+        match self {
+            Conn::TokioPostgres(c) => queue
+                .accept_many(&*c, deliveries)
+                .await
+                .map_err(|e| tokio_sqlstate(&e)),
+            Conn::Sqlx(c) => queue
+                .accept_many_sqlx(c, deliveries)
+                .await
+                .map_err(|e| sqlx_sqlstate(&e)),
         }
     }
 
