@@ -74,6 +74,7 @@ impl<D> fmt::Debug for Acceptor<D> {
 /// Why [`Acceptor::accept`] cannot say the delivery is stored. Answer Monime non-2xx: it
 /// delivers again, and a redelivery of one that was stored after all is a duplicate.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum AcceptError<D> {
     /// The database failed. Shared by the deliveries of one INSERT when it failed as a whole
     /// (the connection, say); a delivery the server refused on its own (one of several) gets
@@ -117,7 +118,7 @@ struct Waiting<D> {
     event_name: String,
     body: Vec<u8>,
     signature: String,
-    /// When its wait ends: [`STORE_TIME_LIMIT`] after it was queued.
+    /// When its wait ends: [`STORE_TIME_LIMIT`] after its `accept` began.
     deadline: Instant,
     answer: oneshot::Sender<Result<Accepted, AcceptError<D>>>,
 }
@@ -205,8 +206,11 @@ fn within_bytes<D>(waiting: &[Waiting<D>]) -> usize {
 /// Stores `batch` in one INSERT and tells each caller its delivery's fate. When the server
 /// refuses the INSERT, each delivery is stored on its own, so one it refuses fails alone.
 async fn store_batch<S: Store>(queue: &PgQueue, store: &S, batch: Vec<Waiting<S::Error>>) {
-    // The first queued is the first whose wait ends.
-    let deadline = batch[0].deadline;
+    let deadline = batch
+        .iter()
+        .map(|w| w.deadline)
+        .min()
+        .unwrap_or_else(Instant::now);
     let deliveries: Vec<Delivery<'_>> = batch.iter().map(Waiting::delivery).collect();
     let stored = store_until(deadline, queue, store, &deliveries).await;
     drop(deliveries);
@@ -301,7 +305,8 @@ impl PgQueue {
     ///
     /// # Panics
     ///
-    /// Outside a Tokio runtime, like `tokio::spawn`.
+    /// Outside a Tokio runtime, like `tokio::spawn`; its time driver must be on (the
+    /// acceptor keeps [`STORE_TIME_LIMIT`] with it).
     #[cfg(feature = "deadpool")]
     #[cfg_attr(docsrs, doc(cfg(feature = "deadpool")))]
     pub fn acceptor(
@@ -315,7 +320,8 @@ impl PgQueue {
     ///
     /// # Panics
     ///
-    /// Outside a Tokio runtime, like `tokio::spawn`.
+    /// Outside a Tokio runtime, like `tokio::spawn`; its time driver must be on (the
+    /// acceptor keeps [`STORE_TIME_LIMIT`] with it).
     #[cfg(feature = "sqlx")]
     #[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
     pub fn acceptor_sqlx(&self, pool: sqlx::PgPool) -> Acceptor<sqlx::Error> {

@@ -10,7 +10,7 @@
 //!   either both commit (processed once) or both roll back (the retry processes it).
 //! - `PgQueue` (feature `postgres`): the durable path. The receiver stores each verified
 //!   delivery and answers at once; workers in any number of processes process the stored
-//!   deliveries later, with retries, backoff and a dead-letter status. An [`Acceptor`]
+//!   deliveries later, with retries, backoff and a dead-letter status. An `Acceptor`
 //!   (feature `sqlx` or `deadpool`) stores the deliveries of concurrent requests together.
 //!
 //! The tables' DDL ships as plain SQL migrations ([`INBOX_MIGRATION`], [`QUEUE_MIGRATION`],

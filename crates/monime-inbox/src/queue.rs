@@ -701,8 +701,9 @@ impl PgQueue {
     }
 
     /// Stores verified deliveries in one INSERT, each unless one with the same key is stored
-    /// already (or comes earlier in `deliveries`): what [`crate::Acceptor`] does with the
-    /// deliveries that arrive together. One [`Accepted`] per delivery, in order.
+    /// already (or comes earlier in `deliveries`): what an `Acceptor` (feature `sqlx` or
+    /// `deadpool`) does with the deliveries that arrive together. One [`Accepted`] per
+    /// delivery, in order.
     pub async fn accept_many(
         &self,
         client: &impl GenericClient,
