@@ -66,7 +66,7 @@ impl Either {
                         }
                         _ => None,
                     },
-                    AcceptError::TimedOut | AcceptError::Stopped => None,
+                    _ => None,
                 };
                 (e.to_string(), code)
             }),
@@ -76,7 +76,7 @@ impl Either {
                         .as_database_error()
                         .and_then(|e| e.code())
                         .map(|c| c.into_owned()),
-                    AcceptError::TimedOut | AcceptError::Stopped => None,
+                    _ => None,
                 };
                 (e.to_string(), code)
             }),
