@@ -249,19 +249,31 @@ impl PgInbox {
     }
 }
 
-/// Commits `tx` if it is still transaction `holder`, the one that took a claim or a lease,
-/// with everything it wrote. `Processed` means committed: PostgreSQL answers `COMMIT` on an
-/// aborted transaction with `ROLLBACK`, which the driver reports as success, so this asks
-/// first.
+/// Commits `tx` if it is still transaction `holder`, the one that took the claim, with
+/// everything it wrote.
 pub(crate) async fn commit_if_holder<E>(
     tx: Transaction<'_>,
     holder: &str,
 ) -> Result<(), PgProcessError<E>> {
     // This statement fails in an aborted transaction, and answers another id (or none) once
     // the handler ended the transaction itself.
-    match tx.simple_query(CURRENT_TRANSACTION).await {
-        Ok(messages) if first_text(&messages).as_deref() == Some(holder) => {}
-        Ok(_) => {
+    let current = tx.simple_query(CURRENT_TRANSACTION).await;
+    let still_held = current.map(|messages| first_text(&messages).as_deref() == Some(holder));
+    commit_if(tx, still_held).await
+}
+
+/// Commits `tx` when the statement it ran after the handler answered that it may
+/// (`Ok(true)`). That statement fails in an aborted transaction, and answers `false` once the
+/// handler ended the transaction itself: both roll back and are [`PgProcessError::Aborted`].
+/// `Processed` means committed: PostgreSQL answers `COMMIT` on an aborted transaction with
+/// `ROLLBACK`, which the driver reports as success, so the statement asks first.
+pub(crate) async fn commit_if<E>(
+    tx: Transaction<'_>,
+    may_commit: Result<bool, tokio_postgres::Error>,
+) -> Result<(), PgProcessError<E>> {
+    match may_commit {
+        Ok(true) => {}
+        Ok(false) => {
             let _ = tx.rollback().await;
             return Err(PgProcessError::Aborted(None));
         }

@@ -29,12 +29,12 @@ use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use monime_signature::Event;
-use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, GenericClient, Transaction};
 use tracing::Instrument;
 
 use crate::PgProcessError;
+use crate::postgres::commit_if;
 use crate::retention::{PruneError, checked_age};
 use crate::rows::Columns;
 use crate::schema::{self, InvalidTableName, QUEUE_MIGRATION, QUEUE_TABLE};
@@ -830,10 +830,10 @@ impl PgQueue {
         Ok(failed(job, recorded.map(|row| row.text(0)), error, after))
     }
 
-    /// Marks the job's row done and commits, everything the handler wrote with it. A
-    /// transaction the handler left aborted, or ended, is rolled back instead and reported as
-    /// [`PgProcessError::Aborted`]: PostgreSQL answers `COMMIT` on an aborted transaction with
-    /// `ROLLBACK`, which the driver reports as success.
+    /// Marks the job's row done and commits, everything the handler wrote with it. The
+    /// done-UPDATE matches nothing once the handler ended the transaction (its mark went with
+    /// it) or the lease is no longer this one: then nothing commits, and the failure is
+    /// recorded as a failed attempt, or as the lease lost.
     async fn finish<E>(
         &self,
         tx: Transaction<'_>,
@@ -845,26 +845,8 @@ impl PgQueue {
             (&job.token(), Type::INT4),
             (&mark.value(), Type::TEXT),
         ];
-        match tx.query_typed(&self.done, &params).await {
-            Ok(rows) if !rows.is_empty() => {}
-            // Recorded as a failed attempt, or as the lease lost when the row is no longer
-            // this lease's.
-            Ok(_) => {
-                let _ = tx.rollback().await;
-                return Err(PgProcessError::Aborted(None));
-            }
-            Err(error) if error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
-                let _ = tx.rollback().await;
-                return Err(PgProcessError::Aborted(Some(error)));
-            }
-            Err(error) => return Err(PgProcessError::Database(error)),
-        }
-        match tx.commit().await {
-            Ok(()) => Ok(()),
-            // The server answered, refusing the commit: nothing was committed.
-            Err(error) if error.as_db_error().is_some() => Err(PgProcessError::Database(error)),
-            Err(error) => Err(PgProcessError::OutcomeUnknown(error)),
-        }
+        let done = tx.query_typed(&self.done, &params).await;
+        commit_if(tx, done.map(|rows| !rows.is_empty())).await
     }
 
     /// The stored deliveries with `status` (all when `None`), newest first, at most `limit`.

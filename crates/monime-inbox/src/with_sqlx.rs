@@ -59,9 +59,19 @@ async fn commit_if_holder<E>(
     let current: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(CURRENT_TRANSACTION)
         .fetch_one(&mut *tx)
         .await;
-    match current {
-        Ok(Some(current)) if current == holder => {}
-        Ok(_) => {
+    let still_held = current.map(|current| current.as_deref() == Some(holder));
+    commit_if(tx, still_held).await
+}
+
+/// Commits `tx` when the statement it ran after the handler answered that it may, as
+/// `commit_if` does for tokio-postgres.
+async fn commit_if<E>(
+    tx: Transaction<'_, Postgres>,
+    may_commit: Result<bool, sqlx::Error>,
+) -> Result<(), PgProcessError<E, sqlx::Error>> {
+    match may_commit {
+        Ok(true) => {}
+        Ok(false) => {
             let _ = tx.rollback().await;
             return Err(PgProcessError::Aborted(None));
         }
@@ -71,14 +81,9 @@ async fn commit_if_holder<E>(
         }
         Err(error) => return Err(PgProcessError::Database(error)),
     }
-    committed(tx.commit().await)
-}
-
-/// What a COMMIT's answer means: a refusal from the server committed nothing; no answer at
-/// all leaves the outcome unknown.
-fn committed<E>(commit: Result<(), sqlx::Error>) -> Result<(), PgProcessError<E, sqlx::Error>> {
-    match commit {
+    match tx.commit().await {
         Ok(()) => Ok(()),
+        // The server answered, refusing the commit: nothing was committed.
         Err(error) if is_database_error(&error) => Err(PgProcessError::Database(error)),
         Err(error) => Err(PgProcessError::OutcomeUnknown(error)),
     }
@@ -281,19 +286,7 @@ impl PgQueue {
             .bind(mark.value())
             .fetch_optional(&mut *tx)
             .await;
-        match done {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                let _ = tx.rollback().await;
-                return Err(PgProcessError::Aborted(None));
-            }
-            Err(error) if sqlstate(&error).as_deref() == Some(IN_FAILED_SQL_TRANSACTION) => {
-                let _ = tx.rollback().await;
-                return Err(PgProcessError::Aborted(Some(error)));
-            }
-            Err(error) => return Err(PgProcessError::Database(error)),
-        }
-        committed(tx.commit().await)
+        commit_if(tx, done.map(|row| row.is_some())).await
     }
 
     /// [`PgQueue::list`] on sqlx.

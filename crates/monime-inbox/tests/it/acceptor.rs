@@ -6,21 +6,8 @@ use std::time::Duration;
 use monime_inbox::{AcceptError, Accepted, Acceptor, Delivery, PgQueue, STORE_TIME_LIMIT};
 
 use crate::drivers::{Driver, body, on_both_drivers};
+use crate::queue::{runtime, within};
 use crate::server::PgServer;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-async fn within<T>(limit: Duration, work: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(limit, work)
-        .await
-        .expect("a regression would hang here")
-}
 
 /// An acceptor of either driver, with its errors reduced to their text and whether the
 /// server gave them (its SQLSTATE).

@@ -10,7 +10,7 @@ use monime_inbox::{Accepted, PgInbox, PgQueue, RETENTION_FLOOR, RetryPolicy, Sta
 use crate::drivers::{Driver, Script, body, on_both_drivers};
 use crate::server::PgServer;
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -31,7 +31,7 @@ fn quick() -> RetryPolicy {
     }
 }
 
-async fn within<T>(limit: Duration, work: impl std::future::Future<Output = T>) -> T {
+pub(crate) async fn within<T>(limit: Duration, work: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(limit, work)
         .await
         .expect("a regression would hang here")
